@@ -1,0 +1,1 @@
+"""saigapop.io."""
