@@ -83,3 +83,55 @@ HORNS_PER_MALE: Final = 2
 HORN_MASS_G_RANGE: Final[tuple[float, float]] = (165.0, 200.0)
 #: The CITES CoP20 annual export cap, kg per calendar year.
 CITES_CAP_KG: Final = 10_000.0
+
+# --- Demography (added for saigapop.demography) -------------------------------------------
+#: Sex indices along the ``sex`` axis (order of :data:`SEXES`).
+FEMALE: Final = 0
+MALE: Final = 1
+#: Published reproduction by female census age class (yearling, adult), Kühl et al. (2009)
+#: Animal Conservation 12:355–363: proportion of females giving birth, and proportion of
+#: births that are twins. Yearlings calve at age 1 having conceived at ~7 months.
+KUHL_2009_FECUNDITY: Final[tuple[float, float]] = (0.774, 0.946)
+KUHL_2009_TWINNING: Final[tuple[float, float]] = (0.117, 0.726)
+#: Proportion of births that are female (1:1 primary sex ratio).
+BIRTH_SEX_RATIO: Final = 0.5
+#: Harem size h of the mating function: published range of harem sizes (12–30 females per
+#: male, Milner-Gulland et al. 2003 press material) and the default used when none is given.
+HAREM_SIZE_RANGE: Final[tuple[float, float]] = (12.0, 30.0)
+DEFAULT_HAREM_SIZE: Final = 20.0
+
+# ---------------------------------------------------------------------------------------------
+# Data-file vocabularies (added by saigapop.io; the bundled data/*.csv use exactly these words)
+# ---------------------------------------------------------------------------------------------
+
+#: Census kinds that refer to the whole country and require population ``total``.
+NATIONAL_CENSUS_KINDS: Final[tuple[str, ...]] = ("total", "partial_total", "redundant_total")
+#: Census ``flag`` vocabulary; a row's flag is a ``;``-separated subset of these words.
+CENSUS_FLAGS: Final[tuple[str, ...]] = (
+    "preliminary",
+    "coverage_change",
+    "method_change",
+    "equals_planning_estimate",
+    "secondary_source",
+    "approximate",
+    "pre_die_off",
+    "post_die_off",
+    "derived",
+)
+#: Separator between words of a census ``flag``.
+FLAG_SEPARATOR: Final = ";"
+#: Removal ``timing`` (season of the model year), ``sex``, ``age`` and ``unit`` vocabularies.
+REMOVAL_TIMINGS: Final[tuple[str, ...]] = ("calving", "removal", "winter")
+REMOVAL_SEXES: Final[tuple[str, ...]] = ("female", "male", "all")
+REMOVAL_AGES: Final[tuple[str, ...]] = ("calf", "yearling", "adult", "yearling_adult", "all")
+REMOVAL_UNITS: Final[tuple[str, ...]] = ("animals", "horns")
+#: Composition-table vocabularies.
+COMPOSITION_KINDS: Final[tuple[str, ...]] = (
+    "adult_sex_ratio",
+    "calves_per_female",
+    "cull_composition",
+)
+COMPOSITION_TIMINGS: Final[tuple[str, ...]] = ("census", "calving", "removal", "rut", "winter")
+COMPOSITION_STATUSES: Final[tuple[str, ...]] = ("final", "interim")
+#: Inclusive range of acceptable years in any data file.
+YEAR_RANGE: Final[tuple[int, int]] = (1900, 2100)

@@ -1,1 +1,87 @@
-"""saigapop.management."""
+"""saigapop.management: projections, risk, the three-year export quota, horns, triggers, PBR.
+
+Management code sees only a posterior ``DataTree`` (DESIGN §3 posterior contract), never the
+PyMC model. The usual path::
+
+    om = OperatingModel.from_posterior(idata, realised_removals=cull_2025, seed=1)
+    result = solve_quota(om, default_criteria())          # QuotaResult
+    exports = allocate_cap(result.level, stock=HornStock())
+    trig = compute_triggers(om, result)
+    cross = pbr_table(om)
+
+See ``docs/management.md``.
+"""
+
+from saigapop.management._contract import POSTERIOR_VARIABLES, validate_posterior
+from saigapop.management.criteria import (
+    DEFAULT_ABUNDANCE_LIMITS,
+    AbundanceRisk,
+    ConceptionRisk,
+    Criterion,
+    GrowthRate,
+    SexRatioRisk,
+    default_criteria,
+)
+from saigapop.management.harvest import (
+    ConstantHarvest,
+    HarvestRule,
+    HarvestSchedule,
+    ProportionalHarvest,
+    ThresholdHarvest,
+    realised_removals,
+)
+from saigapop.management.horns import STORED_HORNS_2025, HornConversion, HornStock, allocate_cap
+from saigapop.management.operating_model import DEFAULT_WOUNDING, OperatingModel
+from saigapop.management.pbr import (
+    DEFAULT_RECOVERY_FACTOR,
+    ices_percentile_rule,
+    lambda_max,
+    n_min_lognormal,
+    pbr,
+    pbr_table,
+)
+from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, risk_curve, solve_quota
+from saigapop.management.synthetic import synthetic_posterior
+from saigapop.management.trials import DEFAULT_TRIALS, Trial, run_trials, solve_across_trials
+from saigapop.management.triggers import compute_triggers, trigger_level
+
+__all__ = [
+    "DEFAULT_ABUNDANCE_LIMITS",
+    "DEFAULT_P_STAR",
+    "DEFAULT_RECOVERY_FACTOR",
+    "DEFAULT_TRIALS",
+    "DEFAULT_WOUNDING",
+    "POSTERIOR_VARIABLES",
+    "STORED_HORNS_2025",
+    "AbundanceRisk",
+    "ConceptionRisk",
+    "ConstantHarvest",
+    "Criterion",
+    "GrowthRate",
+    "HarvestRule",
+    "HarvestSchedule",
+    "HornConversion",
+    "HornStock",
+    "OperatingModel",
+    "ProportionalHarvest",
+    "QuotaResult",
+    "SexRatioRisk",
+    "ThresholdHarvest",
+    "Trial",
+    "allocate_cap",
+    "compute_triggers",
+    "default_criteria",
+    "ices_percentile_rule",
+    "lambda_max",
+    "n_min_lognormal",
+    "pbr",
+    "pbr_table",
+    "realised_removals",
+    "risk_curve",
+    "run_trials",
+    "solve_across_trials",
+    "solve_quota",
+    "synthetic_posterior",
+    "trigger_level",
+    "validate_posterior",
+]

@@ -1,1 +1,17 @@
-"""saigapop.plotting."""
+"""Figures from data objects.
+
+Plot functions are keyword-only, return matplotlib figures and never compute statistics:
+every marker is a row of their input.
+
+Examples
+--------
+>>> import saigapop.plotting as spp
+>>> sorted(spp.__all__)
+['figure_to_png', 'plot_census', 'plot_removals']
+"""
+
+from saigapop.plotting._style import figure_to_png
+from saigapop.plotting.census import plot_census
+from saigapop.plotting.removals import plot_removals
+
+__all__ = ["figure_to_png", "plot_census", "plot_removals"]

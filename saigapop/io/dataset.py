@@ -1,0 +1,400 @@
+"""The validated data object: census, removals and composition checked together."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from saigapop import constants as C
+from saigapop.io.arrays import to_xarray
+from saigapop.io.consistency import check_removals_against_census
+from saigapop.io.populations import PopulationResolver, UnknownPopulationError
+from saigapop.io.problems import Problem, raise_if_errors
+from saigapop.io.readers import Source, TableResult, empty_table, finalise, read_table
+from saigapop.io.schemas import CENSUS, COMPOSITION, REMOVALS, TableSpec
+
+__all__ = ["SaigaData"]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SaigaData:
+    """Validated census, removals and composition data for one or more saiga populations.
+
+    Build it with :meth:`from_files` (CSV or Excel) or :meth:`from_frames`; both validate all
+    tables together and raise :class:`~saigapop.exceptions.DataValidationError` listing every
+    problem at once, before any modelling. Each frame keeps every input row, with canonical
+    population names and the source ``row`` (line number, header = 1) and ``file``.
+
+    Attributes
+    ----------
+    census, removals, composition : pandas.DataFrame
+        The validated tables (see :func:`~saigapop.io.read_census` and friends). A table not
+        supplied is an empty frame with the right columns.
+    populations : tuple of str
+        Populations in the data: the Kazakh ones present, in canonical order (Betpakdala, Ural,
+        Ustyurt), then declared ones in the order given. ``total`` is not a population.
+    files : tuple of str
+        The files read (labels such as ``<census frame>`` for in-memory frames).
+    warnings : tuple of Problem
+        Problems that do not stop validation, e.g. a die-off in a year with no count.
+
+    Examples
+    --------
+    >>> import saigapop as sp
+    >>> data = sp.load_kazakhstan()
+    >>> data.populations
+    ('Betpakdala', 'Ural', 'Ustyurt')
+    >>> ds = data.to_xarray()
+    >>> int(ds["count"].sel(population="Ural", year=2024))
+    1620000
+    >>> len(data.data_hash)
+    64
+    """
+
+    census: pd.DataFrame
+    removals: pd.DataFrame
+    composition: pd.DataFrame
+    populations: tuple[str, ...]
+    files: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = field(default=())
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_files(
+        cls,
+        census: str | os.PathLike[str],
+        removals: str | os.PathLike[str] | None = None,
+        composition: str | os.PathLike[str] | None = None,
+        *,
+        populations: Iterable[str] | None = None,
+    ) -> SaigaData:
+        """Read and validate data files (``.csv`` or ``.xlsx``, first sheet).
+
+        Parameters
+        ----------
+        census
+            Census table path (required).
+        removals, composition
+            Optional removals and composition table paths.
+        populations
+            Populations to accept besides Betpakdala, Ural and Ustyurt, e.g. ``["Kalmykia"]``.
+
+        Returns
+        -------
+        SaigaData
+
+        Raises
+        ------
+        saigapop.exceptions.DataValidationError
+            With every problem in every file, including cross-table ones (a final removal
+            larger than that population's count in the same year).
+
+        Examples
+        --------
+        >>> import saigapop as sp
+        >>> d = sp.bundled_data_dir()
+        >>> data = sp.SaigaData.from_files(d / "census.csv", d / "removals.csv")
+        >>> data.years.start <= 2003 < 2025 < data.years.stop
+        True
+        """
+        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
+        return cls._build(sources, populations)
+
+    @classmethod
+    def from_frames(
+        cls,
+        census: pd.DataFrame,
+        removals: pd.DataFrame | None = None,
+        composition: pd.DataFrame | None = None,
+        *,
+        populations: Iterable[str] | None = None,
+    ) -> SaigaData:
+        """Validate in-memory tables with the same rules as :meth:`from_files`.
+
+        Cells may be strings (as in a file) or numbers. Problems name the "file" as
+        ``<census frame>`` (etc.) and rows as in ``frame.to_csv(index=False)`` (first row 2).
+        Columns ``row`` and ``file`` of an already validated frame are ignored.
+
+        Examples
+        --------
+        >>> import pandas as pd, saigapop as sp
+        >>> census = pd.DataFrame({"population": ["Ural"], "year": [2024], "kind": ["count"],
+        ...                        "value": [1_620_000], "source": ["ACBK 2024"]})
+        >>> sp.SaigaData.from_frames(census).populations
+        ('Ural',)
+        """
+        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
+        return cls._build(sources, populations)
+
+    @classmethod
+    def _build(
+        cls, sources: dict[TableSpec, Source | None], populations: Iterable[str] | None
+    ) -> SaigaData:
+        resolver = PopulationResolver(populations)
+        results: dict[str, TableResult] = {}
+        files: list[str] = []
+        for spec, source in sources.items():
+            if source is None:
+                continue
+            result = read_table(spec, source, resolver=resolver)
+            results[spec.name] = result
+            files.append(result.path or f"<{spec.name} frame>")
+        problems = [p for r in results.values() for p in r.problems]
+        if "removals" in results:
+            pair = (results["census"], results["removals"])
+            bad = pair[0].bad_rows | pair[1].bad_rows
+            # Unreadable census or removals (empty file, missing columns): nothing to compare.
+            if not any(p.row is None and p.is_error for r in pair for p in r.problems):
+                problems += check_removals_against_census(
+                    results["removals"].frame, results["census"].frame, bad
+                )
+        warns = raise_if_errors(problems)
+        frames = {
+            spec.name: finalise(results[spec.name]) if spec.name in results else empty_table(spec)
+            for spec in sources
+        }
+        return cls(
+            census=frames["census"],
+            removals=frames["removals"],
+            composition=frames["composition"],
+            populations=_ordered_populations(frames.values(), resolver.declared),
+            files=tuple(files),
+            warnings=tuple(warns),
+        )
+
+    # --- properties ---------------------------------------------------------------------
+
+    @cached_property
+    def data_hash(self) -> str:
+        """SHA-256 of a canonical CSV serialisation of the three validated tables.
+
+        Row order, file names and line numbers do not enter the hash, so the same data read
+        from CSV or Excel, today or next year, hash the same.
+        """
+        digest = hashlib.sha256()
+        for name, frame in self._tables():
+            columns = [c for c in frame.columns if c not in ("row", "file")]
+            text = frame[columns].to_csv(index=False, lineterminator="\n", float_format="%.17g")
+            header, *lines = text.splitlines()
+            digest.update(f"[{name}]\n{header}\n".encode())
+            digest.update("\n".join(sorted(lines)).encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    @property
+    def years(self) -> range:
+        """All years spanned by any table, as ``range(first, last + 1)``."""
+        years = pd.concat([f["year"] for _, f in self._tables()])
+        if years.empty:
+            return range(0)
+        return range(int(years.min()), int(years.max()) + 1)
+
+    # --- views --------------------------------------------------------------------------
+
+    def select(
+        self,
+        populations: str | Sequence[str] | None = None,
+        years: int | slice | Iterable[int] | None = None,
+    ) -> SaigaData:
+        """Return the data restricted to some populations and/or years.
+
+        Parameters
+        ----------
+        populations
+            Names (aliases accepted). National rows (population ``total``) are kept only if
+            every population is selected, since they include the others.
+        years
+            A year, an iterable of years, or a ``slice(first, last)`` with *both ends
+            included* (like xarray's label slicing).
+
+        Returns
+        -------
+        SaigaData
+            A new object with the selected rows; warnings about dropped rows are dropped too.
+
+        Raises
+        ------
+        UnknownPopulationError
+            If a name is not one of :attr:`populations` (with a suggestion when close).
+
+        Examples
+        --------
+        >>> import saigapop as sp
+        >>> ural = sp.load_kazakhstan().select(populations="ural", years=slice(2016, 2025))
+        >>> ural.populations, set(ural.census["population"])
+        (('Ural',), {'Ural'})
+        """
+        keep_pops = self.populations
+        if populations is not None:
+            names = [populations] if isinstance(populations, str) else list(populations)
+            resolver = PopulationResolver(self.populations)
+            resolved = [resolver.resolve(n) for n in names]
+            for name in resolved:
+                if name not in self.populations:
+                    raise UnknownPopulationError(
+                        f"population '{name}' is not in the data ({', '.join(self.populations)})"
+                    )
+            keep_pops = tuple(p for p in self.populations if p in resolved)
+        allowed = set(keep_pops)
+        if set(self.populations) <= allowed:
+            allowed.add(C.TOTAL)
+        year_test = _year_test(years)
+
+        def restrict(frame: pd.DataFrame) -> pd.DataFrame:
+            mask = frame["population"].isin(allowed) & frame["year"].map(year_test).astype(bool)
+            return frame.loc[mask].reset_index(drop=True)
+
+        new = {name: restrict(frame) for name, frame in self._tables()}
+        kept = {
+            (f, r)
+            for frame in new.values()
+            for f, r in zip(frame["file"], frame["row"], strict=True)
+        }
+        warns = tuple(w for w in self.warnings if w.row is None or (w.file, w.row) in kept)
+        return replace(self, **new, populations=keep_pops, warnings=warns)
+
+    def summary(self) -> pd.DataFrame:
+        """Count rows per table, kind and status, with the years they span.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``table``, ``kind``, ``status`` (``""`` for the census), ``rows``,
+            ``first_year``, ``last_year``.
+
+        Examples
+        --------
+        >>> import saigapop as sp
+        >>> s = sp.load_kazakhstan().summary()
+        >>> list(s.columns)
+        ['table', 'kind', 'status', 'rows', 'first_year', 'last_year']
+        """
+        parts = []
+        for name, frame in self._tables():
+            f = frame.assign(status=frame.get("status", ""))
+            g = f.groupby(["kind", "status"], sort=True)["year"].agg(["size", "min", "max"])
+            g = g.reset_index().rename(
+                columns={"size": "rows", "min": "first_year", "max": "last_year"}
+            )
+            g.insert(0, "table", name)
+            parts.append(g)
+        return pd.concat(parts, ignore_index=True).astype(
+            {"rows": "int64", "first_year": "int64", "last_year": "int64"}
+        )
+
+    def to_xarray(self) -> xr.Dataset:
+        """Arrange the data on named dimensions for modelling.
+
+        Dimensions: ``population`` (:attr:`populations`), ``year`` (every year from the first to
+        the last in any table), ``sex`` (female, male), ``age`` (calf, yearling, adult),
+        ``kind`` (removal kinds other than ``mass_mortality``), and one observation dimension
+        each for ``removal_obs``, ``mass_mortality_obs`` and ``composition_obs``.
+
+        Returns
+        -------
+        xarray.Dataset
+            With variables
+
+            - ``count(population, year)``: census counts (kind ``count``); NaN where none.
+            - ``count_flag(population, year)``: the count's flags (``;``-separated), ``""``
+              where none.
+            - ``count_missing(population, year)``: a ``missing`` row (survey not flown) for the
+              population or nationally.
+            - ``upper_bound``, ``lower_bound``, ``estimate`` ``(population, year)``: censored
+              bounds and non-count estimates for one population; NaN where none.
+            - ``national_total(year)`` and ``national_total_kind(year)``: the national figure of
+              kind ``total``, ``partial_total`` or ``redundant_total`` (at most one per year)
+              and its kind (``""`` where none).
+            - ``national_upper_bound``, ``national_lower_bound``, ``national_estimate``
+              ``(year)``: bounds and estimates for the whole country.
+            - ``missing(year)``: any ``missing`` row that year.
+            - ``removals(population, year, sex, age)``: sum of ``final`` removals in animals
+              split by sex (female/male) and age (calf/yearling/adult), over all kinds except
+              ``mass_mortality``; 0 where none. Rows with only bounds (no value) are not summed.
+            - ``removals_by_kind(kind, population, year, sex, age)``: the same, by kind.
+            - ``removals_unsplit(population, year, kind)``: ``final`` removals in animals whose
+              sex or age is ``all`` or ``yearling_adult``; 0 where none.
+            - ``removal_value``, ``removal_lower``, ``removal_upper`` ``(removal_obs)``: every
+              ``final`` removal row (any population including ``total``, any unit), with coords
+              ``removal_population``, ``removal_year``, ``removal_kind``, ``removal_sex``,
+              ``removal_age``, ``removal_unit``, ``removal_timing``, ``removal_source``,
+              ``removal_row``. Nothing final is lost. National rows (population ``total``)
+              may include per-population rows of the same event (the 2025 national cull
+              includes the Ural one): do not add them up.
+            - ``mass_mortality``, ``mass_mortality_lower``, ``mass_mortality_upper``
+              ``(mass_mortality_obs)``: each ``final`` die-off row in animals, one per source
+              (alternative estimates of one event are *not* averaged), with coords
+              ``mass_mortality_population``, ``mass_mortality_year``, ``mass_mortality_sex``,
+              ``mass_mortality_age``, ``mass_mortality_source``.
+            - ``composition_males``, ``composition_females``, ``composition_calves``
+              ``(composition_obs)``: every composition row, with coords
+              ``composition_population``, ``composition_year``, ``composition_kind``,
+              ``composition_timing``, ``composition_status``, ``composition_source``.
+
+            ``attrs`` hold ``data_hash`` and ``files``.
+
+        Examples
+        --------
+        >>> import saigapop as sp
+        >>> ds = sp.load_kazakhstan().to_xarray()
+        >>> ds["count"].dims
+        ('population', 'year')
+        >>> int(ds["count"].sel(population="Betpakdala", year=2025))
+        1600000
+        """
+        return to_xarray(self)
+
+    # --- dunder -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        years = self.years
+        span = f"{years.start}–{years.stop - 1}" if len(years) else "none"
+        return (
+            f"<SaigaData populations={list(self.populations)} years={span} "
+            f"rows: census={len(self.census)} removals={len(self.removals)} "
+            f"composition={len(self.composition)}; {len(self.warnings)} warning(s); "
+            f"hash={self.data_hash[:12]}>"
+        )
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [
+            ("census", self.census),
+            ("removals", self.removals),
+            ("composition", self.composition),
+        ]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _ordered_populations(
+    frames: Iterable[pd.DataFrame], declared: Sequence[str]
+) -> tuple[str, ...]:
+    present: set[str] = set()
+    for frame in frames:
+        present |= set(frame["population"])
+    kazakh = [p for p in C.KAZAKH_POPULATIONS if p in present]
+    return (*kazakh, *declared)
+
+
+def _year_test(years: int | slice | Iterable[int] | None) -> Callable[[int], bool]:
+    if years is None:
+        return lambda y: True
+    if isinstance(years, slice):
+        if years.step not in (None, 1):
+            raise ValueError("a year slice cannot have a step")
+        lo = -np.inf if years.start is None else years.start
+        hi = np.inf if years.stop is None else years.stop
+        return lambda y: lo <= y <= hi
+    if isinstance(years, int | np.integer):
+        return lambda y: y == years
+    wanted = {int(y) for y in years}
+    return lambda y: y in wanted

@@ -1,0 +1,486 @@
+"""Risk criteria judged against the paired no-export baseline (DESIGN §5).
+
+Each criterion is a frozen object whose :meth:`Criterion.evaluate` takes a projection
+(dims ``candidate, draw, population, year``) and the paired baseline (same draws, same
+culls, same random numbers, no export; dims ``draw, population, year``) and returns an
+``xarray.Dataset`` over ``(candidate, population)``:
+
+``risk``, ``baseline_risk``, ``added_risk``
+    Absolute probabilities with and without the export and their difference — always
+    reported, so neither a catastrophe nor a reduction cull can hide the export's effect.
+``decision_risk``
+    The probability compared with the criterion's limit (the added risk for
+    :class:`AbundanceRisk`; the probability of an export-caused failure for the paired
+    criteria; the absolute risk for :class:`GrowthRate`).
+``risk_mcse``, ``added_risk_mcse``, ``decision_mcse``
+    Monte Carlo standard errors from the effective sample size over chains.
+``passes``
+    ``decision_risk <= limit``.
+``fail``
+    Per draw, ``(candidate, draw, population)``: does the export cause a failure in this
+    draw? Used by the quota solver's P* buffer and by the triggers.
+
+Defaults and why (``docs/management.md`` argues them at length):
+
+* :class:`AbundanceRisk`: the export may add at most **1 percentage point** to the
+  probability that true abundance falls below a fixed limit in any census of the quota
+  years and the ten years after.
+* :class:`SexRatioRisk`: the adult sex ratio at every rut stays at or above **90 %** of the
+  no-export ratio, and — where the ratio is prior-driven — the export never pushes it
+  below an absolute floor of **0.2 breeding males per breeding female**; allowed
+  probability of failure 5 %.
+* :class:`ConceptionRisk`: the export reduces conception (mate shortage) by at most
+  **2 %** at every rut, with at least **95 %** probability.
+* :class:`GrowthRate`: λ ≥ 1 — for deterministic checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from saigapop.exceptions import ConfigError
+from saigapop.management._mc import mcse_mean
+
+__all__ = [
+    "DEFAULT_ABUNDANCE_LIMITS",
+    "AbundanceRisk",
+    "ConceptionRisk",
+    "Criterion",
+    "GrowthRate",
+    "SexRatioRisk",
+    "default_criteria",
+    "summarise",
+]
+
+#: Default fixed abundance limits (true spring abundance, all ages ≥ ~11 months): each
+#: population's 2019 spring count, the first count by population after the 2015
+#: pasteurellosis die-off at which the recovery was established (111,500 Betpakdala,
+#: 217,000 Ural, 5,900 Ustyurt; en.inform.kz, June 2019). Fixed numbers, not fractions of
+#: the latest count: falling back to that level would undo six years of recovery.
+DEFAULT_ABUNDANCE_LIMITS: Mapping[str, float] = {
+    "Betpakdala": 111_500.0,
+    "Ural": 217_000.0,
+    "Ustyurt": 5_900.0,
+}
+DEFAULT_ABUNDANCE_JUSTIFICATION = (
+    "2019 spring counts (ACBK + Okhotzooprom), the first by-population counts after the "
+    "2015 die-off once recovery was under way; see docs/management.md"
+)
+
+
+def _years(ds: xr.Dataset, years: tuple[int, int] | None, start: int) -> slice:
+    """Census years assessed, as a label slice (a view, not a copy)."""
+    lo, hi = years if years is not None else (start, int(ds["year"].values[-1]))
+    return slice(lo, hi)
+
+
+def _rut_years(ds: xr.Dataset, years: tuple[int, int] | None, start: int) -> slice:
+    """Model (rut) years: every year but the last census year, which has no flows."""
+    span = _years(ds, years, start)
+    return slice(span.start, min(span.stop, int(ds["year"].values[-1]) - 1))
+
+
+def _np(da: xr.DataArray, dims: Sequence[str]) -> NDArray:
+    return da.transpose(*dims).values
+
+
+def summarise(
+    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]], chain: NDArray[np.int64]
+) -> dict[str, NDArray[np.float64]]:
+    """Risks and Monte Carlo errors of several criteria at once (one batched ESS).
+
+    Parameters
+    ----------
+    indicators
+        Per criterion ``(exp (c, D, P), base (D, P), fail (c, D, P), basis)`` as returned by
+        :meth:`Criterion.indicators`, with the criterion's ``basis``.
+    chain
+        Chain index of each draw.
+
+    Returns
+    -------
+    dict
+        ``risk``, ``baseline_risk``, ``added_risk``, ``decision_risk``, ``risk_mcse``,
+        ``added_risk_mcse``, ``decision_mcse``; each ``(criterion, candidate, population)``.
+    """
+    e = np.stack([np.moveaxis(i[0], 1, -1) for i in indicators]).astype(np.float64)  # (k,c,P,D)
+    b = np.stack([np.moveaxis(i[1], 0, -1) for i in indicators]).astype(np.float64)  # (k,P,D)
+    f = np.stack([np.moveaxis(i[2], 1, -1) for i in indicators]).astype(np.float64)
+    diff = e - b[:, None]
+    basis = [i[3] for i in indicators]
+    dec = np.stack(
+        [
+            diff[k] if bs == "added" else e[k] if bs == "absolute" else f[k]
+            for k, bs in enumerate(basis)
+        ]
+    )
+    # Monte Carlo errors, computing each distinct per-draw series once
+    series, index = [], []
+    for k, (exp_k, base_k, fail_k, bs) in enumerate(indicators):
+        i_e = len(series)
+        series.append(e[k])
+        if base_k.any():
+            i_d = len(series)
+            series.append(diff[k])
+        else:
+            i_d = i_e  # no baseline events: the difference is the export indicator
+        if bs == "added":
+            i_dec = i_d
+        elif bs == "absolute" or fail_k is exp_k:
+            i_dec = i_e
+        else:
+            i_dec = len(series)
+            series.append(f[k])
+        index.append((i_e, i_d, i_dec))
+    mcs = mcse_mean(np.stack(series), chain)
+    mc = np.stack([np.stack([mcs[i[j]] for i in index]) for j in range(3)])  # (3, k, c, P)
+    risk = e.mean(-1)
+    return {
+        "risk": risk,
+        "baseline_risk": np.broadcast_to(b.mean(-1)[:, None], risk.shape).copy(),
+        "added_risk": diff.mean(-1),
+        "decision_risk": dec.mean(-1),
+        "risk_mcse": mc[0],
+        "added_risk_mcse": mc[1],
+        "decision_mcse": mc[2],
+    }
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """Base class: a named risk criterion with a probability limit.
+
+    Subclasses implement :meth:`indicators` (numpy, per draw); :meth:`evaluate` turns them
+    into risks with Monte Carlo errors.
+    """
+
+    name: ClassVar[str] = "criterion"
+    #: what ``decision_risk`` is: "added" (export minus baseline), "paired" (probability of
+    #: an export-caused failure) or "absolute"
+    basis: ClassVar[str] = "paired"
+
+    @property
+    def limit(self) -> float:
+        """The largest allowed ``decision_risk``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for tables and reports."""
+        raise NotImplementedError
+
+    def indicators(
+        self, projection: xr.Dataset, baseline: xr.Dataset
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+        """Per-draw indicators ``(event with export, event at baseline, export-caused fail)``.
+
+        Shapes ``(candidate, draw, population)``, ``(draw, population)`` and
+        ``(candidate, draw, population)``.
+        """
+        raise NotImplementedError
+
+    def evaluate(self, projection: xr.Dataset, baseline: xr.Dataset) -> xr.Dataset:
+        """Risks of the projection against the paired baseline.
+
+        Parameters
+        ----------
+        projection
+            From :meth:`OperatingModel.project` / ``iter_projections`` (dims
+            ``candidate, draw, population, year``).
+        baseline
+            The paired no-export projection (dims ``draw, population, year``).
+
+        Returns
+        -------
+        xarray.Dataset
+            Over ``(candidate, population)`` — see the module docstring.
+        """
+        if "candidate" not in projection.dims:
+            projection = projection.expand_dims("candidate")
+        exp, base, fail = self.indicators(projection, baseline)
+        chain = (
+            projection["chain"].values
+            if "chain" in projection.coords
+            else np.zeros(exp.shape[1], int)
+        )
+        stats = summarise([(exp, base, fail, self.basis)], chain)
+        dims = ("candidate", "population")
+        coords = {
+            k: v for k, v in projection.coords.items() if set(v.dims) <= {"candidate", "population"}
+        }
+        ds = xr.Dataset(
+            {name: (dims, value[0]) for name, value in stats.items()},
+            coords=coords,
+        )
+        ds["passes"] = ds["decision_risk"] <= self.limit
+        ds["fail"] = (("candidate", "draw", "population"), fail)
+        ds.attrs.update(
+            name=self.name, limit=self.limit, basis=self.basis, description=self.describe()
+        )
+        return ds
+
+
+@dataclass(frozen=True)
+class AbundanceRisk(Criterion):
+    """The export adds at most ``max_added_risk`` to P(true abundance < limit).
+
+    The event is "true census abundance below the population's fixed limit in any census
+    of the assessment years" (default: every census after ``Y``, i.e. the quota years and
+    the ten or more years after).
+
+    Parameters
+    ----------
+    limits
+        Fixed limit per population (mapping) or one number for all.
+    max_added_risk
+        Allowed added probability (default 0.01: one percentage point).
+    years
+        ``(first, last)`` census years assessed; default all after the start year.
+    justification
+        Why these limits (printed in reports).
+
+    Examples
+    --------
+    >>> crit = AbundanceRisk(limits={"Ural": 217_000.0})
+    >>> crit.limit, crit.for_population("Ural")
+    (0.01, 217000.0)
+    """
+
+    limits: Mapping[str, float] | float = field(
+        default_factory=lambda: dict(DEFAULT_ABUNDANCE_LIMITS)
+    )
+    max_added_risk: float = 0.01
+    years: tuple[int, int] | None = None
+    justification: str = DEFAULT_ABUNDANCE_JUSTIFICATION
+    name: ClassVar[str] = "abundance"
+    basis: ClassVar[str] = "added"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_added_risk <= 1:
+            raise ConfigError(f"max_added_risk must lie in [0, 1], got {self.max_added_risk}")
+
+    @property
+    def limit(self) -> float:
+        """Allowed added risk."""
+        return self.max_added_risk
+
+    def for_population(self, population: str) -> float:
+        """Return the fixed abundance limit of one population."""
+        if isinstance(self.limits, Mapping):
+            if population not in self.limits:
+                raise ConfigError(
+                    f"no abundance limit for population {population!r}; give one in "
+                    f"AbundanceRisk(limits=...) with its justification"
+                )
+            return float(self.limits[population])
+        return float(self.limits)
+
+    def describe(self) -> str:
+        """One line."""
+        return (
+            f"export adds ≤ {100 * self.max_added_risk:g} pp to P(true abundance < fixed limit "
+            f"in any census)"
+        )
+
+    def indicators(self, projection, baseline):
+        """Below the limit in any assessed census, with and without export."""
+        pops = [str(p) for p in projection["population"].values]
+        lim = np.array([self.for_population(p) for p in pops])
+        start = int(projection.attrs.get("start_year", projection["year"].values[0])) + 1
+        yrs = _years(projection, self.years, start)
+        tot = _np(projection["total"].sel(year=yrs), ("year", "candidate", "draw", "population"))
+        btot = _np(baseline["total"].sel(year=yrs), ("year", "draw", "population"))
+        exp = (tot < lim).any(axis=0)
+        base = (btot < lim).any(axis=0)
+        return exp, base, exp & ~base[None]
+
+
+@dataclass(frozen=True)
+class SexRatioRisk(Criterion):
+    """Adult sex ratio at every rut ≥ ``min_relative`` × the no-export ratio (+ a floor).
+
+    The ratio is breeding males per breeding female at the rut (the mating function's
+    argument). A draw *fails* if, at any rut of the assessment years, the export ratio is
+    below ``min_relative`` times the paired baseline ratio, or — where the sex ratio is
+    prior-driven — the export pushes it below ``floor`` when the baseline is above it.
+
+    Parameters
+    ----------
+    min_relative
+        Default 0.9 (90 % of the no-export ratio).
+    floor
+        Absolute floor (breeding males per breeding female), default 0.2.
+    prior_driven
+        Whether the sex ratio is prior-driven (True by default: aerial counts do not see
+        it), per population (mapping) or for all.
+    max_risk
+        Allowed probability of failure (default 0.05).
+    years
+        ``(first, last)`` rut (model) years; default from the first quota year.
+
+    Examples
+    --------
+    >>> crit = SexRatioRisk()
+    >>> crit.min_relative, crit.floor, crit.limit
+    (0.9, 0.2, 0.05)
+    """
+
+    min_relative: float = 0.9
+    floor: float = 0.2
+    prior_driven: bool | Mapping[str, bool] = True
+    max_risk: float = 0.05
+    years: tuple[int, int] | None = None
+    name: ClassVar[str] = "sex_ratio"
+
+    @property
+    def limit(self) -> float:
+        """Allowed probability of failure."""
+        return self.max_risk
+
+    def describe(self) -> str:
+        """One line."""
+        return (
+            f"adult sex ratio ≥ {100 * self.min_relative:g} % of no-export at every rut "
+            f"(floor {self.floor:g} males/female where prior-driven), "
+            f"P(fail) ≤ {100 * self.max_risk:g} %"
+        )
+
+    def indicators(self, projection, baseline):
+        """Relative drop or floor crossing at any rut."""
+        pops = [str(p) for p in projection["population"].values]
+        if isinstance(self.prior_driven, Mapping):
+            pd_ = np.array([bool(self.prior_driven.get(p, True)) for p in pops])
+        else:
+            pd_ = np.full(len(pops), bool(self.prior_driven))
+        q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
+        yrs = _rut_years(projection, self.years, int(min(q)))
+        r = _np(projection["ratio"].sel(year=yrs), ("year", "candidate", "draw", "population"))
+        rb = _np(baseline["ratio"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        rel = (r < self.min_relative * rb).any(axis=0)
+        below = r < self.floor
+        base_below = rb < self.floor
+        floor_fail = ((below & ~base_below).any(axis=0)) & pd_
+        exp = below.any(axis=0)
+        base = base_below[:, 0].any(axis=0)
+        return exp, base, rel | floor_fail
+
+
+@dataclass(frozen=True)
+class ConceptionRisk(Criterion):
+    """Conception loss caused by the export ≤ ``max_loss`` at every rut, w.p. ≥ ``probability``.
+
+    The export-caused loss at a rut is ``1 − P_export / P_baseline`` (conception with the
+    export over conception in the paired baseline), so a loss the baseline already has —
+    from culls or a die-off — is not charged to the export. The absolute mate-shortage
+    loss ``1 − P`` is reported as ``risk``/``baseline_risk`` (P(loss > max_loss) at any rut).
+
+    Examples
+    --------
+    >>> ConceptionRisk().limit
+    0.05
+    """
+
+    max_loss: float = 0.02
+    probability: float = 0.95
+    years: tuple[int, int] | None = None
+    name: ClassVar[str] = "conception"
+
+    @property
+    def limit(self) -> float:
+        """Allowed probability that the loss exceeds ``max_loss``."""
+        return round(1.0 - self.probability, 12)
+
+    def describe(self) -> str:
+        """One line."""
+        return (
+            f"export-caused conception loss ≤ {100 * self.max_loss:g} % at every rut "
+            f"with ≥ {100 * self.probability:g} % probability"
+        )
+
+    def indicators(self, projection, baseline):
+        """Loss above ``max_loss`` at any rut."""
+        q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
+        yrs = _rut_years(projection, self.years, int(min(q)))
+        c = _np(projection["conception"].sel(year=yrs), ("year", "candidate", "draw", "population"))
+        cb = _np(baseline["conception"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = np.where(cb > 0, 1.0 - c / cb, 0.0)
+        fail = (loss > self.max_loss).any(axis=0)
+        exp = ((1.0 - c) > self.max_loss).any(axis=0)
+        base = ((1.0 - cb[:, 0]) > self.max_loss).any(axis=0)
+        return exp, base, fail
+
+
+@dataclass(frozen=True)
+class GrowthRate(Criterion):
+    """Growth rate λ over the last ``last_years`` censuses ≥ ``min_lambda`` (absolute).
+
+    ``λ̂ = (N_T / N_{T-k})^{1/k}`` on true census totals. Meant for deterministic checks
+    (one draw, no noise) where the decision is simply λ̂ ≥ ``min_lambda``.
+
+    Examples
+    --------
+    >>> GrowthRate().limit
+    0.5
+    """
+
+    min_lambda: float = 1.0
+    last_years: int = 5
+    max_risk: float = 0.5
+    name: ClassVar[str] = "growth_rate"
+    basis: ClassVar[str] = "absolute"
+
+    @property
+    def limit(self) -> float:
+        """Allowed probability that λ̂ < ``min_lambda``."""
+        return self.max_risk
+
+    def describe(self) -> str:
+        """One line."""
+        return f"λ over the last {self.last_years} years ≥ {self.min_lambda:g}"
+
+    def growth(self, total: NDArray) -> NDArray:
+        """λ̂ from totals with the year on the last axis."""
+        k = self.last_years
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (total[..., -1] / total[..., -1 - k]) ** (1.0 / k)
+
+    def indicators(self, projection, baseline):
+        """λ̂ below the minimum."""
+        tot = _np(projection["total"], ("candidate", "draw", "population", "year"))
+        btot = _np(baseline["total"], ("draw", "population", "year"))
+        exp = ~(self.growth(tot) >= self.min_lambda)
+        base = ~(self.growth(btot) >= self.min_lambda)
+        return exp, base, exp
+
+
+def default_criteria(
+    limits: Mapping[str, float] | None = None,
+    *,
+    prior_driven: bool | Mapping[str, bool] = True,
+) -> tuple[Criterion, ...]:
+    """Return the three default criteria of DESIGN §5 (abundance, sex ratio, conception).
+
+    Parameters
+    ----------
+    limits
+        Fixed abundance limits per population (default :data:`DEFAULT_ABUNDANCE_LIMITS`).
+    prior_driven
+        Whether the adult sex ratio is prior-driven (switches on the absolute floor).
+
+    Returns
+    -------
+    tuple of Criterion
+
+    Examples
+    --------
+    >>> [c.name for c in default_criteria()]
+    ['abundance', 'sex_ratio', 'conception']
+    """
+    abundance = AbundanceRisk() if limits is None else AbundanceRisk(limits=dict(limits))
+    return (abundance, SexRatioRisk(prior_driven=prior_driven), ConceptionRisk())

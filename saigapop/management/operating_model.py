@@ -1,0 +1,883 @@
+r"""The operating model: vectorised forward simulation from posterior draws.
+
+One :class:`OperatingModel` holds, as numpy arrays, everything a projection needs for every
+posterior draw and population — the census state at the latest census year ``Y``, vital
+rates, density dependence, the mating function, and *all random numbers* (process noise,
+catastrophe occurrence and intensity, observation error) drawn once at construction with
+shapes that do not depend on the harvest. Projecting any number of candidate harvests
+therefore uses common random numbers (CRN): the paired no-export baseline and every
+candidate see the same draws, the same winters and the same die-offs.
+
+The annual cycle is that of :mod:`saigapop.demography.cycle` (DESIGN §2) — calving →
+removals → rut → winter — written here as a lean kernel over separate class arrays of shape
+``(candidate, draw, population)`` because the quota solver runs it millions of times;
+``tests/management/test_operating_model.py`` checks it against
+:func:`saigapop.demography.step` year by year.
+
+Model year *t* (census *t* → census *t + 1*):
+
+1. **Calving** (May): births ``B = P_{t-1} D(N_t) Σ_a N_{f,a} φ_a (1 + τ_a)`` with ``P`` the
+   previous rut's conception and ``D`` the density factor on fecundity; half are female.
+   A **pasteurellosis** event (probability ``catastrophe_rate[pasteurellosis]`` per
+   population-year, rate pooled across populations) kills ``severity × intensity`` of each
+   sex × age class — mostly females and calves.
+2. **Removals** (Jul–Nov): the export harvest (a :class:`~saigapop.management.HarvestRule`
+   in the quota years, plus a wounding loss: animals shot and not retrieved), the planned
+   reduction culls after implementation error (achieved fraction of plan, selectivity that
+   tilts the take towards males), realised removals already known (the year-``Y`` cull,
+   applied exactly) and poaching (a rate on adults by sex, raised by a trade effect in years
+   when export is open). Requests are capped at what exists.
+3. **Rut** (December): breeding males ``M`` = adult males (+ a weight × yearling males),
+   breeding females ``F`` = female calves + yearlings + adults; conception
+   ``P = 1 − exp(−h M/F)``.
+4. **Winter**: survival by sex × age times a population-year process-noise factor
+   ``exp(ε)`` (the model's form; ``logit`` optional); a **dzhut** event multiplies
+   survival by ``1 − severity × intensity`` — mostly calves and post-rut adult males.
+
+Risks are always on *true* abundance; the observation model (catchability, lognormal CV) is
+used only to translate trigger levels into expected counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+from scipy.special import expit, logit
+
+from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, SEXES
+from saigapop.exceptions import ConfigError
+from saigapop.management._contract import validate_posterior
+from saigapop.management._mc import rhat
+from saigapop.management.harvest import (
+    HarvestRule,
+    HarvestSchedule,
+    ThresholdHarvest,
+)
+
+__all__ = ["ConvergenceWarning", "OperatingModel", "Record", "convergence_check"]
+
+
+class ConvergenceWarning(UserWarning):
+    """The posterior the quota rests on does not look converged."""
+
+
+#: R-hat above which a quota is loudly marked as resting on an unconverged fit.
+RHAT_MAX: float = 1.01
+#: Variables whose R-hat is checked before projecting (those a quota depends on most).
+RHAT_VARIABLES: tuple[str, ...] = ("N", "survival", "harem_size")
+
+
+def convergence_check(ds: xr.Dataset) -> dict[str, object]:
+    """R-hat of what a quota depends on most; flags an unconverged fit.
+
+    Checked: total and adult-male abundance at the latest census, adult-male survival and
+    harem size, per population.
+
+    Also honours an explicit ``converged`` attribute set by the model side.
+
+    Returns
+    -------
+    dict
+        ``max_rhat`` (NaN with one chain), ``converged`` (bool) and ``note``.
+    """
+    worst = np.nan
+    if ds.sizes.get("chain", 1) > 1 and ds.sizes.get("draw", 1) > 3:
+        for name in RHAT_VARIABLES:
+            if name not in ds:
+                continue
+            da = ds[name]
+            if name == "N":  # totals and adult males at the latest census, per population
+                last = da.sel(year=da["year"].values.max())
+                da = xr.concat(
+                    [last.sum(("sex", "age")), last.sel(sex="male", age="adult", drop=True)],
+                    dim="summary",
+                )
+            elif name == "survival":
+                da = da.sel(sex="male", age="adult", drop=True)
+            stacked = da.stack(sample=("chain", "draw")).transpose(..., "sample")
+            r = rhat(stacked.values, stacked["chain"].values)
+            r = np.asarray(r)[np.isfinite(r)]
+            if r.size:
+                worst = float(np.nanmax([worst, r.max()])) if np.isfinite(worst) else float(r.max())
+    flag = ds.attrs.get("converged")
+    converged = (not np.isfinite(worst) or worst <= RHAT_MAX) and flag is not False and flag != 0
+    note = (
+        ""
+        if converged
+        else (
+            f"the posterior does not look converged (max R-hat {worst:.3f} > {RHAT_MAX}"
+            + (", model marked it unconverged" if flag in (False, 0) else "")
+            + "): quotas from it are not a basis for a non-detriment finding"
+        )
+    )
+    return {"max_rhat": worst, "converged": bool(converged), "note": note}
+
+
+Array = NDArray[np.float64]
+Record = Literal["summary", "full"]
+
+#: Sources of removals in a full projection.
+SOURCES: tuple[str, ...] = ("export", "wounding", "cull", "poaching")
+#: Default wounding loss: animals killed but not retrieved per animal exported. An
+#: assumption (no saiga figure found); struck-and-lost rates in ungulate culls are commonly
+#: put at 5–15 %, and the upper half is taken here to be precautionary.
+DEFAULT_WOUNDING: float = 0.10
+#: Default number of projection years after the latest census (quota years Y+1…Y+3 plus
+#: ten further years, DESIGN §5).
+DEFAULT_HORIZON: int = 13
+#: Default number of quota years.
+QUOTA_YEARS: int = 3
+
+
+def _density(total: Array, form: str, k: Array, b: Array) -> Array | float:
+    """Density factor on fecundity (same forms as :func:`saigapop.demography.density_factor`)."""
+    if form == "none":
+        return 1.0
+    x = total / k
+    if form == "beverton_holt":
+        return 1.0 / (1.0 + b * x)  # (k / b) / (k / b + N) in the kernel (fewer passes)
+    if form == "ricker":
+        return np.exp(-b * x)
+    if form == "theta_logistic":
+        return np.maximum(0.0, 1.0 - x**b)
+    raise ConfigError(f"unknown density form {form!r}")
+
+
+def _mating(ratio: Array, form: str, h: Array, half_share: float, steepness: float) -> Array:
+    """Conception probability (same forms as :func:`saigapop.demography.conception_probability`)."""
+    if form == "exponential":
+        return -np.expm1(-h * ratio)
+    r50 = half_share / (1.0 - half_share)
+    with np.errstate(divide="ignore"):
+        return expit(steepness * (np.log(ratio) - np.log(r50)))
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class OperatingModel:
+    """Posterior draws, vital rates and common random numbers for projections.
+
+    Build it with :meth:`from_posterior`; project with :meth:`project` (full state as an
+    ``xarray.Dataset``) or :meth:`iter_projections` (chunks over candidates, as the quota
+    solver does). Every array is read-only.
+
+    Attributes
+    ----------
+    populations
+        Population names (order of the ``population`` axis).
+    start_year
+        Latest census year ``Y``; the projection starts from its census.
+    horizon
+        Number of model years projected (census ``Y+1 … Y+horizon``).
+    quota_years
+        Model years whose removal season carries the export harvest (``Y+1 … Y+3``).
+    trade_years
+        Model years in which poaching is raised by the trade effect.
+    """
+
+    populations: tuple[str, ...]
+    start_year: int
+    horizon: int
+    quota_years: tuple[int, ...]
+    trade_years: tuple[int, ...]
+    chain: NDArray[np.int64]
+    n0: Array  # (draw, pop, sex, census age)
+    conception0: Array  # (draw, pop)
+    births_per_female: Array  # (draw, 1, census age) -> fec * (1 + twin)
+    birth_sex_ratio: float
+    harem_size: Array  # (draw, 1)
+    mating_form: str
+    mating_half_share: float
+    mating_steepness: float
+    yearling_male_weight: float
+    density_form: str
+    carrying_capacity: Array  # (draw, pop)
+    density_strength: Array  # (draw, 1)
+    mean_survival: Array  # (draw, pop, sex, age) posterior survival, no noise
+    survival: Array  # (sex, age, year, draw, pop) realised (noise, dzhut)
+    calving_survival: Array  # (sex, age, year, draw, pop) 1 - pasteurellosis kill
+    events: Array  # (catastrophe, year, draw, pop) bool
+    calving_kill_fraction: Array  # (year, draw, pop) share of the post-birth population killed
+    poaching: Array  # (sex, year, draw, pop) realised adult poaching rate
+    culls: Array  # (sex, age, year, draw, pop) achieved cull numbers (incl. realised)
+    planned_culls: Array  # (year, pop, sex, age) numbers planned
+    wounding: float
+    obs_cv: Array  # (draw, 1)
+    catchability: Array  # (draw, pop)
+    obs_noise: Array  # (year incl. start, draw, pop) standard normal
+    settings: Mapping[str, object]
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_posterior(
+        cls,
+        posterior: xr.DataTree | xr.Dataset,
+        *,
+        horizon: int = DEFAULT_HORIZON,
+        n_draws: int | None = None,
+        seed: int = 0,
+        start_year: int | None = None,
+        quota_years: int | Sequence[int] = QUOTA_YEARS,
+        realised_removals: xr.DataArray | None = None,
+        planned_culls: HarvestSchedule | None = None,
+        wounding: float = DEFAULT_WOUNDING,
+        density_form: str | None = None,
+        mating_form: str = "exponential",
+        mating_half_share: float = 0.01,
+        mating_steepness: float = 3.0,
+        yearling_male_weight: float = 0.0,
+        process_noise: bool = True,
+        catastrophes: bool = True,
+        catastrophe_rate_multiplier: float = 1.0,
+        poaching: bool = True,
+        poaching_multiplier: float = 1.0,
+        trade_effect: bool = True,
+        implementation_error: bool = True,
+        implementation_multiplier: float = 1.0,
+        populations: Sequence[str] | None = None,
+        process_noise_scale: str | None = None,
+        survival_multiplier: Mapping[tuple[str, str], float] | None = None,
+    ) -> OperatingModel:
+        """Build the operating model from a posterior meeting the management contract.
+
+        Parameters
+        ----------
+        posterior
+            Fitted ``DataTree`` (or its ``posterior`` Dataset); see
+            :data:`saigapop.management._contract.POSTERIOR_VARIABLES`.
+        horizon
+            Model years to project after the latest census (default 13: three quota years
+            plus ten further years).
+        n_draws
+            Use this many posterior draws, evenly spaced over chain × draw (default all).
+        seed
+            Seed of all random numbers (same seed → identical projections).
+        start_year
+            Latest census year ``Y`` (default: the last year of ``N``).
+        quota_years
+            Number of quota years after ``Y`` (default 3) or the explicit model years.
+        realised_removals
+            Removals already realised after the census of ``Y`` (the 2025 cull), dims
+            ``(population, sex, age)`` (applied exactly in model year ``Y``) or with a
+            ``year`` dim. Never subject to implementation error.
+        planned_culls
+            Planned reduction culls (numbers) by population × year × sex × age, applied
+            after implementation error, on top of the export harvest.
+        wounding
+            Animals killed and not retrieved per exported animal (default
+            :data:`DEFAULT_WOUNDING`).
+        density_form
+            Overrides ``posterior.attrs["density_form"]`` (``"none"``, ``"beverton_holt"``,
+            ``"ricker"``, ``"theta_logistic"``).
+        mating_form, mating_half_share, mating_steepness, yearling_male_weight
+            Mating-function settings (see :func:`saigapop.demography.conception_probability`).
+        process_noise, catastrophes, poaching, trade_effect, implementation_error
+            Switch a stochastic or human component off (deterministic checks, trials).
+        catastrophe_rate_multiplier, poaching_multiplier, implementation_multiplier
+            Scale the posterior catastrophe rate, poaching rate or achieved fraction of
+            planned culls (robustness trials).
+        populations
+            Subset (and order) of populations.
+        process_noise_scale
+            ``"log"`` (default, the model's form: survival × exp(ε), ε ~ N(0, σ) per
+            population-year, which may exceed 1 — movement and detection drift) or
+            ``"logit"`` (bounded: logit S + ε). Default from the posterior attrs.
+        survival_multiplier
+            ``{(sex, age): factor}`` applied to posterior survival (robustness trials, e.g.
+            low adult-male survival).
+
+        Returns
+        -------
+        OperatingModel
+
+        Examples
+        --------
+        >>> from saigapop.management.synthetic import synthetic_posterior
+        >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=8), seed=1)
+        >>> om.n_draws, om.populations, om.quota_years
+        (8, ('Betpakdala', 'Ural', 'Ustyurt'), (2026, 2027, 2028))
+        """
+        ds = validate_posterior(posterior)
+        convergence = convergence_check(ds)
+        if not convergence["converged"]:
+            warnings.warn(str(convergence["note"]), ConvergenceWarning, stacklevel=2)
+        if populations is not None:
+            ds = ds.sel(population=list(populations))
+        pops = tuple(str(p) for p in ds["population"].values)
+        stacked = ds.stack(sample=("chain", "draw"))
+        n_total = stacked.sizes["sample"]
+        if n_draws is not None:
+            if n_draws < 1 or n_draws > n_total:
+                raise ConfigError(f"n_draws must lie in [1, {n_total}], got {n_draws}")
+            idx = np.unique(np.linspace(0, n_total - 1, n_draws).round().astype(int))
+            stacked = stacked.isel(sample=idx)
+        chain = np.asarray(stacked["chain"].values, dtype=np.int64)
+        years_n = ds["N"]["year"].values
+        y0 = int(years_n.max()) if start_year is None else int(start_year)
+        if y0 not in years_n:
+            raise ConfigError(
+                f"start_year {y0} is not a year of N ({years_n.min()}–{years_n.max()})"
+            )
+        if horizon < 1:
+            raise ConfigError(f"horizon must be ≥ 1, got {horizon}")
+        years = np.arange(y0, y0 + horizon)  # model years
+        if isinstance(quota_years, int):
+            q_years = tuple(range(y0 + 1, y0 + 1 + quota_years))
+        else:
+            q_years = tuple(int(y) for y in quota_years)
+        q_years = tuple(y for y in q_years if y in set(years.tolist()))  # within the horizon
+
+        def arr(name: str, *dims: str) -> Array:
+            da = stacked[name]
+            if "age" in dims and "age" in da.dims:
+                ages = CENSUS_AGE_CLASSES if name in ("N", "fecundity", "twinning") else AGE_CLASSES
+                da = da.sel(age=list(ages))
+            for d in dims:
+                if d not in da.dims:
+                    da = da.expand_dims({d: ds.sizes.get(d, 1)})
+            out = np.ascontiguousarray(da.transpose("sample", *dims).values, dtype=np.float64)
+            return out[:, None] if not dims else out  # scalars as (draw, 1)
+
+        D, P, T = len(chain), len(pops), horizon
+        n0 = arr("N", "population", "year", "sex", "age")[:, :, list(years_n).index(y0)]
+        n0 = n0.reshape(D, P, 2, 2)
+        conc_da = stacked["conception_probability"]
+        if "year" in conc_da.dims:  # the rut of model year Y-1 feeds calving in year Y
+            before = conc_da["year"].values[conc_da["year"].values < y0]
+            if before.size == 0:
+                raise ConfigError(f"conception_probability has no rut before {y0}")
+            conc_da = conc_da.sel(year=before.max())
+        conception0 = np.ascontiguousarray(conc_da.transpose("sample", "population").values)
+        bpf = arr("fecundity", "age") * (1.0 + arr("twinning", "age"))
+        surv_mean = arr("survival", "population", "sex", "age")  # (D, P, 2, 3)
+        for (sex, age), factor in (survival_multiplier or {}).items():
+            surv_mean[..., SEXES.index(sex), AGE_CLASSES.index(age)] *= float(factor)
+        sigma = (
+            arr("process_noise_sd", "population")
+            if "population" in stacked["process_noise_sd"].dims
+            else arr("process_noise_sd")
+        )
+        sigma = np.broadcast_to(sigma, (D, P))
+        rng = np.random.default_rng(seed)
+        # ---- common random numbers: shapes never depend on the harvest ----
+        z_env = rng.standard_normal((T, D, P))
+        u_cat = rng.random((2, T, D, P))
+        u_int = rng.random((2, T, D, P))
+        obs_noise = rng.standard_normal((T + 1, D, P))
+
+        z = z_env if process_noise else np.zeros_like(z_env)
+        scale = process_noise_scale or str(ds.attrs.get("process_noise_scale", "log"))
+        if scale == "log":  # the model's form: net survival × exp(ε) (saigapop.model.build)
+            survival = surv_mean[None] * np.exp(sigma[None] * z)[..., None, None]
+        elif scale == "logit":  # bounded alternative: logit(S) + ε
+            lsurv = logit(np.clip(surv_mean, 1e-9, 1 - 1e-9))
+            survival = expit(lsurv[None] + (sigma[None] * z)[..., None, None])
+        else:
+            raise ConfigError(f"process_noise_scale must be 'log' or 'logit', got {scale!r}")
+        rate = arr("catastrophe_rate", "catastrophe")  # (D, 2)
+        severity = arr("catastrophe_severity", "catastrophe", "sex", "age")  # (D, 2, 2, 3)
+        rate = np.clip(rate * catastrophe_rate_multiplier, 0.0, 1.0)
+        events = u_cat < rate.T[:, None, :, None]  # (2, T, D, P)
+        if not catastrophes:
+            events = np.zeros_like(events)
+        intensity = 0.5 + u_int  # uniform(0.5, 1.5), mean 1
+        kill = np.clip(
+            severity.transpose(1, 0, 2, 3)[:, None, :, None] * intensity[..., None, None],
+            0.0,
+            1.0,
+        )  # (cat, T, D, P, 2, 3)
+        kill = np.where(events[..., None, None], kill, 0.0)
+        calving_survival = 1.0 - kill[0]
+        survival = survival * (1.0 - kill[1])
+        # share of the post-birth population killed at calving (for the die-off trigger):
+        # approximated at the initial structure with births from the initial state.
+        poach = arr("poaching_rate", "population", "sex") * poaching_multiplier  # (D, P, 2)
+        trade = arr("poaching_trade_effect")[:, 0] if trade_effect else np.ones(D)
+        open_ = np.isin(years, q_years)
+        poach_t = np.where(
+            open_[:, None, None, None], poach[None] * trade[None, :, None, None], poach[None]
+        )
+        if not poaching:
+            poach_t = np.zeros_like(poach_t)
+        poach_t = np.clip(poach_t, 0.0, 1.0)  # (T, D, P, 2)
+
+        planned = (
+            planned_culls.numbers(pops, years.tolist())
+            if planned_culls is not None
+            else np.zeros((T, P, 2, 3))
+        )
+        frac = arr("implementation_fraction")[:, 0] * implementation_multiplier
+        select = arr("implementation_selectivity", "sex", "age")  # (D, 2, 3)
+        if not implementation_error:
+            frac = np.ones(D)
+            select = np.ones((D, 2, 3))
+        # achieved = plan_total * frac * (plan share * selectivity, renormalised)
+        weighted = planned[:, None] * select[None, :, None]  # (T, D, P, 2, 3)
+        wsum = weighted.sum(axis=(-2, -1), keepdims=True)
+        total_plan = planned.sum(axis=(-2, -1))[:, None, :, None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            achieved = (
+                np.where(wsum > 0, weighted / wsum, 0.0)
+                * total_plan
+                * frac[None, :, None, None, None]
+            )
+        realised = np.zeros((T, P, 2, 3))
+        if realised_removals is not None:
+            rr = realised_removals
+            if "year" not in rr.dims:
+                rr = rr.expand_dims(year=[y0])
+            realised = HarvestSchedule(rr.transpose("population", "year", "sex", "age")).numbers(
+                pops, years.tolist()
+            )
+        culls = achieved + realised[:, None]
+        density_form = density_form or str(ds.attrs.get("density_form", "none"))
+        if density_form != "none" and "carrying_capacity" in stacked:
+            k = arr("carrying_capacity", "population")
+            b = arr("density_strength")
+        else:
+            density_form = "none"
+            k = np.full((D, P), np.inf)
+            b = np.zeros((D, 1))
+        f_kill = kill[0]  # (T, D, P, 2, 3)
+        w0 = np.concatenate([n0.sum(-1, keepdims=True) * 0.5, n0], axis=-1)  # crude structure
+        cal_frac = (f_kill * w0[None]).sum((-2, -1)) / w0.sum((-2, -1))[None]
+
+        def ro(a: np.ndarray) -> np.ndarray:
+            a = np.ascontiguousarray(a)
+            a.setflags(write=False)
+            return a
+
+        return cls(
+            populations=pops,
+            start_year=y0,
+            horizon=horizon,
+            quota_years=q_years,
+            trade_years=q_years if trade_effect else (),
+            chain=ro(chain),
+            n0=ro(n0),
+            conception0=ro(conception0),
+            births_per_female=ro(bpf[:, None, :]),
+            birth_sex_ratio=0.5,
+            harem_size=ro(arr("harem_size")),
+            mating_form=mating_form,
+            mating_half_share=float(mating_half_share),
+            mating_steepness=float(mating_steepness),
+            yearling_male_weight=float(yearling_male_weight),
+            density_form=density_form,
+            carrying_capacity=ro(k),
+            density_strength=ro(b),
+            mean_survival=ro(surv_mean),
+            survival=ro(survival.transpose(3, 4, 0, 1, 2)),
+            calving_survival=ro(calving_survival.transpose(3, 4, 0, 1, 2)),
+            events=ro(events),
+            calving_kill_fraction=ro(cal_frac),
+            poaching=ro(poach_t.transpose(3, 0, 1, 2)),
+            culls=ro(culls.transpose(3, 4, 0, 1, 2)),
+            planned_culls=ro(planned),
+            wounding=float(wounding),
+            obs_cv=ro(arr("obs_cv")),
+            catchability=ro(arr("catchability", "population")),
+            obs_noise=ro(obs_noise),
+            settings={
+                "seed": seed,
+                "n_draws": D,
+                "wounding": wounding,
+                "density_form": density_form,
+                "mating_form": mating_form,
+                "process_noise": process_noise,
+                "process_noise_scale": scale,
+                "catastrophes": catastrophes,
+                "catastrophe_rate_multiplier": catastrophe_rate_multiplier,
+                "poaching": poaching,
+                "poaching_multiplier": poaching_multiplier,
+                "trade_effect": trade_effect,
+                "implementation_error": implementation_error,
+                "implementation_multiplier": implementation_multiplier,
+                "survival_multiplier": dict(survival_multiplier or {}),
+                **convergence,
+            },
+        )
+
+    def __repr__(self) -> str:
+        flags = ", ".join(
+            f"{k}={v}"
+            for k, v in self.settings.items()
+            if k
+            in ("seed", "density_form", "process_noise", "catastrophes", "poaching", "converged")
+        )
+        return (
+            f"OperatingModel({self.n_draws} draws × {len(self.populations)} populations "
+            f"{self.populations} × {self.horizon} years from census {self.start_year}; "
+            f"quota years {self.quota_years}; {flags})"
+        )
+
+    def replace(self, **changes: object) -> OperatingModel:
+        """Return a copy with some fields changed (e.g. ``quota_years``)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws used."""
+        return int(self.chain.shape[0])
+
+    @property
+    def census_years(self) -> NDArray[np.int64]:
+        """Census years ``Y … Y + horizon``."""
+        return np.arange(self.start_year, self.start_year + self.horizon + 1)
+
+    @property
+    def model_years(self) -> NDArray[np.int64]:
+        """Model years ``Y … Y + horizon − 1`` (removals and ruts)."""
+        return np.arange(self.start_year, self.start_year + self.horizon)
+
+    def adult_males(self) -> xr.DataArray:
+        """Adult males at the latest census, ``(draw, population)``."""
+        return xr.DataArray(
+            self.n0[..., 1, 1],
+            dims=("draw", "population"),
+            coords={"population": list(self.populations)},
+        )
+
+    # ------------------------------------------------------------------ kernel
+    def _levels(
+        self, export: HarvestRule | HarvestSchedule | None, levels: ArrayLike2D | None
+    ) -> Array:
+        P = len(self.populations)
+        if levels is None:
+            lv = np.array([[getattr(export, "level", 0.0)] * P])
+        else:
+            lv = np.asarray(levels, dtype=np.float64)
+            if lv.ndim == 1:
+                lv = np.repeat(lv[:, None], P, axis=1)
+            if lv.ndim != 2 or lv.shape[1] != P:
+                raise ConfigError(
+                    f"levels must have shape (candidate,) or (candidate, {P}), got {lv.shape}"
+                )
+        if np.any(~np.isfinite(lv) | (lv < 0)):
+            raise ConfigError("candidate levels must be finite and non-negative")
+        return lv
+
+    def _run_chunk(
+        self,
+        export: HarvestRule | HarvestSchedule | None,
+        level: Array,
+        record: Record,
+    ) -> dict[str, Array]:
+        """Simulate one chunk of candidates.
+
+        Returns arrays with the year axis first, ``(year, c, draw, pop, ...)``, so that each
+        year's write is contiguous; :meth:`_to_dataset` moves it into place.
+        """
+        C = level.shape[0]
+        D, P, T = self.n_draws, len(self.populations), self.horizon
+        shape = (C, D, P)
+        lv = level[:, None, :]  # (c, 1, P)
+        pidx = np.arange(P)[None, None, :]
+        years = self.model_years
+        full = record == "full"
+        out: dict[str, Array] = {
+            "total": np.empty((T + 1, *shape)),
+            "adult_males": np.empty((T + 1, *shape)),
+            # flows of model years Y … Y+T-1; the extra last row (census year Y+T) is NaN
+            "ratio": np.empty((T + 1, *shape)),
+            "conception": np.empty((T + 1, *shape)),
+            "male_mortality": np.empty((T + 1, *shape)),
+            "export": np.zeros((T + 1, *shape)),
+        }
+        if full:
+            out["abundance"] = np.empty((T + 1, 2, 2, *shape))
+            out["removed"] = np.zeros((T + 1, len(SOURCES), 2, 3, *shape))
+            for name in ("births", "calving_deaths", "breeding_males", "breeding_females"):
+                out[name] = np.empty((T + 1, *shape))
+            out["export_shortfall"] = np.zeros((T + 1, *shape))
+        n0 = self.n0
+        fy = np.broadcast_to(n0[..., 0, 0], shape).copy()
+        fa = np.broadcast_to(n0[..., 0, 1], shape).copy()
+        my = np.broadcast_to(n0[..., 1, 0], shape).copy()
+        ma = np.broadcast_to(n0[..., 1, 1], shape).copy()
+        conc: Array = self.conception0
+        bpf_y = self.births_per_female[..., 0]
+        bpf_a = self.births_per_female[..., 1]
+        rho = self.birth_sex_ratio
+        sched = (
+            export.numbers(self.populations, years.tolist())
+            if isinstance(export, HarvestSchedule)
+            else None
+        )
+        rule = export if isinstance(export, HarvestRule) else None
+        if isinstance(rule, ThresholdHarvest):
+            rule = rule.for_populations(self.populations)
+        quota = set(self.quota_years) if rule is None or rule.years is None else set(rule.years)
+        w = self.wounding
+        has_cull = self.culls.reshape(2, 3, T, -1).any(axis=-1)  # (2, 3, T)
+        has_poach = self.poaching.reshape(2, T, -1).any(axis=-1)  # (2, T)
+        ywt = self.yearling_male_weight
+        bh_scale = None
+        if (
+            self.density_form == "beverton_holt"
+            and np.all(self.density_strength > 0)
+            and np.all(np.isfinite(self.carrying_capacity))
+        ):
+            bh_scale = self.carrying_capacity / self.density_strength  # K / b, (draw, pop)
+        for t in range(T):
+            total = fy + fa + my + ma
+            out["total"][t] = total
+            out["adult_males"][t] = ma
+            if full:
+                ab = out["abundance"]
+                ab[t, 0, 0], ab[t, 0, 1], ab[t, 1, 0], ab[t, 1, 1] = fy, fa, my, ma
+            # 1. calving (births from last rut's conception; pasteurellosis)
+            if bh_scale is not None:
+                dens = total + bh_scale
+                np.divide(bh_scale, dens, out=dens)
+            else:
+                dens = _density(
+                    total, self.density_form, self.carrying_capacity, self.density_strength
+                )
+            births = fy * bpf_y
+            births += fa * bpf_a
+            births *= conc * dens
+            cs = self.calving_survival[:, :, t]
+            fc = births * (rho * cs[0, 0])
+            mc = births * ((1.0 - rho) * cs[1, 0])
+            if full:
+                before = births + total
+            fy = fy * cs[0, 1]
+            fa = fa * cs[0, 2]
+            my = my * cs[1, 1]
+            ma = ma * cs[1, 2]
+            if full:
+                out["births"][t] = births
+                out["calving_deaths"][t] = before - (fc + mc + fy + fa + my + ma)
+            x = [[fc, fy, fa], [mc, my, ma]]
+            # 2. removals (export + wounding, culls, poaching), capped at what exists
+            exp_req: dict[tuple[int, int], Array] = {}
+            if rule is not None and int(years[t]) in quota:
+                exp_req = rule.request(lv, x, total, pidx)
+            elif sched is not None:
+                exp_req = {
+                    (s, a): sched[t, :, s, a]
+                    for s in range(2)
+                    for a in range(3)
+                    if sched[t, :, s, a].any()
+                }
+            male_mort: Array | float = 0.0
+            for s in range(2):
+                for a in range(3):
+                    e = exp_req.get((s, a))
+                    c = self.culls[s, a, t] if has_cull[s, a, t] else None
+                    p = self.poaching[s, t] * x[s][a] if a == 2 and has_poach[s, t] else None
+                    if e is None and c is None and p is None:
+                        continue
+                    parts = [e, None if e is None or w == 0 else e * w, c, p]
+                    req = sum(q for q in parts if q is not None)
+                    avail = x[s][a]
+                    taken = np.minimum(req, avail)
+                    x[s][a] = avail - taken
+                    if s == 1:
+                        male_mort = male_mort + taken
+                    if e is None and not full:
+                        continue
+                    if not full and not np.any(req > avail):
+                        out["export"][t] += e  # nothing ran out: the export is taken in full
+                        continue
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        scale = np.where(req > avail, taken / req, 1.0)
+                    if e is not None:
+                        out["export"][t] += e * scale
+                        if full:
+                            out["export_shortfall"][t] += e * (1.0 - scale)
+                    if full:
+                        for k, q in enumerate(parts):
+                            if q is not None:
+                                out["removed"][t, k, s, a] = q * scale
+            out["male_mortality"][t] = male_mort
+            (fc, fy, fa), (mc, my, ma) = x
+            # 3. rut
+            females = fc + fy
+            females += fa
+            males = ma + ywt * my if ywt else ma
+            ratio = males / np.maximum(females, 1e-300)
+            conc = _mating(
+                ratio,
+                self.mating_form,
+                self.harem_size,
+                self.mating_half_share,
+                self.mating_steepness,
+            )
+            out["ratio"][t] = ratio
+            out["conception"][t] = conc
+            if full:
+                out["breeding_males"][t] = males
+                out["breeding_females"][t] = females
+            # 4. winter (survival with process noise and dzhut; ageing)
+            sv = self.survival[:, :, t]
+            fa = fa * sv[0, 2]
+            fa += fy * sv[0, 1]
+            fy = fc * sv[0, 0]
+            ma = ma * sv[1, 2]
+            ma += my * sv[1, 1]
+            my = mc * sv[1, 0]
+        out["total"][T] = fy + fa + my + ma
+        out["adult_males"][T] = ma
+        for name, a in out.items():
+            if name not in ("total", "adult_males", "abundance"):
+                a[T] = np.nan
+        if full:
+            ab = out["abundance"]
+            ab[T, 0, 0], ab[T, 0, 1], ab[T, 1, 0], ab[T, 1, 1] = fy, fa, my, ma
+        # move the year axis (and sex/age/source axes) behind (c, draw, pop)
+        moved: dict[str, Array] = {}
+        for name, a in out.items():
+            if name == "abundance":
+                moved[name] = np.moveaxis(a, (0, 1, 2), (3, 4, 5))
+            elif name == "removed":
+                moved[name] = np.moveaxis(a, (0, 1, 2, 3), (3, 4, 5, 6))
+            else:
+                moved[name] = np.moveaxis(a, 0, 3)
+        return moved
+
+    # ------------------------------------------------------------------ xarray shell
+    def _to_dataset(
+        self, arrays: dict[str, Array], levels: Array, offset: int, unit: str
+    ) -> xr.Dataset:
+        C = levels.shape[0]
+        cand = np.arange(offset, offset + C)
+        census = self.census_years
+        base = ("candidate", "draw", "population")
+        coords = {
+            "candidate": cand,
+            "draw": np.arange(self.n_draws),
+            "chain": ("draw", self.chain),
+            "population": list(self.populations),
+            "level": (("candidate", "population"), levels),
+        }
+        data: dict[str, tuple] = {
+            "total": ((*base, "year"), arrays["total"]),
+            "adult_males": ((*base, "year"), arrays["adult_males"]),
+        }
+        flow_vars = ["ratio", "conception", "male_mortality", "export"]
+        if "abundance" in arrays:
+            data["abundance"] = ((*base, "year", "sex", "age"), arrays["abundance"])
+            flow_vars += [
+                "births",
+                "calving_deaths",
+                "breeding_males",
+                "breeding_females",
+                "export_shortfall",
+            ]
+        for v in flow_vars:
+            data[v] = ((*base, "year"), arrays[v])
+        extra = {}
+        if "removed" in arrays:
+            data["removed"] = ((*base, "year", "source", "sex", "age_class"), arrays["removed"])
+            extra = {"source": list(SOURCES), "age_class": list(AGE_CLASSES)}
+        ds = xr.Dataset(
+            data,
+            coords={
+                **coords,
+                **extra,
+                "year": census,
+                "sex": list(SEXES),
+                "age": list(CENSUS_AGE_CLASSES),
+            },
+        )
+        ds["level"].attrs["unit"] = unit
+        ds.attrs.update(
+            start_year=self.start_year,
+            quota_years=list(self.quota_years),
+            description="true abundance at census (year) and flows of model year (year)",
+        )
+        ds["total"].attrs["long_name"] = "true census abundance (all sexes and census ages)"
+        ds["ratio"].attrs["long_name"] = "breeding males per breeding female at the rut"
+        ds["male_mortality"].attrs["long_name"] = (
+            "human-caused male deaths (export, wounding, cull, poaching)"
+        )
+        return ds
+
+    def iter_projections(
+        self,
+        export: HarvestRule | HarvestSchedule | None = None,
+        levels: ArrayLike2D | None = None,
+        *,
+        record: Record = "summary",
+        chunk_size: int | None = None,
+    ) -> Iterator[xr.Dataset]:
+        """Project candidate harvests chunk by chunk (constant memory per chunk).
+
+        Parameters
+        ----------
+        export
+            The export harvest: a rule (its ``level`` replaced by ``levels``), a fixed
+            schedule, or ``None`` (no export).
+        levels
+            Candidate levels, ``(candidate,)`` (same for all populations) or
+            ``(candidate, population)``. Default: the rule's own level.
+        record
+            ``"summary"`` (totals, adult males, rut ratio, conception, male mortality,
+            export) or ``"full"`` (also abundance by sex × age, removals by source, births,
+            calving deaths, breeding numbers, export shortfall).
+        chunk_size
+            Candidates per chunk (default: about 250,000 draw-population-candidate cells).
+
+        Yields
+        ------
+        xarray.Dataset
+            One chunk of candidates, dims ``(candidate, draw, population, year[, sex, age])``.
+        """
+        lv = self._levels(export, levels)
+        unit = getattr(export, "unit", "animals")
+        if chunk_size is None:
+            chunk_size = max(1, 250_000 // (self.n_draws * len(self.populations)))
+        for start in range(0, lv.shape[0], chunk_size):
+            part = lv[start : start + chunk_size]
+            arrays = self._run_chunk(export, part, record)
+            yield self._to_dataset(arrays, part, start, unit)
+
+    def project(
+        self,
+        export: HarvestRule | HarvestSchedule | None = None,
+        levels: ArrayLike2D | None = None,
+        *,
+        record: Record = "full",
+        chunk_size: int | None = None,
+    ) -> xr.Dataset:
+        """Project the export harvest (at one or more candidate levels) with CRN.
+
+        Parameters
+        ----------
+        export, levels, record, chunk_size
+            As in :meth:`iter_projections`.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``(candidate, draw, population, year, sex, age)``: ``abundance`` and
+            ``total`` are true census numbers (census ``year``); ``ratio``,
+            ``conception``, ``male_mortality``, ``export``, ``removed`` (by ``source``,
+            ``sex``, ``age_class``) … are flows of model ``year`` (NaN in the last year).
+
+        Examples
+        --------
+        >>> from saigapop.management import ConstantHarvest, synthetic_posterior
+        >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=4))
+        >>> proj = om.project(ConstantHarvest(), levels=[0.0, 1000.0])
+        >>> dict(proj["abundance"].sizes)
+        {'candidate': 2, 'draw': 4, 'population': 3, 'year': 14, 'sex': 2, 'age': 2}
+        """
+        parts = list(self.iter_projections(export, levels, record=record, chunk_size=chunk_size))
+        return parts[0] if len(parts) == 1 else xr.concat(parts, dim="candidate")
+
+    def baseline(self, *, record: Record = "summary") -> xr.Dataset:
+        """Project the paired no-export baseline (same draws, culls and random numbers)."""
+        return self.project(None, record=record).isel(candidate=0, drop=True)
+
+
+ArrayLike2D = Sequence[float] | Sequence[Sequence[float]] | NDArray[np.float64]

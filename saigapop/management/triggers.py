@@ -1,0 +1,216 @@
+"""Triggers: the levels that suspend the following autumn's take (DESIGN §5).
+
+Computed from the same projections as the quota. For each quota year *t* and population,
+three quantities are known before the autumn take of year *t*:
+
+* the **May die-off**: the share of the population killed at calving in year *t*;
+* the **census**: true spring abundance of year *t* (and the expected *count*, through the
+  posterior catchability, since the trigger is read against a survey);
+* the **adult sex ratio** at the census of year *t* (adult males per adult female), which a
+  composition survey would measure.
+
+Each draw of the projection at the quota either shows an export-caused failure of some
+criterion (the union used by the P* buffer) or not. The trigger level of a quantity is the
+least extreme level beyond which the *conditional* probability of an export-caused failure
+exceeds the allowed risk ``alpha`` (default: the P* buffer), with at least ``min_draws``
+draws beyond it (``basis = "conditional"``). Where no such level exists in the projections
+— failures are too rare or unrelated to that quantity — the trigger falls back to the
+``alpha`` percentile of the projected quantity, the edge of the range the quota was judged
+on (``basis = "percentile"``; for die-offs, the percentile among draws that had one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from saigapop.management.criteria import Criterion
+from saigapop.management.harvest import ConstantHarvest, HarvestRule
+from saigapop.management.operating_model import OperatingModel
+from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult
+
+__all__ = ["compute_triggers", "trigger_level"]
+
+
+def trigger_level(
+    value: NDArray[np.float64],
+    fail: NDArray[np.bool_],
+    *,
+    direction: str = "below",
+    alpha: float = DEFAULT_P_STAR,
+    min_draws: int = 20,
+) -> tuple[float, str, float]:
+    """Trigger level of one quantity from per-draw values and failures.
+
+    Parameters
+    ----------
+    value
+        Per-draw value of the quantity, ``(draw,)``.
+    fail
+        Per-draw export-caused failure, ``(draw,)``.
+    direction
+        ``"below"`` (low values are bad: census, sex ratio) or ``"above"`` (die-off).
+    alpha
+        Allowed conditional failure probability.
+    min_draws
+        Minimum draws beyond a level for its conditional probability to count.
+
+    Returns
+    -------
+    tuple
+        ``(level, basis, conditional failure probability beyond the level)``.
+
+    Examples
+    --------
+    >>> v = np.arange(100.0)
+    >>> level, basis, risk = trigger_level(v, v < 10, alpha=0.2)
+    >>> float(level), basis, round(float(risk), 3)
+    (48.0, 'conditional', 0.204)
+    """
+    v = np.asarray(value, dtype=float)
+    f = np.asarray(fail, dtype=bool)
+    finite = np.isfinite(v)  # e.g. a sex ratio where no adult female is left
+    v, f = v[finite], f[finite]
+    if v.size == 0:
+        return np.nan, "undefined", np.nan
+    order = np.argsort(v if direction == "below" else -v, kind="stable")
+    vs, fs = v[order], f[order]
+    k = np.arange(1, len(v) + 1)
+    cond = np.cumsum(fs) / k  # P(fail | among the k most extreme draws)
+    ok = (cond > alpha) & (k >= min_draws)
+    if direction == "above":
+        ok &= vs > 0  # a die-off trigger needs a die-off
+    if ok.any():
+        j = int(np.flatnonzero(ok)[-1])
+        return vs[j], "conditional", cond[j]
+    q = alpha if direction == "below" else 1.0 - alpha
+    pool = v
+    if direction == "above" and np.any(v > 0):
+        pool = v[v > 0]  # die-offs: the percentile among draws that had one
+    level = np.quantile(pool, q)
+    beyond = v <= level if direction == "below" else v >= level
+    return level, "percentile", (f[beyond].mean() if beyond.any() else np.nan)
+
+
+def compute_triggers(
+    om: OperatingModel,
+    quota: QuotaResult | Sequence[float],
+    criteria: Sequence[Criterion] | None = None,
+    *,
+    export: HarvestRule | None = None,
+    alpha: float | None = None,
+    min_draws: int = 20,
+) -> xr.Dataset:
+    """Die-off, census and sex-ratio triggers for every quota year and population.
+
+    Parameters
+    ----------
+    om
+        The operating model used for the quota.
+    quota
+        A :class:`~saigapop.management.QuotaResult` or levels per population.
+    criteria
+        The criteria (default: those of the result).
+    export
+        The export rule (default adult males, constant number).
+    alpha
+        Allowed conditional failure probability (default: the result's P*).
+    min_draws
+        See :func:`trigger_level`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(year, population)``: ``die_off`` (share killed in May above which the
+        autumn take is suspended), ``census`` (true abundance below which…),
+        ``expected_count`` (the same level as an expected survey count), ``sex_ratio``
+        (adult males per adult female at the census), each with ``*_basis`` and
+        ``*_conditional_risk``.
+
+    Examples
+    --------
+    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=100))
+    >>> trig = compute_triggers(om, [1000.0, 1000.0, 100.0], __import__(
+    ...     "saigapop.management.criteria", fromlist=["x"]).default_criteria())
+    >>> sorted(trig.data_vars)[:3]
+    ['census', 'census_basis', 'census_conditional_risk']
+    """
+    export = ConstantHarvest() if export is None else export
+    if isinstance(quota, QuotaResult):
+        levels = quota.level.sel(population=list(om.populations)).values
+        criteria = quota.criteria if criteria is None else criteria
+        alpha = quota.p_star if alpha is None else alpha
+    else:
+        levels = np.asarray(quota, dtype=float)
+    if criteria is None:
+        from saigapop.management.criteria import default_criteria
+
+        criteria = default_criteria()
+    alpha = DEFAULT_P_STAR if alpha is None else alpha
+    proj = om.project(export, levels[None, :], record="full").isel(candidate=0)
+    base = om.baseline(record="full")
+    fail = np.zeros((om.n_draws, len(om.populations)), dtype=bool)
+    for c in criteria:
+        fail |= c.evaluate(proj.expand_dims("candidate"), base)["fail"].isel(candidate=0).values
+    years = list(om.quota_years)
+    pops = list(om.populations)
+    out = {
+        name: np.full((len(years), len(pops)), np.nan)
+        for name in ("die_off", "census", "expected_count", "sex_ratio")
+    }
+    basis = {
+        name: np.empty((len(years), len(pops)), dtype=object)
+        for name in ("die_off", "census", "sex_ratio")
+    }
+    cond = {
+        name: np.full((len(years), len(pops)), np.nan)
+        for name in ("die_off", "census", "sex_ratio")
+    }
+    q = om.catchability  # (draw, pop)
+    for i, y in enumerate(years):
+        sel = proj.sel(year=y)
+        die = (
+            (sel["calving_deaths"] / (sel["births"] + sel["total"]))
+            .transpose("draw", "population")
+            .values
+        )
+        die = np.where(die < 1e-9, 0.0, die)  # rounding noise where no die-off happened
+        census = sel["total"].transpose("draw", "population").values
+        ab = sel["abundance"]
+        ratio = (
+            (ab.sel(sex="male", age="adult") / ab.sel(sex="female", age="adult"))
+            .transpose("draw", "population")
+            .values
+        )
+        for j in range(len(pops)):
+            for name, v, d in (
+                ("die_off", die, "above"),
+                ("census", census, "below"),
+                ("sex_ratio", ratio, "below"),
+            ):
+                lvl, b, c = trigger_level(
+                    v[:, j], fail[:, j], direction=d, alpha=alpha, min_draws=min_draws
+                )
+                out[name][i, j], basis[name][i, j], cond[name][i, j] = lvl, b, c
+            out["expected_count"][i, j] = out["census"][i, j] * float(np.median(q[:, j]))
+    dims = ("year", "population")
+    ds = xr.Dataset(coords={"year": years, "population": pops})
+    for name, arr in out.items():
+        ds[name] = (dims, arr)
+    for name in basis:
+        ds[f"{name}_basis"] = (dims, basis[name])
+        ds[f"{name}_conditional_risk"] = (dims, cond[name])
+    ds["die_off"].attrs["long_name"] = (
+        "share of the population killed at calving (May) that suspends the take"
+    )
+    ds["census"].attrs["long_name"] = "true spring abundance below which the take is suspended"
+    ds["expected_count"].attrs["long_name"] = "the census trigger as an expected survey count"
+    ds["sex_ratio"].attrs["long_name"] = (
+        "adult males per adult female at the census below which the take is suspended"
+    )
+    ds.attrs.update(alpha=alpha, min_draws=min_draws, p_fail=float(fail.mean()))
+    return ds

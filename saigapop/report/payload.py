@@ -1,0 +1,185 @@
+"""Build the report payload: every section computed once from the inputs supplied."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from saigapop.report.config import ReportConfig
+from saigapop.report.contracts import ReportPayload, Section, ValueBook, content_hash
+from saigapop.report.data_sections import (
+    SaigaDataLike,
+    census_section,
+    composition_section,
+    data_intro_section,
+    die_off_section,
+    removals_section,
+)
+from saigapop.report.pending import (
+    PENDING_SECTIONS,
+    check_renderable,
+    diagnostics_passed,
+    diagnostics_section,
+    render_pending,
+)
+from saigapop.report.standard_sections import (
+    assumptions_section,
+    collect_provenance,
+    monitoring_section,
+    provenance_section,
+    references_section,
+    summary_section,
+    values_section,
+)
+
+__all__ = ["build_payload"]
+
+_DEFAULT_CONFIG = ReportConfig()
+#: Sections after which the pending (model-dependent) sections are placed.
+_BEFORE_MODEL = ("reference_case",)
+
+
+def build_payload(
+    data: SaigaDataLike,
+    *,
+    fit: Any = None,
+    diagnostics: Any = None,
+    quota: Any = None,
+    trials: Any = None,
+    validation: Any = None,
+    registry: Any = None,
+    config: ReportConfig = _DEFAULT_CONFIG,
+) -> ReportPayload:
+    """Compute the whole report once: sections, tables, figures, named values, provenance.
+
+    Only ``data`` is required. Each optional input feeds the sections that need it; a section
+    whose input is absent states plainly that it was not computed, and without a fit that
+    passed its diagnostics no quota is recommended (the summary says so at the top).
+
+    Parameters
+    ----------
+    data
+        Validated data (:class:`saigapop.SaigaData`, e.g. from
+        :func:`saigapop.load_kazakhstan`).
+    fit
+        Fitted posterior ``DataTree`` (saigapop.model).
+    diagnostics
+        Convergence diagnostics and acceptance checklist: any object or mapping with a boolean
+        ``passed`` and optionally ``checks`` (a DataFrame, one row per check).
+    quota, trials, validation, registry
+        Results of saigapop.management, saigapop.validation and saigapop.registry.
+    config
+        Report settings (title, populations, seed, sampler settings, date).
+
+    Returns
+    -------
+    ReportPayload
+        Frozen; exported by :func:`saigapop.report.write_report` and the exporters.
+
+    Raises
+    ------
+    NotImplementedError
+        If a model-dependent input is supplied before its section builders exist (see
+        :mod:`saigapop.report.pending`): a supplied result is never silently dropped.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import saigapop as sp
+    >>> from saigapop.report import ReportConfig, build_payload
+    >>> cfg = ReportConfig(date=dt.datetime(2026, 1, 15))
+    >>> payload = build_payload(sp.load_kazakhstan(), config=cfg)
+    >>> payload.quota_recommended
+    False
+    >>> payload.report_id.startswith("SGP-20260115-")
+    True
+    >>> payload.values["census.Ural.latest_count_animals"]
+    2300000
+    """
+    if config.populations is not None:
+        data = data.select(populations=list(config.populations))
+    populations = tuple(data.populations)
+    inputs = {
+        "fit": fit,
+        "diagnostics": diagnostics,
+        "quota": quota,
+        "trials": trials,
+        "validation": validation,
+        "registry": registry,
+    }
+    supplied = {name: value is not None for name, value in inputs.items()}
+    check_renderable(inputs)
+    passed = diagnostics_passed(diagnostics)
+    vb = ValueBook()
+
+    body: list[Section] = []
+    pending = {spec.key: spec for spec in PENDING_SECTIONS}
+    body.append(render_pending(pending.pop("reference_case"), inputs, vb, config))
+    body += [
+        data_intro_section(data, vb),
+        census_section(data, vb, populations),
+        removals_section(data, vb, populations),
+        die_off_section(data, vb, populations),
+        composition_section(data, vb, populations),
+    ]
+    body.append(render_pending(pending.pop("model"), inputs, vb, config))
+    body.append(diagnostics_section(diagnostics, vb))
+    body += [render_pending(spec, inputs, vb, config) for spec in pending.values()]
+    body += [
+        assumptions_section(data, vb),
+        monitoring_section(vb, registry_supplied=registry is not None),
+        references_section(data, vb),
+    ]
+    # A quota is recommended only from a quota solution on a fit that passed its checks.
+    quota_recommended = bool(fit is not None and quota is not None and passed)
+    summary = summary_section(
+        populations=populations,
+        country=config.country,
+        vb=vb,
+        quota_recommended=quota_recommended,
+        diagnostics_passed=passed,
+        computed_inputs=supplied,
+    )
+    alerts = _alerts(supplied, passed)
+
+    date = config.resolved_date()
+    provenance = collect_provenance(
+        data_hash=data.data_hash,
+        seed=config.seed,
+        sampler=config.sampler,
+        created=date.isoformat(),
+        inputs=supplied,
+    )
+    sections = (summary, *body, provenance_section(provenance), values_section(vb))
+    values = MappingProxyType(dict(vb.values))
+    digest = content_hash(sections, values, provenance)
+    return ReportPayload(
+        title=config.title,
+        subtitle=config.subtitle,
+        institution=config.institution,
+        report_id=f"SGP-{date:%Y%m%d}-{digest[:8]}",
+        sections=sections,
+        values=values,
+        value_meanings=MappingProxyType(dict(vb.meanings)),
+        provenance=provenance,
+        alerts=alerts,
+        quota_recommended=quota_recommended,
+        diagnostics_passed=passed,
+    )
+
+
+def _alerts(supplied: dict[str, bool], passed: bool | None) -> tuple[str, ...]:
+    alerts = []
+    if passed is False:
+        alerts.append(
+            "The model fit FAILED its diagnostics or acceptance checklist. No quota is "
+            "recommended from it."
+        )
+    if not supplied["fit"]:
+        alerts.append(
+            "No quota is recommended: this report was built without a model fit. It presents "
+            "the data only; the model, projection, risk and quota sections were not computed."
+        )
+    elif not supplied["quota"]:
+        alerts.append("No quota is recommended: no quota solution was supplied.")
+    return tuple(alerts)

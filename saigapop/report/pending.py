@@ -1,0 +1,270 @@
+"""Sections whose inputs come from the model, validation, management and registry modules.
+
+THIS IS THE ONE PLACE WHERE MODEL RESULTS PLUG INTO THE REPORT. Each :class:`PendingSection`
+names the inputs it needs. While an input is absent the section says plainly that it was not
+computed (nothing is faked). When the model, quota and trial results land, write a builder
+``(inputs, vb, config) -> Section`` for each spec and register it in :data:`BUILDERS`; until
+then, supplying such an input raises :class:`NotImplementedError` rather than silently
+dropping it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from saigapop.report.config import ReportConfig
+from saigapop.report.contracts import Section, Table, ValueBook
+
+__all__ = [
+    "BUILDERS",
+    "INPUTS",
+    "PENDING_SECTIONS",
+    "PendingSection",
+    "check_renderable",
+    "diagnostics_passed",
+    "diagnostics_section",
+    "render_pending",
+]
+
+#: The optional inputs of :func:`saigapop.report.build_payload`, with what supplies them.
+INPUTS: dict[str, str] = {
+    "fit": "a fitted posterior DataTree (saigapop.model)",
+    "diagnostics": "convergence diagnostics and the acceptance checklist (saigapop.model)",
+    "quota": "the quota solution with its risk tables (saigapop.management)",
+    "trials": "robustness trials and the management strategy evaluation (saigapop.management)",
+    "validation": "prior sensitivity, recovery and hindcasts (saigapop.validation)",
+    "registry": "the horn registry reconciliation (saigapop.registry)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSection:
+    """A report section that needs results from other modules.
+
+    Parameters
+    ----------
+    key, title
+        As in :class:`~saigapop.report.contracts.Section`.
+    needs
+        Names of the inputs it needs (keys of :data:`INPUTS`).
+    shows
+        What the section will show, in one sentence (printed while it is not computed).
+    """
+
+    key: str
+    title: str
+    needs: tuple[str, ...]
+    shows: str
+
+
+PENDING_SECTIONS: tuple[PendingSection, ...] = (
+    PendingSection(
+        "reference_case",
+        "Reference case by population",
+        ("fit", "quota"),
+        "abundance (5, 50 and 95 % quantiles), growth, adult sex ratio with prior-driven "
+        "flags, risks at zero export and added at the quota, the quota by operating model, the "
+        "binding criterion, total human offtake against PBR and the share of adult males taken",
+    ),
+    PendingSection(
+        "model",
+        "Model and priors",
+        ("fit",),
+        "the annual cycle, every prior with its rationale and citation, and a prior-versus-"
+        "posterior comparison that marks what rests on priors",
+    ),
+    PendingSection(
+        "status",
+        "Status and trends by population, sex and age",
+        ("fit",),
+        "posterior abundance by population, sex and age class with 90 % intervals, "
+        "prior-driven quantities labelled",
+    ),
+    PendingSection(
+        "projections",
+        "Projections",
+        ("fit", "quota"),
+        "fan charts of true abundance and adult sex ratio under the quota and under no export",
+    ),
+    PendingSection(
+        "risk",
+        "Risk and decision tables",
+        ("quota",),
+        "absolute and added risks for each candidate quota against every criterion, with Monte "
+        "Carlo errors",
+    ),
+    PendingSection(
+        "robustness",
+        "Robustness trials and management strategy evaluation",
+        ("trials",),
+        "the quota in every reference operating model and robustness trial, and the closed-loop "
+        "evaluation of the procedure",
+    ),
+    PendingSection(
+        "sensitivity",
+        "Sensitivity of the quota to the priors",
+        ("validation",),
+        "a tornado chart of the quota across alternative priors",
+    ),
+    PendingSection(
+        "pbr",
+        "Potential biological removal (cross-check)",
+        ("fit", "quota"),
+        "PBR on total human-caused mortality and on its male component, against the quota",
+    ),
+    PendingSection(
+        "triggers",
+        "Triggers that suspend the quota",
+        ("quota",),
+        "the die-off, census and sex-ratio levels that suspend the following autumn's take",
+    ),
+)
+
+#: ``builder(inputs, vb, config) -> Section``: ``inputs`` maps the names of :data:`INPUTS`
+#: to the objects supplied; numbers quoted in prose must be registered in ``vb``.
+Builder = Callable[[Mapping[str, Any], ValueBook, "ReportConfig"], Section]
+#: Builders of pending sections, by key. Empty until the model and quota land.
+BUILDERS: dict[str, Builder] = {}
+
+
+def check_renderable(inputs: Mapping[str, Any]) -> None:
+    """Fail before any work if a supplied input feeds a section with no builder yet.
+
+    Raises
+    ------
+    NotImplementedError
+        Naming the sections that cannot be rendered.
+    """
+    blocked = [
+        spec.key
+        for spec in PENDING_SECTIONS
+        if all(inputs.get(name) is not None for name in spec.needs) and spec.key not in BUILDERS
+    ]
+    unused = [
+        name
+        for name, value in inputs.items()
+        if value is not None
+        and name != "diagnostics"
+        and not any(name in spec.needs for spec in PENDING_SECTIONS if spec.key in BUILDERS)
+    ]
+    if blocked or unused:
+        raise NotImplementedError(
+            f"the report cannot render the supplied input(s) {sorted(unused)} yet (sections "
+            f"{blocked} have no builder): register builders in "
+            "saigapop.report.pending.BUILDERS; a supplied result is never silently dropped"
+        )
+
+
+def render_pending(
+    spec: PendingSection, inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
+) -> Section:
+    """Build ``spec`` from ``inputs``, or a plain 'not computed' section if an input is absent.
+
+    Raises
+    ------
+    NotImplementedError
+        If every input is supplied but no builder is registered yet: a supplied result is
+        never silently left out of a report.
+    """
+    missing = [name for name in spec.needs if inputs.get(name) is None]
+    if not missing:
+        if spec.key not in BUILDERS:
+            raise NotImplementedError(
+                f"the report cannot render section {spec.key!r} yet: register a builder in "
+                "saigapop.report.pending.BUILDERS"
+            )
+        return BUILDERS[spec.key](inputs, vb, config)
+    what = " and ".join(INPUTS[name] for name in missing)
+    verb = "was" if len(missing) == 1 else "were"
+    text = (
+        f"Not computed. This section needs {what}, which {verb} not supplied to this report. "
+        f"When computed it shows {spec.shows}."
+    )
+    return Section(spec.key, spec.title, (text,), computed=False)
+
+
+# --- diagnostics: the gate is the report's job, whatever the fit is ------------------------
+
+
+def diagnostics_passed(diagnostics: Any) -> bool | None:
+    """Whether the fit passed its diagnostics and acceptance checklist.
+
+    ``diagnostics`` is any object (or mapping) with a boolean ``passed``; ``None`` means no
+    diagnostics were supplied.
+
+    Examples
+    --------
+    >>> diagnostics_passed(None), diagnostics_passed({"passed": False})
+    (None, False)
+    """
+    if diagnostics is None:
+        return None
+    value = (
+        diagnostics.get("passed")
+        if isinstance(diagnostics, Mapping)
+        else getattr(diagnostics, "passed", None)
+    )
+    if not isinstance(value, bool):
+        raise TypeError("diagnostics must carry a boolean 'passed' (attribute or key)")
+    return value
+
+
+def diagnostics_section(diagnostics: Any, vb: ValueBook) -> Section:
+    """Build the acceptance checklist, or a 'not computed' section.
+
+    ``diagnostics`` carries ``passed`` (bool) and optionally ``checks``: a DataFrame with one
+    row per check (columns such as ``Check``, ``Value``, ``Threshold``, ``Passed``), shown as
+    it is.
+    """
+    title = "Diagnostics and acceptance checklist"
+    passed = diagnostics_passed(diagnostics)
+    if passed is None:
+        return Section(
+            "diagnostics",
+            title,
+            (
+                "Not computed. This section needs convergence diagnostics and the acceptance "
+                "checklist of a model fit, which were not supplied to this report. When computed "
+                "it shows each check (R-hat, effective sample size, divergences, energy, "
+                "posterior predictive checks) with its threshold and pass or fail.",
+            ),
+            computed=False,
+        )
+    get = (
+        diagnostics.get
+        if isinstance(diagnostics, Mapping)
+        else (lambda k, d=None: getattr(diagnostics, k, d))
+    )
+    checks = get("checks", None)
+    tables: tuple[Table, ...] = ()
+    n_failed = n_checks = None
+    if isinstance(checks, pd.DataFrame) and not checks.empty:
+        tables = (
+            Table(
+                "acceptance_checklist",
+                "Acceptance checklist",
+                checks,
+                caption="One row per check, with its threshold and result.",
+            ),
+        )
+        passed_col = next((c for c in checks.columns if str(c).lower() == "passed"), None)
+        if passed_col is not None:
+            n_failed = vb.add(
+                "diagnostics.failed_checks",
+                int((~checks[passed_col].astype(bool)).sum()),
+                "failed acceptance checks",
+            )
+            n_checks = vb.add("diagnostics.checks", len(checks), "acceptance checks")
+    if passed:
+        text = "The fit passed its diagnostics and every acceptance check."
+    else:
+        text = (
+            "The fit FAILED its diagnostics"
+            + (f" ({n_failed} of {n_checks} checks failed)" if n_failed is not None else "")
+            + ". No quota is recommended from it."
+        )
+    return Section("diagnostics", title, (text,), tables=tables)

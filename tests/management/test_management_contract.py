@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+
+from saigapop.exceptions import ConfigError
+from saigapop.management import POSTERIOR_VARIABLES, validate_posterior
+
+
+def test_synthetic_posterior_meets_contract(posterior):
+    ds = validate_posterior(posterior)
+    assert set(POSTERIOR_VARIABLES) <= set(ds.data_vars)
+    assert ds["N"].dims == ("chain", "draw", "population", "year", "sex", "age")
+
+
+def test_missing_and_misdimensioned_variables_all_reported(posterior):
+    ds = posterior["posterior"].to_dataset()
+    bad = ds.drop_vars(["harem_size", "poaching_rate"])
+    bad["survival"] = bad["survival"].isel(population=0, drop=True)
+    with pytest.raises(ConfigError) as err:
+        validate_posterior(bad)
+    msg = str(err.value)
+    assert "harem_size" in msg
+    assert "poaching_rate" in msg
+    assert "'survival' lacks dim 'population'" in msg
+
+
+def test_datatree_without_posterior_group_is_refused():
+    import xarray as xr
+
+    with pytest.raises(ConfigError, match="no 'posterior' group"):
+        validate_posterior(xr.DataTree())
+
+
+def test_model_side_names_are_accepted(posterior):
+    """``census_age`` dims and ``conception(population, year)`` are read as the contract."""
+    from saigapop.management import OperatingModel
+
+    ds = posterior["posterior"].to_dataset()
+    census = ds[["N", "fecundity", "twinning"]].sel(age=["yearling", "adult"])
+    census = census.rename({"age": "census_age"})
+    other = ds.drop_vars(["N", "fecundity", "twinning"])
+    conc = other["conception_probability"].expand_dims(year=[2024, 2025]).copy()
+    conc.loc[{"year": 2025}] = 0.0  # the rut after the census must not be used
+    other = other.drop_vars("conception_probability").assign(conception=conc)
+    model_like = other.merge(census)
+    om = OperatingModel.from_posterior(model_like, seed=3)
+    ref = OperatingModel.from_posterior(posterior, seed=3)
+    np.testing.assert_array_equal(om.n0, ref.n0)
+    np.testing.assert_array_equal(om.conception0, ref.conception0)
+
+
+def test_model_parameter_names_are_mapped_to_the_contract(posterior):
+    """saigapop.model.build's raw parameters are turned into contract variables."""
+    import xarray as xr
+
+    from saigapop.management import OperatingModel
+
+    ds = posterior["posterior"].to_dataset()
+    s = ds["survival"]
+    classes = [
+        s.sel(sex="female", age="calf"),
+        s.sel(sex="female", age="yearling"),
+        s.sel(sex="male", age="yearling"),
+        s.sel(sex="female", age="adult"),
+        s.sel(sex="male", age="adult"),
+    ]
+    raw = ds.drop_vars(
+        [
+            "survival",
+            "fecundity",
+            "twinning",
+            "catchability",
+            "catastrophe_rate",
+            "catastrophe_severity",
+            "poaching_rate",
+            "implementation_fraction",
+            "implementation_selectivity",
+            "carrying_capacity",
+        ]
+    )
+    raw["survival_rate"] = xr.concat(
+        [c.drop_vars(["sex", "age"]) for c in classes], dim="survival_class"
+    )
+    for name in ("fecundity", "twinning"):
+        for age in ("yearling", "adult"):
+            raw[f"{name}_{age}"] = ds[name].sel(age=age, drop=True)
+    raw["catchability_year"] = ds["catchability"].expand_dims(year=[2024, 2025], axis=-1)
+    raw["pasteurellosis_rate"] = ds["catastrophe_rate"].isel(catastrophe=0, drop=True)
+    raw["dzhut_rate"] = ds["catastrophe_rate"].isel(catastrophe=1, drop=True)
+    raw["pasteurellosis_severity"] = (
+        ds["catastrophe_severity"].isel(catastrophe=0).sel(sex="female", age="adult", drop=True)
+    )
+    raw["pasteurellosis_male_ratio"] = 0.1 + 0 * raw["pasteurellosis_severity"]
+    raw["dzhut_severity"] = (
+        ds["catastrophe_severity"].isel(catastrophe=1).sel(sex="male", age="adult", drop=True)
+    )
+    raw["poaching_rate_male"] = ds["poaching_rate"].sel(sex="male").isel(population=0, drop=True)
+    raw["implementation_log_mean"] = np.log(ds["implementation_fraction"])
+    raw["cull_male_selectivity"] = 1.3 + 0 * raw["implementation_log_mean"]
+    raw["cull_calf_selectivity"] = 0.5 + 0 * raw["implementation_log_mean"]
+    const = xr.Dataset(
+        {"density_scale": ("population", [1e7, 1e7, 1e6])},
+        coords={"population": ds["population"].values},
+    )
+    tree = xr.DataTree.from_dict({"/posterior": raw, "/constant_data": const})
+    om = OperatingModel.from_posterior(tree, seed=1, catastrophes=False)
+    ref = OperatingModel.from_posterior(posterior, seed=1, catastrophes=False)
+    np.testing.assert_allclose(om.mean_survival[..., 0, 1:], ref.mean_survival[..., 0, 1:])
+    np.testing.assert_allclose(om.mean_survival[..., 1, 1:], ref.mean_survival[..., 1, 1:])
+    np.testing.assert_allclose(om.births_per_female, ref.births_per_female)
+    assert om.density_form == "ricker"
+    assert np.all(om.poaching[0] == 0)
+    np.testing.assert_allclose(om.catchability, ref.catchability)
+
+
+def test_unconverged_posterior_is_loudly_marked(posterior):
+    from saigapop.management import OperatingModel, solve_quota
+    from saigapop.management.operating_model import ConvergenceWarning
+
+    ds = posterior["posterior"].to_dataset()
+    shifted = ds.copy()
+    shifted["harem_size"] = ds["harem_size"] + 10.0 * ds["chain"]  # chains disagree
+    with pytest.warns(ConvergenceWarning, match="R-hat"):
+        om = OperatingModel.from_posterior(shifted, seed=1)
+    assert om.settings["converged"] is False
+    result = solve_quota(om, progress=False)
+    assert "WARNING" in repr(result)
+    assert OperatingModel.from_posterior(posterior, seed=1).settings["converged"] is True

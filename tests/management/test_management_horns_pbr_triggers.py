@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+
+from saigapop.management import (
+    HornConversion,
+    HornStock,
+    allocate_cap,
+    compute_triggers,
+    ices_percentile_rule,
+    n_min_lognormal,
+    pbr,
+    pbr_table,
+    solve_quota,
+    trigger_level,
+)
+
+
+def test_conversions_are_precautionary():
+    conv = HornConversion()
+    assert conv.mass_per_horn_g == 165.0  # light end: most animals per kg
+    assert conv.kg_per_male == pytest.approx(0.33)
+    assert conv.kg_to_animals(10_000.0) == pytest.approx(30_303.03, rel=1e-6)
+    heavy = HornConversion(quantile=1.0)
+    assert heavy.kg_to_animals(10_000.0) < conv.kg_to_animals(10_000.0)
+    assert float(conv.animals_to_horns(7)) == 14.0
+    assert float(conv.horns_to_animals(7)) == 4.0  # whole animals, rounded up
+    assert float(conv.kg_to_horns(conv.horns_to_kg(123.0))) == pytest.approx(123.0)
+    with pytest.raises(ValueError, match="horn_mass_g"):
+        HornConversion(horn_mass_g=(200.0, 150.0))
+
+
+def test_stock_is_treated_as_pieces_when_unclear():
+    assert HornStock().pieces == 91_298
+    assert HornStock(unit="pairs").pieces == 182_596
+    assert HornStock().male_equivalents == 45_649
+    assert HornStock().kg(HornConversion()) == pytest.approx(91_298 * 0.165)
+
+
+def test_cap_allocation_never_exceeds_own_quota_and_splits_by_source():
+    quota = {"Betpakdala": 20_000.0, "Ural": 30_000.0, "Ustyurt": 50.0}
+    out = allocate_cap(quota, stock=HornStock(), cap_kg=10_000.0)
+    kg_year = out["kg"].sum(("population", "source"))
+    assert np.all(kg_year.values <= 10_000.0 + 1e-6)
+    new = out["animals"].sel(source="new_harvest")
+    assert np.all(new.values <= out["quota_animals"].values)
+    # the stock (15,064 kg) fills 2026 and part of 2027; only new harvest adds mortality
+    assert float(out["kg"].sel(year=2026, source="new_harvest").sum()) == 0.0
+    assert float(out["kg"].sel(year=2027, source="stock").sum()) == pytest.approx(
+        15_064.17 - 10_000, abs=0.01
+    )
+    assert float(out["kg"].sel(year=2028, source="stock").sum()) == 0.0
+    assert float(out["kg"].sel(year=2028).sum()) == pytest.approx(10_000.0, abs=0.4)
+    # proportional to quotas in 2028
+    shares = new.sel(year=2028) / new.sel(year=2028).sum()
+    np.testing.assert_allclose(shares.values, np.array([20_000, 30_000, 50]) / 50_050, atol=1e-3)
+
+
+def test_cap_allocation_small_quotas_fit_under_cap():
+    out = allocate_cap({"A": 100.0, "B": 200.0}, stock=None)
+    np.testing.assert_array_equal(
+        out["animals"].sel(source="new_harvest", year=2026).values, [100.0, 200.0]
+    )
+    assert float(out["unused_cap_kg"].sel(year=2026)) == pytest.approx(10_000 - 300 * 0.33)
+
+
+def test_pbr_noaa_worked_example():
+    # NOAA/Wade 1998: PBR = N_min × ½ R_max × F_r; pinniped default R_max = 0.12
+    assert float(pbr(1000.0, 0.04, 0.5)) == pytest.approx(10.0)
+    assert float(pbr(25_000.0, 0.12, 0.5)) == pytest.approx(750.0)
+    # N_min is the 20th percentile of a lognormal: N / exp(0.842 sqrt(ln(1 + CV^2)))
+    from scipy.stats import lognorm
+
+    n, cv = 10_000.0, 0.3
+    sigma = np.sqrt(np.log1p(cv**2))
+    assert float(n_min_lognormal(n, cv)) == pytest.approx(
+        lognorm(s=sigma, scale=n).ppf(0.2), rel=1e-3
+    )
+
+
+def test_pbr_table_and_ices_rule(om):
+    tab = pbr_table(om, human_caused=None)
+    assert tab.attrs["recovery_factor"] == 0.5
+    assert np.all((tab["r_max"] > 0) & (tab["r_max"] < 0.7))  # λ_max below Kühl's 1.66 ceiling
+    assert np.all(tab["pbr_male"] < tab["pbr_total"])
+    limits = {p: 1e4 for p in om.populations}
+    adv = ices_percentile_rule(om, limits)
+    male = ices_percentile_rule(om, limits, males_only=True)
+    assert np.all(adv.values > male.values)
+
+
+def test_trigger_level_conditional_and_fallback():
+    v = np.linspace(0, 1, 200)
+    lvl, basis, risk = trigger_level(v, v < 0.1, alpha=0.3)
+    assert basis == "conditional"
+    assert 0.1 < lvl < 0.5
+    assert risk > 0.3
+    lvl, basis, _ = trigger_level(v, np.zeros(200, bool), alpha=0.1)
+    assert basis == "percentile"
+    assert lvl == pytest.approx(0.1)
+
+
+def test_compute_triggers(om):
+    result = solve_quota(om, progress=False)
+    trig = compute_triggers(om, result)
+    assert trig["census"].dims == ("year", "population")
+    assert list(trig["year"].values) == [2026, 2027, 2028]
+    assert np.all(trig["die_off"].values >= 0)
+    assert np.all(trig["die_off"].values <= 1)
+    assert np.all(trig["census"].values > 0)
+    assert set(np.unique(trig["census_basis"].values)) <= {"conditional", "percentile"}
+
+
+def test_cap_allocation_from_a_quota_result(om):
+    result = solve_quota(om, progress=False)
+    out = allocate_cap(result, stock=HornStock())
+    assert list(out["year"].values) == [2026, 2027, 2028]
+    new = out["animals"].sel(source="new_harvest")
+    assert np.all(new.values <= result.level.values[None, :] + 1e-9)
+
+
+def test_trigger_level_ignores_undefined_values():
+    v = np.r_[np.linspace(0, 1, 100), np.nan, np.nan]
+    lvl, basis, _ = trigger_level(v, np.zeros(102, bool), alpha=0.1)
+    assert np.isfinite(lvl)
+    assert basis == "percentile"
+    assert trigger_level(np.full(3, np.nan), np.zeros(3, bool))[1] == "undefined"

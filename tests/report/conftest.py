@@ -1,0 +1,108 @@
+"""Shared fixtures: one data-only payload, rendered once per session in every format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+import saigapop as sp
+from saigapop.report import (
+    ReportConfig,
+    build_payload,
+    render_docx,
+    render_html,
+    render_pdf,
+)
+
+DATE = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML document (stdlib only); style and script content skipped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script"):
+            self._skip -= 1
+        elif tag in ("p", "td", "th", "li", "div", "h1", "h2", "h3", "caption", "figcaption"):
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def normalise(text: str) -> str:
+    """Collapse whitespace (PDF and DOCX extraction break lines differently)."""
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+def html_text(html: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(html)
+    return normalise("".join(parser.parts))
+
+
+def pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return normalise("\n".join(page.extract_text() or "" for page in reader.pages))
+
+
+def docx_text(docx: bytes) -> str:
+    import docx as python_docx
+
+    doc = python_docx.Document(io.BytesIO(docx))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return normalise("\n".join(parts))
+
+
+@pytest.fixture(scope="session")
+def data():
+    return sp.load_kazakhstan()
+
+
+@pytest.fixture(scope="session")
+def config():
+    return ReportConfig(date=DATE)
+
+
+@pytest.fixture(scope="session")
+def payload(data, config):
+    return build_payload(data, config=config)
+
+
+@pytest.fixture(scope="session")
+def html(payload):
+    return render_html(payload)
+
+
+@pytest.fixture(scope="session")
+def pdf(payload, html):
+    return render_pdf(payload, html=html)
+
+
+@pytest.fixture(scope="session")
+def docx_bytes(payload):
+    return render_docx(payload)
+
+
+@pytest.fixture(scope="session")
+def texts(html, pdf, docx_bytes):
+    return {"html": html_text(html), "pdf": pdf_text(pdf), "docx": docx_text(docx_bytes)}

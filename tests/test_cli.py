@@ -1,0 +1,127 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import saigapop as sp
+import saigapop.cli as cli
+from saigapop.cli import AnalysisResults, app
+
+runner = CliRunner()
+
+
+def _bundle_json(folder):
+    (bundle,) = folder.glob("*_bundle")
+    return json.loads((bundle / "report.json").read_text(encoding="utf-8"))
+
+
+def test_report_on_bundled_data(tmp_path):
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "html,bundle"])
+    assert result.exit_code == 0, result.output
+    (html,) = tmp_path.glob("SGP-*.html")
+    assert "No quota is recommended" in html.read_text(encoding="utf-8")
+    meta = _bundle_json(tmp_path)
+    assert meta["quota_recommended"] is False
+    assert meta["provenance"]["data_hash"] == sp.load_kazakhstan().data_hash
+    assert "Report SGP-" in result.stdout
+
+
+def test_report_for_selected_populations(tmp_path):
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--formats", "bundle", "--populations", "Ural"]
+    )
+    assert result.exit_code == 0, result.output
+    values = _bundle_json(tmp_path)["values"]
+    assert "census.Ural.latest_count_animals" in values
+    assert not any(k.startswith("census.Betpakdala") for k in values)
+
+
+def test_report_on_user_files(tmp_path):
+    folder = sp.bundled_data_dir()
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--census",
+            str(folder / "census.csv"),
+            "--removals",
+            str(folder / "removals.csv"),
+            "--out",
+            str(tmp_path),
+            "--formats",
+            "bundle",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_report_rejects_bad_data_with_every_problem(tmp_path):
+    bad = tmp_path / "census.csv"
+    bad.write_text(
+        "population,year,kind,value,source\nUral,20x5,count,100,s\nBetpakdla,2024,count,-5,s\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["report", "--census", str(bad), "--out", str(tmp_path)])
+    assert result.exit_code == cli.EXIT_DATA
+    for bad_value in ("20x5", "Betpakdla", "-5"):
+        assert bad_value in result.output
+    assert not list(tmp_path.glob("SGP-*"))
+
+
+def test_unknown_format_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "html,xls"])
+    assert result.exit_code == 2
+
+
+def _failing_fit(data, *, seed, draws):
+    return AnalysisResults(diagnostics={"passed": False}, note="stub fit")
+
+
+@pytest.mark.parametrize(
+    ("flag", "code"), [([], cli.EXIT_DIAGNOSTICS), (["--proceed-on-failure"], 0)]
+)
+def test_failed_diagnostics_exit_non_zero_unless_asked(tmp_path, monkeypatch, flag, code):
+    monkeypatch.setattr(cli, "run_analysis", _failing_fit)
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--formats", "html,bundle", *flag]
+    )
+    assert result.exit_code == code, result.output
+    (html,) = tmp_path.glob("SGP-*.html")  # the report is written either way
+    assert "FAILED its diagnostics" in html.read_text(encoding="utf-8")
+    assert _bundle_json(tmp_path)["diagnostics_passed"] is False
+
+
+def test_validate_bundled_files():
+    folder = sp.bundled_data_dir()
+    files = [str(folder / f) for f in ("census.csv", "removals.csv", "composition.csv")]
+    result = runner.invoke(app, ["validate", *files])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_validate_prints_all_problems_and_exits_1(tmp_path):
+    bad = tmp_path / "my_census.csv"
+    bad.write_text(
+        "population,year,kind,value,source\nUral,2024,count,abc,s\nUral,2025,kount,100,s\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "abc" in result.output
+    assert "kount" in result.output
+
+
+def test_validate_needs_a_known_kind(tmp_path):
+    odd = tmp_path / "table.csv"
+    odd.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(odd)])
+    assert result.exit_code == 1
+    assert "--kind" in result.output
+
+
+def test_unknown_population_is_reported(tmp_path):
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--formats", "bundle", "--populations", "Mars"]
+    )
+    assert result.exit_code == cli.EXIT_DATA
+    assert "Mars" in result.output
