@@ -7,16 +7,20 @@ top) unless ``--proceed-on-failure`` is given.
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-__all__ = ["AnalysisResults", "app", "run_analysis"]
+__all__ = ["AnalysisResults", "app", "run_analysis", "use_host_devices"]
 
 EXIT_DATA = 1
 EXIT_DIAGNOSTICS = 3
@@ -47,29 +51,154 @@ class AnalysisResults:
     note: str = ""
 
 
-def run_analysis(data: Any, *, seed: int, draws: int) -> AnalysisResults:
-    """Fit the model, check it, solve the quota and run the trials.
+#: Default sampler settings of ``saigapop report`` (see ``docs/user_guide.md``: the whole
+#: pipeline on the bundled data fits in 15 minutes on 2 cores).
+DEFAULT_DRAWS = 1000
+DEFAULT_TUNE = 1000
+DEFAULT_CHAINS = 4
+#: NUTS target acceptance of ``saigapop report`` (higher than the model default 0.95: the
+#: bundled data give an occasional divergence at 0.95, which fails the checklist).
+DEFAULT_TARGET_ACCEPT = 0.99
+#: Posterior draws used by the operating model (evenly thinned from chains × draws).
+OM_DRAWS = 2000
 
-    THIS IS THE ONE PLACE WHERE THE FIT / DIAGNOSTICS / QUOTA STEPS PLUG IN. When
-    ``saigapop.model`` and ``saigapop.management`` land, call them here (fit with ``seed``
-    and ``draws`` -> DataTree; diagnostics with a boolean ``passed``; quota; trials) and
-    return them with the sampler settings used. Everything else (gating, exit codes, report
-    sections that say what was not computed) already follows from these fields.
+
+def run_analysis(
+    data: Any,
+    *,
+    seed: int,
+    draws: int = DEFAULT_DRAWS,
+    chains: int = DEFAULT_CHAINS,
+    tune: int = DEFAULT_TUNE,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
+    om_draws: int | None = OM_DRAWS,
+    trials: bool = False,
+    limits: Mapping[str, float] | None = None,
+    posterior: Any = None,
+    on_step: Callable[[str], None] | None = None,
+) -> AnalysisResults:
+    """Fit the model, check it, solve the quota and (optionally) run the trials.
+
+    The pipeline: :func:`saigapop.model.fit.fit` → :func:`~saigapop.model.diagnostics.
+    check_convergence` → :meth:`OperatingModel.from_posterior` (with the removals already
+    realised after the latest census) → :func:`~saigapop.management.solve_quota` with
+    :func:`~saigapop.management.default_criteria` (the stricter sex-ratio floor where the
+    sex ratio is prior-driven) → :func:`~saigapop.report.inputs.prepare_quota` (allocation of
+    the CITES cap with the horns in storage, triggers, PBR, projections).
 
     Parameters
     ----------
     data
         Validated :class:`saigapop.SaigaData`.
-    seed, draws
-        Random seed and posterior draws per chain.
+    seed
+        Random seed of the sampler and of the operating model.
+    draws, chains, tune
+        Posterior draws per chain, chains and tuning draws per chain.
+    target_accept
+        NUTS target acceptance rate.
+    om_draws
+        Posterior draws the operating model uses (thinned evenly; ``None``: all).
+    trials
+        Also run the robustness trials (slow).
+    limits
+        Fixed abundance limits by population, added to (or replacing) the defaults of the
+        Kazakh populations; a population of the user's own must have one.
+    posterior
+        A fit already made (e.g. :func:`saigapop.model.io.load_fit`); the sampler is then
+        not run and ``draws``, ``chains`` and ``tune`` are read from it.
+    on_step
+        Called with a short description as each step starts (progress display).
 
     Returns
     -------
     AnalysisResults
     """
+    from saigapop.exceptions import ConfigError
+    from saigapop.management import (
+        DEFAULT_ABUNDANCE_LIMITS,
+        HornStock,
+        OperatingModel,
+        default_criteria,
+        realised_removals,
+        solve_quota,
+    )
+    from saigapop.model.config import ModelConfig, SamplerConfig
+    from saigapop.model.diagnostics import check_convergence
+    from saigapop.model.fit import fit as fit_model
+    from saigapop.report.inputs import TrialInputs, prepare_quota, sex_ratio_prior_driven
+
+    def step(text: str) -> None:
+        if on_step is not None:
+            on_step(text)
+
+    all_limits = {**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}
+    missing = [p for p in data.populations if p not in all_limits]
+    if missing:
+        raise ConfigError(
+            f"no abundance limit for {missing}: give one per population with --limits "
+            "(for example --limits Kalmykia=3000) and justify it in the report"
+        )
+    sc = SamplerConfig(
+        chains=chains, draws=draws, tune=tune, random_seed=seed, target_accept=target_accept
+    )
+    if posterior is None:
+        step(f"Fitting the model ({chains} chains × {draws} draws, {tune} tuning)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
+    else:
+        post = posterior["posterior"]
+        chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
+        saved = json.loads(posterior.attrs.get("saigapop_sampler_config", "{}"))
+        tune = int(saved.get("tune", tune))
+        sc = SamplerConfig(
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            random_seed=int(saved.get("random_seed", seed)),
+            target_accept=float(saved.get("target_accept", target_accept)),
+        )
+    step("Checking convergence")
+    convergence = check_convergence(posterior)
+    flags = sex_ratio_prior_driven(posterior)
+    latest = int(posterior.attrs.get("latest_census_year", data.census["year"].max()))
+    step("Building the operating model")
+    n_total = chains * draws
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        om = OperatingModel.from_posterior(
+            posterior,
+            realised_removals=realised_removals(data.removals, latest),
+            seed=seed,
+            n_draws=None if om_draws is None or om_draws >= n_total else om_draws,
+        )
+    step("Solving the quota")
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = solve_quota(om, default_criteria(all_limits, prior_driven=flags), progress=False)
+        step("Allocating the cap, triggers and PBR")
+        quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
+    trial_inputs = None
+    if trials:
+        step("Running the robustness trials")
+        from saigapop.management import run_trials
+
+        levels = result.level.sel(population=list(om.populations)).values.tolist()
+        trial_inputs = TrialInputs(trials=run_trials(posterior, levels, progress=False))
     return AnalysisResults(
-        note="the model is not available in this version: a data-only report is written, "
-        f"and --seed ({seed}) and --draws ({draws}) are not used"
+        fit=posterior,
+        diagnostics=convergence,
+        quota=quota,
+        trials=trial_inputs,
+        sampler={
+            "sampler": sc.sampler,
+            "chains": chains,
+            "draws": draws,
+            "tune": tune,
+            "target_accept": sc.target_accept,
+            "operating_model_draws": om.n_draws,
+        },
+        note="" if convergence.passed else convergence.summary(),
     )
 
 
@@ -78,6 +207,33 @@ def _split(text: str | None) -> list[str] | None:
         return None
     items = [t.strip() for t in text.split(",") if t.strip()]
     return items or None
+
+
+def use_host_devices(n: int) -> None:
+    """Let JAX run ``n`` chains in parallel on the CPU (before JAX starts its backend).
+
+    numpyro runs chains in parallel only with as many XLA devices as chains; JAX shows one
+    CPU device unless told otherwise, and the chains then run one after another on one core.
+    Has no effect once the JAX backend has started, or if ``XLA_FLAGS`` already sets it.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+
+
+def _parse_limits(text: str | None) -> dict[str, float]:
+    """Parse ``"A=1000,B=2e4"`` into ``{"A": 1000.0, "B": 20000.0}``."""
+    out: dict[str, float] = {}
+    for item in _split(text) or []:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not name.strip() or not number > 0:
+            raise ValueError(f"expected Population=positive number, got {item!r}")
+        out[name.strip()] = number
+    return out
 
 
 def _print_problems(problems: list[Any]) -> None:
@@ -106,7 +262,24 @@ def report(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the fit and projections.")] = 2025,
-    draws: Annotated[int, typer.Option(min=1, help="Posterior draws per chain.")] = 1000,
+    draws: Annotated[
+        int, typer.Option(min=1, help="Posterior draws per chain (after tuning).")
+    ] = DEFAULT_DRAWS,
+    chains: Annotated[int, typer.Option(min=1, help="Sampler chains.")] = DEFAULT_CHAINS,
+    tune: Annotated[int, typer.Option(min=0, help="Tuning draws per chain.")] = DEFAULT_TUNE,
+    target_accept: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="NUTS target acceptance rate.")
+    ] = DEFAULT_TARGET_ACCEPT,
+    trials: Annotated[
+        bool, typer.Option("--trials/--no-trials", help="Also run the robustness trials (slow).")
+    ] = False,
+    limits: Annotated[
+        str | None,
+        typer.Option(
+            help="Fixed abundance limits, e.g. 'Kalmykia=3000,Ural=200000' (animals); needed "
+            "for populations other than Betpakdala, Ural and Ustyurt."
+        ),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports"),
     formats: Annotated[
         str, typer.Option(help="Comma-separated formats: html, pdf, docx, bundle.")
@@ -123,8 +296,9 @@ def report(
     country: Annotated[str, typer.Option(help="Exporting country.")] = "Kazakhstan",
 ) -> None:
     """Run the pipeline and write the biological justification report."""
+    use_host_devices(max(chains, os.cpu_count() or 1))
     import saigapop as sp
-    from saigapop.exceptions import DataValidationError
+    from saigapop.exceptions import ConfigError, DataValidationError
     from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
 
     wanted = _split(formats) or []
@@ -162,8 +336,39 @@ def report(
             raise typer.Exit(EXIT_DATA) from None
         progress.advance(task)
 
-        progress.update(task, description="Fitting the model and solving the quota")
-        results = run_analysis(data, seed=seed, draws=draws)
+        if pops:
+            try:
+                data = data.select(populations=pops)
+            except (ValueError, KeyError) as err:
+                progress.stop()
+                console.print(f"[red]Cannot select populations {pops}:[/red] {err}")
+                raise typer.Exit(EXIT_DATA) from None
+
+        try:
+            limit_map = _parse_limits(limits)
+        except ValueError as err:
+            progress.stop()
+            raise typer.BadParameter(str(err), param_hint="--limits") from None
+
+        def on_step(text: str) -> None:
+            progress.update(task, description=text)
+
+        try:
+            results = run_analysis(
+                data,
+                seed=seed,
+                draws=draws,
+                chains=chains,
+                tune=tune,
+                target_accept=target_accept,
+                trials=trials,
+                limits=limit_map,
+                on_step=on_step,
+            )
+        except ConfigError as err:
+            progress.stop()
+            console.print(f"[red]Cannot solve the quota:[/red] {err}")
+            raise typer.Exit(EXIT_DATA) from None
         if results.note:
             progress.console.print(f"[yellow]Note:[/yellow] {results.note}")
         progress.advance(task, 2)

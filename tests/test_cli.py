@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pytest
 from typer.testing import CliRunner
@@ -8,6 +9,33 @@ import saigapop.cli as cli
 from saigapop.cli import AnalysisResults, app
 
 runner = CliRunner()
+_REAL_RUN_ANALYSIS = cli.run_analysis
+
+
+def _synthetic_analysis(data, *, seed, draws, **kwargs):
+    """A real quota solved on a synthetic posterior: fast, no sampling (unit tests only)."""
+    from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
+    from saigapop.report.inputs import prepare_quota
+
+    full = {"Betpakdala": 1.6e6, "Ural": 2.3e6, "Ustyurt": 7.8e4}
+    post = synthetic_posterior(
+        {p: full.get(p, 1e5) for p in data.populations}, chains=2, draws=30, seed=seed
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        om = OperatingModel.from_posterior(post, seed=seed)
+    result = solve_quota(om, progress=False)
+    return AnalysisResults(
+        fit=post,
+        diagnostics={"passed": True},
+        quota=prepare_quota(om, result, stock=HornStock(), fit=post),
+        sampler={"chains": 2, "draws": 30},
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_sampling(monkeypatch):
+    monkeypatch.setattr(cli, "run_analysis", _synthetic_analysis)
 
 
 def _bundle_json(folder):
@@ -19,9 +47,10 @@ def test_report_on_bundled_data(tmp_path):
     result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "html,bundle"])
     assert result.exit_code == 0, result.output
     (html,) = tmp_path.glob("SGP-*.html")
-    assert "No quota is recommended" in html.read_text(encoding="utf-8")
+    assert "A quota is recommended" in html.read_text(encoding="utf-8")
     meta = _bundle_json(tmp_path)
-    assert meta["quota_recommended"] is False
+    assert meta["quota_recommended"] is True
+    assert "quota.Ural.adult_males" in meta["values"]
     assert meta["provenance"]["data_hash"] == sp.load_kazakhstan().data_hash
     assert "Report SGP-" in result.stdout
 
@@ -73,8 +102,11 @@ def test_unknown_format_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
 
 
-def _failing_fit(data, *, seed, draws):
-    return AnalysisResults(diagnostics={"passed": False}, note="stub fit")
+def _failing_fit(data, *, seed, draws, **kwargs):
+    good = _synthetic_analysis(data, seed=seed, draws=draws)
+    return AnalysisResults(
+        fit=good.fit, quota=good.quota, diagnostics={"passed": False}, note="stub fit"
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,3 +157,46 @@ def test_unknown_population_is_reported(tmp_path):
     )
     assert result.exit_code == cli.EXIT_DATA
     assert "Mars" in result.output
+
+
+def test_failed_fit_keeps_the_quota_but_does_not_recommend_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "run_analysis", _failing_fit)
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "bundle"])
+    assert result.exit_code == cli.EXIT_DIAGNOSTICS
+    meta = _bundle_json(tmp_path)
+    assert meta["quota_recommended"] is False
+    assert "quota.Ural.adult_males" in meta["values"]
+
+
+def test_run_analysis_signature_matches_the_cli():
+    import inspect
+
+    params = inspect.signature(_REAL_RUN_ANALYSIS).parameters
+    assert {"seed", "draws", "chains", "tune", "trials", "on_step"} <= set(params)
+
+
+@pytest.mark.slow
+def test_report_runs_the_real_pipeline(tmp_path, monkeypatch):
+    """The whole pipeline with a real (small) fit: the exit code follows the diagnostics."""
+    monkeypatch.setattr(cli, "run_analysis", _REAL_RUN_ANALYSIS)
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--out",
+            str(tmp_path),
+            "--formats",
+            "bundle",
+            "--draws",
+            "50",
+            "--tune",
+            "100",
+            "--chains",
+            "2",
+            "--proceed-on-failure",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    meta = _bundle_json(tmp_path)
+    assert meta["provenance"]["sampler"]["draws"] == 50
+    assert "quota.Ustyurt.adult_males" in meta["values"]

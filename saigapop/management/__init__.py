@@ -31,6 +31,14 @@ from saigapop.management.harvest import (
     realised_removals,
 )
 from saigapop.management.horns import STORED_HORNS_2025, HornConversion, HornStock, allocate_cap
+from saigapop.management.mse import (
+    Procedure,
+    mse_table,
+    pbr_procedure,
+    procedure_from_quota,
+    run_mse,
+    summarise_mse,
+)
 from saigapop.management.operating_model import DEFAULT_WOUNDING, OperatingModel
 from saigapop.management.pbr import (
     DEFAULT_RECOVERY_FACTOR,
@@ -63,6 +71,7 @@ __all__ = [
     "HornConversion",
     "HornStock",
     "OperatingModel",
+    "Procedure",
     "ProportionalHarvest",
     "QuotaResult",
     "SexRatioRisk",
@@ -73,14 +82,19 @@ __all__ = [
     "default_criteria",
     "ices_percentile_rule",
     "lambda_max",
+    "mse_table",
     "n_min_lognormal",
     "pbr",
+    "pbr_procedure",
     "pbr_table",
+    "procedure_from_quota",
     "realised_removals",
     "risk_curve",
+    "run_mse",
     "run_trials",
     "solve_across_trials",
     "solve_quota",
+    "summarise_mse",
     "synthetic_posterior",
     "trigger_level",
     "validate_posterior",

@@ -208,7 +208,7 @@ def validate_posterior(posterior: xr.DataTree | xr.Dataset) -> xr.Dataset:
     except ImportError:
         schema = None
     if schema is not None and hasattr(schema, "validate_posterior"):
-        schema.validate_posterior(posterior)
+        schema.validate_posterior(ds)
     problems: list[str] = []
     for name, dims in POSTERIOR_VARIABLES.items():
         if name not in ds:

@@ -155,7 +155,8 @@ def synthetic_posterior(
             "catchability": ((*cd, "population"), np.exp(noise(n_pop, sd=0.1))),
             "catastrophe_rate": (
                 (*cd, "catastrophe"),
-                np.array(catastrophe_rate) * np.exp(noise(2, sd=0.3)),
+                # annual probabilities: never above 1
+                np.minimum(np.array(catastrophe_rate) * np.exp(noise(2, sd=0.3)), 1.0),
             ),
             "catastrophe_severity": ((*cd, "catastrophe", "sex", "age"), severity),
             "poaching_rate": ((*cd, "population", "sex"), poach),

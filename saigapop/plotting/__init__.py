@@ -7,11 +7,19 @@ Examples
 --------
 >>> import saigapop.plotting as spp
 >>> sorted(spp.__all__)
-['figure_to_png', 'plot_census', 'plot_removals']
+['figure_to_png', 'plot_census', 'plot_fan', 'plot_removals', 'plot_risk_curve', 'plot_tornado']
 """
 
 from saigapop.plotting._style import figure_to_png
 from saigapop.plotting.census import plot_census
+from saigapop.plotting.projections import plot_fan, plot_risk_curve, plot_tornado
 from saigapop.plotting.removals import plot_removals
 
-__all__ = ["figure_to_png", "plot_census", "plot_removals"]
+__all__ = [
+    "figure_to_png",
+    "plot_census",
+    "plot_fan",
+    "plot_removals",
+    "plot_risk_curve",
+    "plot_tornado",
+]

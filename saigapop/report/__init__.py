@@ -36,6 +36,7 @@ from saigapop.report.exporters import (
     write_pdf,
 )
 from saigapop.report.formatting import format_value
+from saigapop.report.inputs import QuotaInputs, TrialInputs, ValidationInputs, prepare_quota
 from saigapop.report.payload import build_payload
 from saigapop.report.write import FORMATS, write_report
 
@@ -43,14 +44,18 @@ __all__ = [
     "FORMATS",
     "Figure",
     "Provenance",
+    "QuotaInputs",
     "ReportBundle",
     "ReportConfig",
     "ReportPayload",
     "Section",
     "Table",
+    "TrialInputs",
+    "ValidationInputs",
     "ValueBook",
     "build_payload",
     "format_value",
+    "prepare_quota",
     "read_bundle",
     "render_docx",
     "render_html",

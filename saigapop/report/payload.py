@@ -18,7 +18,7 @@ from saigapop.report.data_sections import (
 from saigapop.report.pending import (
     PENDING_SECTIONS,
     check_renderable,
-    diagnostics_passed,
+    checklist_passed,
     diagnostics_section,
     render_pending,
 )
@@ -66,8 +66,19 @@ def build_payload(
     diagnostics
         Convergence diagnostics and acceptance checklist: any object or mapping with a boolean
         ``passed`` and optionally ``checks`` (a DataFrame, one row per check).
-    quota, trials, validation, registry
-        Results of saigapop.management, saigapop.validation and saigapop.registry.
+    quota
+        :class:`~saigapop.report.inputs.QuotaInputs` from
+        :func:`~saigapop.report.inputs.prepare_quota` (the quota with its allocation of the
+        CITES cap, triggers, PBR and projections), or a bare
+        :class:`~saigapop.management.QuotaResult` (its derived sections then say they were
+        not computed).
+    trials
+        :class:`~saigapop.report.inputs.TrialInputs` (robustness trials and MSE).
+    validation
+        :class:`~saigapop.report.inputs.ValidationInputs` (acceptance checks, added to the
+        checklist and gating the recommendation; quotas under alternative priors).
+    registry
+        The horn registry (no report section yet: supplying it raises).
     config
         Report settings (title, populations, seed, sampler settings, date).
 
@@ -109,12 +120,12 @@ def build_payload(
     }
     supplied = {name: value is not None for name, value in inputs.items()}
     check_renderable(inputs)
-    passed = diagnostics_passed(diagnostics)
+    passed = checklist_passed(diagnostics, validation)
     vb = ValueBook()
 
     body: list[Section] = []
     pending = {spec.key: spec for spec in PENDING_SECTIONS}
-    body.append(render_pending(pending.pop("reference_case"), inputs, vb, config))
+    body.append(render_pending(pending.pop("reference_case"), inputs, vb, config, data=data))
     body += [
         data_intro_section(data, vb),
         census_section(data, vb, populations),
@@ -122,9 +133,9 @@ def build_payload(
         die_off_section(data, vb, populations),
         composition_section(data, vb, populations),
     ]
-    body.append(render_pending(pending.pop("model"), inputs, vb, config))
-    body.append(diagnostics_section(diagnostics, vb))
-    body += [render_pending(spec, inputs, vb, config) for spec in pending.values()]
+    body.append(render_pending(pending.pop("model"), inputs, vb, config, data=data))
+    body.append(diagnostics_section(diagnostics, vb, validation))
+    body += [render_pending(spec, inputs, vb, config, data=data) for spec in pending.values()]
     body += [
         assumptions_section(data, vb),
         monitoring_section(vb, registry_supplied=registry is not None),
@@ -139,6 +150,8 @@ def build_payload(
         quota_recommended=quota_recommended,
         diagnostics_passed=passed,
         computed_inputs=supplied,
+        quota=quota,
+        config=config,
     )
     alerts = _alerts(supplied, passed)
 

@@ -25,6 +25,7 @@ __all__ = [
     "PENDING_SECTIONS",
     "PendingSection",
     "check_renderable",
+    "checklist_passed",
     "diagnostics_passed",
     "diagnostics_section",
     "render_pending",
@@ -127,8 +128,15 @@ PENDING_SECTIONS: tuple[PendingSection, ...] = (
 #: ``builder(inputs, vb, config) -> Section``: ``inputs`` maps the names of :data:`INPUTS`
 #: to the objects supplied; numbers quoted in prose must be registered in ``vb``.
 Builder = Callable[[Mapping[str, Any], ValueBook, "ReportConfig"], Section]
-#: Builders of pending sections, by key. Empty until the model and quota land.
+#: Builders of pending sections, by key (see :mod:`saigapop.report.model_sections`).
 BUILDERS: dict[str, Builder] = {}
+
+
+def _register_model_builders() -> None:
+    from saigapop.report.model_sections import MODEL_BUILDERS
+
+    for key, builder in MODEL_BUILDERS.items():
+        BUILDERS.setdefault(key, builder)
 
 
 def check_renderable(inputs: Mapping[str, Any]) -> None:
@@ -160,7 +168,12 @@ def check_renderable(inputs: Mapping[str, Any]) -> None:
 
 
 def render_pending(
-    spec: PendingSection, inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
+    spec: PendingSection,
+    inputs: Mapping[str, Any],
+    vb: ValueBook,
+    config: ReportConfig,
+    *,
+    data: Any = None,
 ) -> Section:
     """Build ``spec`` from ``inputs``, or a plain 'not computed' section if an input is absent.
 
@@ -168,7 +181,8 @@ def render_pending(
     ------
     NotImplementedError
         If every input is supplied but no builder is registered yet: a supplied result is
-        never silently left out of a report.
+        never silently left out of a report. ``data`` (the validated data) is passed to the
+    builder as ``inputs["data"]``.
     """
     missing = [name for name in spec.needs if inputs.get(name) is None]
     if not missing:
@@ -177,7 +191,7 @@ def render_pending(
                 f"the report cannot render section {spec.key!r} yet: register a builder in "
                 "saigapop.report.pending.BUILDERS"
             )
-        return BUILDERS[spec.key](inputs, vb, config)
+        return BUILDERS[spec.key]({**inputs, "data": data}, vb, config)
     what = " and ".join(INPUTS[name] for name in missing)
     verb = "was" if len(missing) == 1 else "were"
     text = (
@@ -213,13 +227,17 @@ def diagnostics_passed(diagnostics: Any) -> bool | None:
     return value
 
 
-def diagnostics_section(diagnostics: Any, vb: ValueBook) -> Section:
+def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None) -> Section:
     """Build the acceptance checklist, or a 'not computed' section.
 
-    ``diagnostics`` carries ``passed`` (bool) and optionally ``checks``: a DataFrame with one
-    row per check (columns such as ``Check``, ``Value``, ``Threshold``, ``Passed``), shown as
-    it is.
+    ``diagnostics`` is a :class:`saigapop.model.diagnostics.ConvergenceResult` (R-hat, ESS,
+    divergences and E-BFMI become checklist rows) or any object or mapping with ``passed``
+    (bool) and optionally ``checks``: a DataFrame with one row per check (columns such as
+    ``Check``, ``Value``, ``Threshold``, ``Passed``). Validation checks
+    (:class:`~saigapop.report.inputs.ValidationInputs`) are appended.
     """
+    from saigapop.report.model_sections import acceptance_checks
+
     title = "Diagnostics and acceptance checklist"
     passed = diagnostics_passed(diagnostics)
     if passed is None:
@@ -234,12 +252,7 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook) -> Section:
             ),
             computed=False,
         )
-    get = (
-        diagnostics.get
-        if isinstance(diagnostics, Mapping)
-        else (lambda k, d=None: getattr(diagnostics, k, d))
-    )
-    checks = get("checks", None)
+    checks = acceptance_checks(diagnostics, validation)
     tables: tuple[Table, ...] = ()
     n_failed = n_checks = None
     if isinstance(checks, pd.DataFrame) and not checks.empty:
@@ -253,12 +266,10 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook) -> Section:
         )
         passed_col = next((c for c in checks.columns if str(c).lower() == "passed"), None)
         if passed_col is not None:
-            n_failed = vb.add(
-                "diagnostics.failed_checks",
-                int((~checks[passed_col].astype(bool)).sum()),
-                "failed acceptance checks",
-            )
+            failed = int((~checks[passed_col].astype(bool)).sum())
+            n_failed = vb.add("diagnostics.failed_checks", failed, "failed acceptance checks")
             n_checks = vb.add("diagnostics.checks", len(checks), "acceptance checks")
+            passed = passed and failed == 0
     if passed:
         text = "The fit passed its diagnostics and every acceptance check."
     else:
@@ -268,3 +279,22 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook) -> Section:
             + ". No quota is recommended from it."
         )
     return Section("diagnostics", title, (text,), tables=tables)
+
+
+def checklist_passed(diagnostics: Any, validation: Any = None) -> bool | None:
+    """Whether the diagnostics and every acceptance check (validation included) passed.
+
+    ``None`` without diagnostics.
+    """
+    from saigapop.report.model_sections import acceptance_checks
+
+    passed = diagnostics_passed(diagnostics)
+    if passed is None:
+        return None
+    checks = acceptance_checks(diagnostics, validation)
+    if isinstance(checks, pd.DataFrame) and "Passed" in checks and len(checks):
+        passed = passed and bool(checks["Passed"].astype(bool).all())
+    return passed
+
+
+_register_model_builders()

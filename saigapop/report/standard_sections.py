@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -73,6 +74,11 @@ LITERATURE: tuple[tuple[str, str], ...] = (
         "",
     ),
     (
+        "Wade, P.R. (1998). Calculating limits to the allowable human-caused mortality of "
+        "cetaceans and pinnipeds. Marine Mammal Science 14: 1–37.",
+        "",
+    ),
+    (
         "Milner-Gulland, E.J. et al. (2003). Reproductive collapse in saiga antelope harems. "
         "Nature 422: 135.",
         "https://www.nature.com/articles/422135a",
@@ -88,8 +94,15 @@ def summary_section(
     quota_recommended: bool,
     diagnostics_passed: bool | None,
     computed_inputs: Mapping[str, bool],
+    quota: Any = None,
+    config: Any = None,
 ) -> Section:
-    """Build the summary: scope, the CITES cap and whether a quota is recommended."""
+    """Build the summary: scope, the CITES cap and whether a quota is recommended.
+
+    With a ``quota`` (:class:`~saigapop.report.inputs.QuotaInputs`) the quota per population
+    and year in adult males, horns and kg by source, against the cap, and the triggers that
+    suspend it, are added — labelled NOT recommended when the fit failed its checks.
+    """
     cap = vb.add("cites.annual_cap_kg", C.CITES_CAP_KG, "CITES CoP20 export cap, kg per year")
     n_pop = vb.add("summary.populations", len(populations), "populations in this report")
     paragraphs = [
@@ -99,8 +112,12 @@ def summary_section(
         f"{cap} kg of horn a year for three years; only adult males carry horns, and every "
         "annual quota must rest on a finding like this one.",
     ]
-    if quota_recommended:  # pragma: no cover - lands with the quota builders
-        paragraphs.append("The recommended quotas are in the table below.")
+    tables: list[Table] = []
+    if quota_recommended:
+        paragraphs.append(
+            "A quota is recommended: the model fit passed its diagnostics and acceptance "
+            "checklist. The recommended quotas are below and in the table."
+        )
     elif not computed_inputs.get("fit"):
         paragraphs.append(
             "No quota is recommended in this report: no model fit was supplied, so the model, "
@@ -115,7 +132,18 @@ def summary_section(
         )
     else:
         paragraphs.append("No quota is recommended: no quota solution was supplied.")
-    return Section("summary", "Summary and recommended quotas", tuple(paragraphs))
+    if quota is not None and computed_inputs.get("fit"):
+        from saigapop.report.config import ReportConfig
+        from saigapop.report.model_sections import quota_summary
+
+        more, tabs = quota_summary(
+            quota, vb, config or ReportConfig(), recommended=quota_recommended
+        )
+        paragraphs += more
+        tables += tabs
+    return Section(
+        "summary", "Summary and recommended quotas", tuple(paragraphs), tables=tuple(tables)
+    )
 
 
 def assumptions_section(data: SaigaDataLike, vb: ValueBook) -> Section:

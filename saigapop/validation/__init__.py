@@ -1,1 +1,144 @@
-"""saigapop.validation."""
+"""Model validation: simulation, recovery, SBC, retrospectives, hindcasts, LOO, prior sensitivity.
+
+Every result is an xarray/pandas object with a plot function (keyword-only, returns a
+matplotlib Figure, computes nothing) and a ``.check()`` giving one line of the report's
+acceptance checklist (:class:`Check`; :func:`checklist_table`). Runners take their simulator
+and fitter as callables (:mod:`saigapop.validation.fitters` wraps :func:`saigapop.model.fit`)
+and a ``map_fn`` so the refits can run on a Dask cluster. See ``docs/validation.md``.
+
+Examples
+--------
+>>> import saigapop.validation as sv
+>>> sim = sv.simulate(sv.TrueParameters(populations=("Ural",)), seed=1)
+>>> sim.data.populations
+('Ural',)
+>>> sv.mase([110.0], [105.0], [100.0], scale="natural")
+0.5
+"""
+
+from saigapop.validation.checklist import (
+    KHAT_THRESHOLD,
+    MASE_THRESHOLD,
+    RHO_THRESHOLD,
+    SBC_ALPHA,
+    Check,
+    binomial_band,
+    checklist_table,
+)
+from saigapop.validation.fitters import add_log_densities, model_fitter, prior_fitter, sbc_fitter
+from saigapop.validation.hindcast import (
+    HindcastResult,
+    RunsTest,
+    hindcast_data,
+    mase,
+    plot_hindcast,
+    predict_counts,
+    residual_runs,
+    run_hindcast,
+    runs_test,
+)
+from saigapop.validation.loo import (
+    INFLUENCE_CASES,
+    LOOResult,
+    drop_census_rows,
+    pareto_khat,
+    plot_khat,
+    run_influence,
+    without_counts,
+    without_planning_estimates,
+    without_preliminary,
+)
+from saigapop.validation.recovery import RecoveryResult, plot_recovery, recovery
+from saigapop.validation.retrospective import (
+    RetrospectiveResult,
+    decision_retrospective,
+    last_census_year,
+    mohns_rho,
+    plot_retrospective,
+    run_retrospective,
+    terminal_quantities,
+)
+from saigapop.validation.sbc import (
+    SBCResult,
+    plot_rank_histograms,
+    rank_statistics,
+    run_sbc,
+    uniformity_test,
+)
+from saigapop.validation.sensitivity import (
+    Alternative,
+    SensitivityResult,
+    default_alternatives,
+    plot_sensitivity,
+    plot_tornado,
+    prior_sensitivity,
+    run_alternative_priors,
+    tornado_table,
+)
+from saigapop.validation.simulate import (
+    ObservationDesign,
+    Simulation,
+    TrueParameters,
+    parameters_from_priors,
+    simulate,
+)
+
+__all__ = [
+    "INFLUENCE_CASES",
+    "KHAT_THRESHOLD",
+    "MASE_THRESHOLD",
+    "RHO_THRESHOLD",
+    "SBC_ALPHA",
+    "Alternative",
+    "Check",
+    "HindcastResult",
+    "LOOResult",
+    "ObservationDesign",
+    "RecoveryResult",
+    "RetrospectiveResult",
+    "RunsTest",
+    "SBCResult",
+    "SensitivityResult",
+    "Simulation",
+    "TrueParameters",
+    "add_log_densities",
+    "binomial_band",
+    "checklist_table",
+    "decision_retrospective",
+    "default_alternatives",
+    "drop_census_rows",
+    "hindcast_data",
+    "last_census_year",
+    "mase",
+    "model_fitter",
+    "mohns_rho",
+    "parameters_from_priors",
+    "pareto_khat",
+    "plot_hindcast",
+    "plot_khat",
+    "plot_rank_histograms",
+    "plot_recovery",
+    "plot_retrospective",
+    "plot_sensitivity",
+    "plot_tornado",
+    "predict_counts",
+    "prior_fitter",
+    "prior_sensitivity",
+    "rank_statistics",
+    "recovery",
+    "residual_runs",
+    "run_alternative_priors",
+    "run_hindcast",
+    "run_influence",
+    "run_retrospective",
+    "run_sbc",
+    "runs_test",
+    "sbc_fitter",
+    "simulate",
+    "terminal_quantities",
+    "tornado_table",
+    "uniformity_test",
+    "without_counts",
+    "without_planning_estimates",
+    "without_preliminary",
+]

@@ -30,24 +30,6 @@ def test_datatree_without_posterior_group_is_refused():
         validate_posterior(xr.DataTree())
 
 
-def test_model_side_names_are_accepted(posterior):
-    """``census_age`` dims and ``conception(population, year)`` are read as the contract."""
-    from saigapop.management import OperatingModel
-
-    ds = posterior["posterior"].to_dataset()
-    census = ds[["N", "fecundity", "twinning"]].sel(age=["yearling", "adult"])
-    census = census.rename({"age": "census_age"})
-    other = ds.drop_vars(["N", "fecundity", "twinning"])
-    conc = other["conception_probability"].expand_dims(year=[2024, 2025]).copy()
-    conc.loc[{"year": 2025}] = 0.0  # the rut after the census must not be used
-    other = other.drop_vars("conception_probability").assign(conception=conc)
-    model_like = other.merge(census)
-    om = OperatingModel.from_posterior(model_like, seed=3)
-    ref = OperatingModel.from_posterior(posterior, seed=3)
-    np.testing.assert_array_equal(om.n0, ref.n0)
-    np.testing.assert_array_equal(om.conception0, ref.conception0)
-
-
 def test_model_parameter_names_are_mapped_to_the_contract(posterior):
     """saigapop.model.build's raw parameters are turned into contract variables."""
     import xarray as xr

@@ -106,3 +106,9 @@ def docx_bytes(payload):
 @pytest.fixture(scope="session")
 def texts(html, pdf, docx_bytes):
     return {"html": html_text(html), "pdf": pdf_text(pdf), "docx": docx_text(docx_bytes)}
+
+
+@pytest.fixture(scope="session")
+def extract():
+    """Text extractors by format, for tests that render their own payloads."""
+    return {"html": html_text, "pdf": pdf_text, "docx": docx_text}

@@ -1,0 +1,431 @@
+"""Diagnostics that gate everything downstream.
+
+Convergence, predictive coverage, prior-vs-posterior comparison, a growth check against the
+biological ceiling and a flag for vital rates at their bounds.
+
+Examples
+--------
+>>> from saigapop.testing import make_synthetic_posterior
+>>> from saigapop.model.diagnostics import check_convergence
+>>> res = check_convergence(make_synthetic_posterior(chains=2, draws=30))
+>>> isinstance(res.passed, bool) and {"rhat", "ess_bulk", "ess_tail"} <= set(res.table.columns)
+True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = [
+    "LAMBDA_MAX",
+    "PRIOR_DRIVEN_RATIO",
+    "ConvergenceResult",
+    "GrowthCheck",
+    "check_convergence",
+    "growth_check",
+    "lambda_vital",
+    "ppc_coverage",
+    "prior_posterior_comparison",
+    "vital_rates_at_bounds",
+]
+
+#: Biological growth ceiling: Kühl et al. (2009) fecundity and twinning with perfect survival.
+LAMBDA_MAX = 1.66
+#: Posterior SD / prior SD above which a parameter is labelled prior-driven.
+PRIOR_DRIVEN_RATIO = 0.5
+_RATE_VARS = ("survival", "fecundity", "twinning")
+
+
+def _parameters(dt: xr.DataTree, var_names: list[str] | None) -> list[str]:
+    post = dt["posterior"]
+    if var_names is not None:
+        return list(var_names)
+    if "parameters" in dt.attrs:
+        names = json.loads(dt.attrs["parameters"])
+        return [n for n in names if n in post.data_vars]
+    return list(post.data_vars)
+
+
+def _flat(da: xr.DataArray) -> list[tuple[str, xr.DataArray]]:
+    extra = [d for d in da.dims if d not in ("chain", "draw")]
+    if not extra:
+        return [(str(da.name), da)]
+    stacked = da.stack(_el=extra)
+    out = []
+    for i in range(stacked.sizes["_el"]):
+        sel = stacked.isel(_el=i)
+        idx = stacked["_el"].values[i]
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        out.append(
+            (
+                f"{da.name}[{', '.join(str(x) for x in idx)}]",
+                sel.drop_vars(["_el", *extra], errors="ignore"),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ConvergenceResult:
+    """Result of :func:`check_convergence` (frozen).
+
+    Attributes
+    ----------
+    passed
+        Every criterion met.
+    table
+        One row per parameter element: ``parameter``, ``rhat``, ``ess_bulk``, ``ess_tail``,
+        ``ok``.
+    divergences
+        Number of divergent transitions (after tuning).
+    bfmi
+        E-BFMI per chain.
+    failures
+        Human-readable reasons for failure (empty if passed).
+    thresholds
+        The thresholds used.
+    """
+
+    passed: bool
+    table: pd.DataFrame
+    divergences: int
+    bfmi: tuple[float, ...]
+    failures: tuple[str, ...]
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One paragraph: verdict and worst values."""
+        t = self.table
+        head = "PASSED" if self.passed else "FAILED"
+        return (
+            f"convergence {head}: max R-hat {t['rhat'].max():.4f}, min ESS bulk "
+            f"{t['ess_bulk'].min():.0f}, min ESS tail {t['ess_tail'].min():.0f}, "
+            f"{self.divergences} divergences, min E-BFMI {min(self.bfmi, default=np.nan):.2f}"
+            + ("" if self.passed else "; " + "; ".join(self.failures))
+        )
+
+
+def check_convergence(
+    dt: xr.DataTree,
+    *,
+    var_names: list[str] | None = None,
+    rhat_max: float = 1.01,
+    ess_min: float = 400.0,
+    max_divergences: int = 0,
+    bfmi_min: float = 0.3,
+) -> ConvergenceResult:
+    """Check R-hat, ESS (bulk and tail) for every parameter element, divergences and E-BFMI.
+
+    Parameters
+    ----------
+    dt
+        A fit (``posterior`` and ``sample_stats`` groups).
+    var_names
+        Variables to check; default the free parameters listed in ``dt.attrs["parameters"]``.
+    rhat_max, ess_min, max_divergences, bfmi_min
+        Thresholds (issue 3: R-hat ≤ 1.01, ESS ≥ 400, 0 divergences; E-BFMI ≥ 0.3).
+
+    Returns
+    -------
+    ConvergenceResult
+    """
+    from arviz_stats import bfmi, ess, rhat
+
+    post = dt["posterior"].to_dataset()
+    names = _parameters(dt, var_names)
+    sub = post[names]
+    r = rhat(sub)
+    eb = ess(sub, method="bulk")
+    et = ess(sub, method="tail")
+    rows = []
+    for name in names:
+        for (label, rv), (_, bv), (_, tv) in zip(
+            _flat(r[name]), _flat(eb[name]), _flat(et[name]), strict=True
+        ):
+            rows.append(
+                {
+                    "parameter": label,
+                    "rhat": float(rv),
+                    "ess_bulk": float(bv),
+                    "ess_tail": float(tv),
+                }
+            )
+    table = pd.DataFrame(rows, columns=["parameter", "rhat", "ess_bulk", "ess_tail"])
+    table["ok"] = (
+        (table["rhat"] <= rhat_max)
+        & (table["ess_bulk"] >= ess_min)
+        & (table["ess_tail"] >= ess_min)
+    )
+    stats = dt["sample_stats"].to_dataset() if "sample_stats" in dt.children else xr.Dataset()
+    div = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    try:
+        b = (
+            tuple(float(x) for x in np.ravel(bfmi(dt)["energy"].values))
+            if "energy" in stats
+            else ()
+        )
+    except Exception:  # pragma: no cover - arviz API drift
+        b = ()
+    failures = []
+    bad = table[~table["ok"]]
+    if len(bad):
+        failures.append(
+            f"{len(bad)} parameter element(s) fail R-hat/ESS "
+            f"(e.g. {', '.join(bad['parameter'].head(5))})"
+        )
+    if div > max_divergences:
+        failures.append(f"{div} divergent transitions (max {max_divergences})")
+    if b and min(b) < bfmi_min:
+        failures.append(f"E-BFMI {min(b):.2f} < {bfmi_min}")
+    return ConvergenceResult(
+        passed=not failures,
+        table=table,
+        divergences=div,
+        bfmi=b,
+        failures=tuple(failures),
+        thresholds={
+            "rhat_max": rhat_max,
+            "ess_min": ess_min,
+            "max_divergences": max_divergences,
+            "bfmi_min": bfmi_min,
+        },
+    )
+
+
+def ppc_coverage(dt: xr.DataTree, var_name: str = "count", prob: float = 0.90) -> pd.DataFrame:
+    """Posterior predictive interval per observation and whether it covers the data.
+
+    Parameters
+    ----------
+    dt
+        Fit with ``posterior_predictive`` and ``observed_data``.
+    var_name
+        Observed variable (``count`` = per-population counts, ``national`` = totals).
+    prob
+        Central interval mass (default 90 %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``observation``, ``observed``, ``lower``, ``median``, ``upper``, ``inside``;
+        ``df.attrs["coverage"]`` is the share inside.
+    """
+    pp = dt["posterior_predictive"][var_name]
+    obs = dt["observed_data"][var_name]
+    a = (1 - prob) / 2
+    q = pp.quantile([a, 0.5, 1 - a], dim=("chain", "draw"))
+    dim = next(d for d in obs.dims)
+    df = pd.DataFrame(
+        {
+            "observation": [str(v) for v in obs[dim].values],
+            "observed": obs.values,
+            "lower": q.isel(quantile=0).values,
+            "median": q.isel(quantile=1).values,
+            "upper": q.isel(quantile=2).values,
+        }
+    )
+    df["inside"] = (df["observed"] >= df["lower"]) & (df["observed"] <= df["upper"])
+    df.attrs["coverage"] = float(df["inside"].mean()) if len(df) else float("nan")
+    return df
+
+
+def prior_posterior_comparison(
+    dt: xr.DataTree, *, var_names: list[str] | None = None, ratio: float = PRIOR_DRIVEN_RATIO
+) -> pd.DataFrame:
+    """Label each parameter element data-informed or prior-driven.
+
+    A parameter is *prior-driven* when its posterior SD exceeds ``ratio`` × its prior SD
+    (the data shrank its uncertainty by less than half), or its posterior mean moved by less
+    than 0.5 prior SD *and* the SD ratio exceeds ``ratio``. Default ``ratio`` = 0.5.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``prior_mean``, ``prior_sd``, ``posterior_mean``, ``posterior_sd``,
+        ``sd_ratio``, ``shift`` (|mean change| / prior SD), ``label``.
+    """
+    post = dt["posterior"].to_dataset()
+    prior = dt["prior"].to_dataset()
+    names = [n for n in _parameters(dt, var_names) if n in prior]
+    rows = []
+    for name in names:
+        for (label, pv), (_, qv) in zip(_flat(post[name]), _flat(prior[name]), strict=True):
+            pv_, qv_ = np.asarray(pv).ravel(), np.asarray(qv).ravel()
+            psd, qsd = float(np.std(pv_)), float(np.std(qv_))
+            r = psd / qsd if qsd > 0 else np.nan
+            shift = abs(float(np.mean(pv_)) - float(np.mean(qv_))) / qsd if qsd > 0 else np.nan
+            rows.append(
+                {
+                    "parameter": label,
+                    "prior_mean": float(np.mean(qv_)),
+                    "prior_sd": qsd,
+                    "posterior_mean": float(np.mean(pv_)),
+                    "posterior_sd": psd,
+                    "sd_ratio": r,
+                    "shift": shift,
+                    "label": "prior-driven" if (np.isnan(r) or r > ratio) else "data-informed",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def lambda_vital(
+    survival: np.ndarray,
+    fecundity: np.ndarray,
+    twinning: np.ndarray,
+    conception: float | np.ndarray = 1.0,
+) -> np.ndarray:
+    r"""Asymptotic growth of the female cycle (no density dependence, no noise).
+
+    .. math::
+
+        \begin{pmatrix} Y' \\ A' \end{pmatrix} =
+        \begin{pmatrix} \tfrac12 s_c P f_y (1+\tau_y) & \tfrac12 s_c P f_a (1+\tau_a) \\
+        s_{y} & s_{a} \end{pmatrix} \begin{pmatrix} Y \\ A \end{pmatrix}
+
+    Parameters
+    ----------
+    survival
+        ``(..., 3)`` female survival (calf, yearling, adult).
+    fecundity, twinning
+        ``(..., 2)`` by female census age (yearling, adult).
+    conception
+        Conception probability ``P``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Dominant eigenvalue, shape ``(...)``.
+
+    Examples
+    --------
+    >>> lam = lambda_vital(np.ones(3), np.array([0.774, 0.946]), np.array([0.117, 0.726]))
+    >>> round(float(lam), 2)
+    1.66
+    """
+    s = np.asarray(survival, float)
+    f = np.asarray(fecundity, float)
+    tw = np.asarray(twinning, float)
+    a = 0.5 * s[..., 0] * conception * f[..., 0] * (1 + tw[..., 0])
+    b = 0.5 * s[..., 0] * conception * f[..., 1] * (1 + tw[..., 1])
+    c, d = s[..., 1], s[..., 2]
+    tr, det = a + d, a * d - b * c
+    return 0.5 * (tr + np.sqrt(tr**2 - 4 * det))
+
+
+@dataclass(frozen=True)
+class GrowthCheck:
+    """Prior predictive growth against the biological ceiling (see :func:`growth_check`)."""
+
+    lambda_max: float
+    lambda_vital_quantiles: dict[str, float]
+    share_vital_above_max: float
+    realised_growth_quantiles: dict[str, float]
+    share_realised_above_max: float
+    observed_max_growth: float | None
+    passed: bool
+    text: str
+
+
+def growth_check(
+    dt: xr.DataTree, *, group: str = "prior", lambda_max: float = LAMBDA_MAX
+) -> GrowthCheck:
+    """Compare the growth implied by the vital rates and the realised growth with λ_max.
+
+    The vital-rate growth (female cycle, perfect mating) must stay below λ_max ≈ 1.66 in
+    (almost) every draw; the *realised* growth (including population × year effects, i.e.
+    net movement and detection drift) may exceed it, which is how the model absorbs observed
+    jumps above the ceiling (e.g. Ustyurt 2021→2022, ×2.3) without impossible vital rates.
+    ``passed`` is True when < 1 % of vital-rate draws exceed λ_max.
+    """
+    ds = dt[group].to_dataset()
+    surv = ds["survival"].sel(sex="female").transpose(..., "age").values
+    fec = ds["fecundity"].sel(age=["yearling", "adult"]).transpose(..., "age").values
+    twin = ds["twinning"].sel(age=["yearling", "adult"]).transpose(..., "age").values
+    fec = np.broadcast_to(fec[..., None, :], (*surv.shape[:-1], 2))
+    twin = np.broadcast_to(twin[..., None, :], (*surv.shape[:-1], 2))
+    lam = lambda_vital(surv, fec, twin).ravel()
+    g = ds["growth"].values.ravel() if "growth" in ds else np.array([np.nan])
+    g = g[np.isfinite(g)]
+    qs = (0.05, 0.5, 0.95)
+    obs_max = None
+    if "observed_data" in dt.children and "count" in dt["observed_data"]:
+        obs = dt["observed_data"]["count"].to_series()
+        try:
+            labels = obs.index.astype(str).str.rsplit(" ", n=2, expand=True)
+            frame = pd.DataFrame(
+                {
+                    "pop": labels.get_level_values(0),
+                    "year": labels.get_level_values(1).astype(int),
+                    "v": obs.values,
+                }
+            )
+            ratios = []
+            for _, grp in frame.sort_values("year").groupby("pop"):
+                y, v = grp["year"].to_numpy(), grp["v"].to_numpy()
+                ok = np.diff(y) == 1
+                ratios += list((v[1:] / v[:-1])[ok])
+            obs_max = float(max(ratios)) if ratios else None
+        except (ValueError, IndexError):
+            obs_max = None
+    share_v = float(np.mean(lam > lambda_max))
+    share_r = float(np.mean(g > lambda_max)) if g.size else float("nan")
+    passed = share_v < 0.01
+    text = (
+        f"{group} vital-rate growth λ: median {np.median(lam):.3f} "
+        f"(90 % {np.quantile(lam, 0.05):.3f}–{np.quantile(lam, 0.95):.3f}); "
+        f"{100 * share_v:.1f} % of draws above λ_max = {lambda_max}. "
+        f"Realised one-year growth above λ_max in {100 * share_r:.1f} % of population-years"
+        + (f"; largest observed one-year count ratio {obs_max:.2f}" if obs_max else "")
+        + "."
+    )
+    return GrowthCheck(
+        lambda_max=lambda_max,
+        lambda_vital_quantiles={f"q{int(q * 100):02d}": float(np.quantile(lam, q)) for q in qs},
+        share_vital_above_max=share_v,
+        realised_growth_quantiles={
+            f"q{int(q * 100):02d}": float(np.quantile(g, q)) if g.size else float("nan") for q in qs
+        },
+        share_realised_above_max=share_r,
+        observed_max_growth=obs_max,
+        passed=passed,
+        text=text,
+    )
+
+
+def vital_rates_at_bounds(dt: xr.DataTree, *, tol: float = 0.02, mass: float = 0.1) -> pd.DataFrame:
+    """Flag vital-rate elements whose posterior piles up at 0 or 1.
+
+    An element is flagged when more than ``mass`` of its posterior lies within ``tol`` of
+    a bound (a sign that the data push a rate against its biological limit, e.g. growth
+    above the ceiling being read as survival = 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter``, ``share_near_0``, ``share_near_1``, ``flag``.
+    """
+    post = dt["posterior"].to_dataset()
+    rows = []
+    for name in _RATE_VARS:
+        if name not in post:
+            continue
+        for label, da in _flat(post[name]):
+            v = np.asarray(da.values).ravel()
+            if np.all(np.isnan(v)):
+                continue
+            lo, hi = float(np.mean(v < tol)), float(np.mean(v > 1 - tol))
+            rows.append(
+                {
+                    "parameter": label,
+                    "share_near_0": lo,
+                    "share_near_1": hi,
+                    "flag": lo > mass or hi > mass,
+                }
+            )
+    return pd.DataFrame(rows, columns=["parameter", "share_near_0", "share_near_1", "flag"])

@@ -1,0 +1,511 @@
+"""Turn validated data tables into the arrays the model needs (pure pandas/numpy).
+
+:func:`prepare_inputs` reads a :class:`saigapop.io.SaigaData`-like object (anything with
+``census``, ``removals``, ``composition`` frames, ``populations`` and ``data_hash``) and a
+:class:`~saigapop.model.config.ModelConfig`, and returns a frozen :class:`ModelInputs`. Every
+data-handling decision of the model is made here, once, and listed in ``ModelInputs.notes``:
+
+* census ``count`` rows -> one observation of ``q_{p,t} N_{p,t}``;
+* ``total`` rows -> the sum over all modelled populations; ``partial_total`` rows -> the
+  *residual* (total minus that year's counts) observes the sum over the populations not counted
+  that year, so no animal is observed twice; ``redundant_total`` and ``missing`` rows never
+  enter; ``estimate`` rows only with ``config.use_estimates``;
+* ``upper_bound``/``lower_bound`` rows -> censored observations of the total (or population);
+* ``final`` removals with ``unit = animals`` of kind cull/harvest/capture, and small
+  ``mass_mortality`` rows (< ``catastrophe_min_toll``), are subtracted in their step, split
+  over the eligible sex × age classes by abundance (culls weighted by a selectivity);
+  ``interim``/``planned``/``limit`` rows never; ``seizure`` rows never (recorded seizures are a
+  minimum of poaching, which the ``poaching_rate`` parameter carries); national (``total``)
+  removal rows never (they include the population rows; unknown splits are bounded rows);
+* a removal row with empty value and ``lower``/``upper`` bounds becomes a bounded unknown
+  ``lower + (upper - lower) u`` with ``u`` a parameter;
+* ``mass_mortality`` rows with value >= ``catastrophe_min_toll`` define a catastrophe: a
+  hidden mortality fraction in that population-year, observed through every toll row (a
+  point value is a lognormal observation, a value that equals ``lower`` is a lower bound);
+* ``cull_composition`` rows: per (population, year) the row with the most animals (interim
+  snapshots are cumulative, so only the latest is used);
+* ``planned`` vs ``final`` pairs (same population, year and kind) -> log achieved/planned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from saigapop.constants import TOTAL
+from saigapop.exceptions import ConfigError
+from saigapop.model.config import ModelConfig
+
+__all__ = ["DataLike", "ModelInputs", "prepare_inputs"]
+
+_REMOVAL_KINDS = ("cull", "harvest", "capture")
+_SEX_MASK = {"female": (1.0, 0.0), "male": (0.0, 1.0), "all": (1.0, 1.0)}
+_AGE_MASK = {
+    "calf": (1.0, 0.0, 0.0),
+    "yearling": (0.0, 1.0, 0.0),
+    "adult": (0.0, 0.0, 1.0),
+    "yearling_adult": (0.0, 1.0, 1.0),
+    "all": (1.0, 1.0, 1.0),
+}
+TIMINGS = ("calving", "removal", "winter")
+#: Assumed initial growth rate used only to backcast a population's first count to the start
+#: year for the *centre* of the wide initial-abundance prior.
+BACKCAST_GROWTH = 1.2
+
+
+class DataLike(Protocol):
+    """What the model needs from a data object (``saigapop.io.SaigaData`` satisfies it)."""
+
+    census: pd.DataFrame
+    removals: pd.DataFrame
+    composition: pd.DataFrame
+    populations: tuple[str, ...]
+
+    @property
+    def data_hash(self) -> str:
+        """Hash identifying the data."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Arrays and index tables for :func:`saigapop.model.build.build_model`.
+
+    Indices ``p`` are positions in ``populations``, ``t`` positions in ``years``. Masks over
+    sex × age are ``(2, 3)``: (female, male) × (calf, yearling, adult).
+    """
+
+    populations: tuple[str, ...]
+    years: np.ndarray
+    counts: pd.DataFrame  # p, t, value, kind ("count" or "estimate"), year, population
+    sums: pd.DataFrame  # t, value, mask (tuple of P floats), kind, label
+    bounds: pd.DataFrame  # t, value, mask, side ("upper" / "lower"), label
+    removals: (
+        pd.DataFrame
+    )  # t, timing, p, value, mask (2x3 tuple), selective, unknown (index or -1)
+    unknown_removals: pd.DataFrame  # lower, upper, label
+    dieoffs: pd.DataFrame  # p, t, label
+    tolls: pd.DataFrame  # dieoff (index), value, side ("point"/"lower"), label
+    compositions: pd.DataFrame  # p, t, males, females, calves (NaN = not reported), label
+    sex_ratios: pd.DataFrame  # p, t, timing, males, females, label
+    calves_per_female: pd.DataFrame  # p, t, calves, females, label
+    implementation: pd.DataFrame  # log_ratio, label
+    catastrophe_record: tuple[int, int]  # (events, population-years)
+    breaks: tuple[tuple[int, int], ...]  # (p, t) catchability breaks inside the window
+    break_labels: tuple[str, ...]
+    init_scale: np.ndarray  # (P,) centre of the initial-abundance prior
+    density_scale: np.ndarray  # (P,) K: largest count (or share of the largest total)
+    data_hash: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_pop(self) -> int:
+        """Number of populations."""
+        return len(self.populations)
+
+    @property
+    def n_year(self) -> int:
+        """Number of census years (states)."""
+        return len(self.years)
+
+    def summary(self) -> dict[str, Any]:
+        """Row counts of every likelihood stream (for logs and reports)."""
+        return {
+            "counts": int((self.counts["kind"] == "count").sum()),
+            "estimates": int((self.counts["kind"] == "estimate").sum()),
+            "sums": len(self.sums),
+            "bounds": len(self.bounds),
+            "removals": len(self.removals),
+            "unknown_removals": len(self.unknown_removals),
+            "dieoffs": len(self.dieoffs),
+            "tolls": len(self.tolls),
+            "compositions": len(self.compositions),
+            "sex_ratios": len(self.sex_ratios),
+            "calves_per_female": len(self.calves_per_female),
+            "implementation": len(self.implementation),
+        }
+
+
+def _label(row: pd.Series, *cols: str) -> str:
+    return " ".join(str(row[c]) for c in cols)
+
+
+def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
+    """Translate validated data and a config into :class:`ModelInputs`.
+
+    Parameters
+    ----------
+    data
+        A :class:`saigapop.io.SaigaData` (or any object with the same frames and attributes).
+    config
+        Model configuration.
+
+    Returns
+    -------
+    ModelInputs
+
+    Raises
+    ------
+    ConfigError
+        If the year window holds no census observation, or a population has no data at all.
+    """
+    pops = tuple(data.populations)
+    if not pops:
+        raise ConfigError("the data hold no population")
+    pidx = {p: i for i, p in enumerate(pops)}
+    census = data.census.copy()
+    notes: list[str] = []
+    lik_kinds = {"count", "total", "partial_total", "upper_bound", "lower_bound"}
+    if config.use_estimates:
+        lik_kinds.add("estimate")
+    end = config.end_year
+    if end is None:
+        usable = census[census["kind"].isin(lik_kinds) & census["value"].notna()]
+        usable = usable[usable["year"] >= config.start_year]
+        if usable.empty:
+            raise ConfigError(f"no census observation from {config.start_year} on")
+        end = int(usable["year"].max())
+    if end <= config.start_year:
+        raise ConfigError(f"end year {end} must be after start_year {config.start_year}")
+    years = np.arange(config.start_year, end + 1)
+    tidx = {int(y): i for i, y in enumerate(years)}
+    in_win = census["year"].between(config.start_year, end)
+    all_pops_modelled = True  # SaigaData.select drops national rows unless all are kept
+
+    # ---- counts (and estimates) ------------------------------------------------------------
+    rows = []
+    if config.uses("counts"):
+        kinds = ["count", "estimate"] if config.use_estimates else ["count"]
+        sel = census[in_win & census["kind"].isin(kinds) & census["population"].isin(pops)]
+        for _, r in sel.iterrows():
+            rows.append(
+                {
+                    "p": pidx[r["population"]],
+                    "t": tidx[int(r["year"])],
+                    "value": float(r["value"]),
+                    "kind": r["kind"],
+                    "year": int(r["year"]),
+                    "population": r["population"],
+                }
+            )
+    counts = pd.DataFrame(rows, columns=["p", "t", "value", "kind", "year", "population"])
+    counted = {(r.p, r.t) for r in counts.itertuples() if r.kind == "count"}
+
+    # ---- national totals / partial totals / bounds ----------------------------------------
+    sums, bounds = [], []
+    nat = census[in_win & (census["population"] == TOTAL)]
+    for _, r in nat.iterrows():
+        t = tidx[int(r["year"])]
+        kind = r["kind"]
+        label = _label(r, "population", "year", "kind")
+        if kind == "total" and config.uses("totals"):
+            sums.append(
+                {
+                    "t": t,
+                    "value": float(r["value"]),
+                    "mask": (1.0,) * len(pops),
+                    "kind": kind,
+                    "label": label,
+                }
+            )
+        elif kind == "partial_total" and config.uses("totals"):
+            here = [p for p in range(len(pops)) if (p, t) in counted]
+            resid = float(r["value"]) - float(
+                counts[(counts["t"] == t) & (counts["kind"] == "count")]["value"].sum()
+            )
+            mask = tuple(0.0 if p in here else 1.0 for p in range(len(pops)))
+            if resid > 0 and sum(mask) > 0:
+                sums.append(
+                    {
+                        "t": t,
+                        "value": resid,
+                        "mask": mask,
+                        "kind": kind,
+                        "label": label + f" (residual {resid:.0f})",
+                    }
+                )
+                notes.append(
+                    f"{label}: residual {resid:.0f} after this year's counts observes the "
+                    "populations not counted that year"
+                )
+            else:
+                notes.append(f"{label}: no positive residual after counts; not used")
+        elif kind in ("upper_bound", "lower_bound") and config.uses("bounds"):
+            bounds.append(
+                {
+                    "t": t,
+                    "value": float(r["value"]),
+                    "mask": (1.0,) * len(pops),
+                    "side": kind.split("_")[0],
+                    "label": label,
+                }
+            )
+        elif kind == "estimate" and config.use_estimates and config.uses("totals"):
+            sums.append(
+                {
+                    "t": t,
+                    "value": float(r["value"]),
+                    "mask": (1.0,) * len(pops),
+                    "kind": "estimate",
+                    "label": label,
+                }
+            )
+    pb = census[
+        in_win
+        & census["kind"].isin(["upper_bound", "lower_bound"])
+        & census["population"].isin(pops)
+    ]
+    if config.uses("bounds"):
+        for _, r in pb.iterrows():
+            mask = tuple(1.0 if q == r["population"] else 0.0 for q in pops)
+            bounds.append(
+                {
+                    "t": tidx[int(r["year"])],
+                    "value": float(r["value"]),
+                    "mask": mask,
+                    "side": r["kind"].split("_")[0],
+                    "label": _label(r, "population", "year", "kind"),
+                }
+            )
+    sums_df = pd.DataFrame(sums, columns=["t", "value", "mask", "kind", "label"])
+    bounds_df = pd.DataFrame(bounds, columns=["t", "value", "mask", "side", "label"])
+    if not all_pops_modelled:  # pragma: no cover - kept for clarity
+        sums_df = sums_df.iloc[0:0]
+
+    # ---- removals and die-offs ------------------------------------------------------------
+    rem = data.removals.copy()
+    rem_in = rem[rem["year"].between(config.start_year, end)]
+    removal_rows, unknown_rows, dieoffs, tolls = [], [], [], []
+    skipped: dict[str, int] = {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    big = rem_in[
+        (rem_in["kind"] == "mass_mortality")
+        & (rem_in["status"] == "final")
+        & (rem_in["unit"] == "animals")
+        & (rem_in["population"].isin(pops))
+        & (rem_in[["value", "lower"]].max(axis=1) >= config.catastrophe_min_toll)
+    ]
+    die_key: dict[tuple[int, int], int] = {}
+    for _, r in big.sort_values(["year", "population"]).iterrows():
+        key = (pidx[r["population"]], tidx[int(r["year"])])
+        if key not in die_key:
+            die_key[key] = len(dieoffs)
+            dieoffs.append(
+                {"p": key[0], "t": key[1], "label": f"{r['population']} {int(r['year'])}"}
+            )
+        value = r["value"] if pd.notna(r["value"]) else r["lower"]
+        side = "lower" if pd.notna(r["lower"]) and float(r["lower"]) == float(value) else "point"
+        tolls.append(
+            {
+                "dieoff": die_key[key],
+                "value": float(value),
+                "side": side,
+                "label": _label(r, "population", "year", "source")[:120],
+            }
+        )
+    big_index = set(big.index)
+    for i, r in rem_in.iterrows():
+        if i in big_index:
+            continue
+        if r["status"] != "final":
+            skip(f"status {r['status']} (never a removal)")
+            continue
+        if r["unit"] != "animals":
+            skip("unit horns (same animals as an animals row, or seizures)")
+            continue
+        if r["population"] == TOTAL or r["population"] not in pops:
+            skip("national or unmodelled population (split unknown; bounded rows carry it)")
+            continue
+        if r["kind"] == "seizure" or r["kind"] == "poaching":
+            skip("seizure/poaching (carried by poaching_rate)")
+            continue
+        if r["kind"] not in (*_REMOVAL_KINDS, "mass_mortality"):
+            skip(f"kind {r['kind']}")
+            continue
+        timing = (
+            r["timing"]
+            if isinstance(r["timing"], str) and r["timing"] in TIMINGS
+            else config.removal_timing
+        )
+        mask = tuple(tuple(s * a for a in _AGE_MASK[r["age"]]) for s in _SEX_MASK[r["sex"]])
+        if timing == "calving":  # before the removal season only calves of the year exist
+            pass
+        t = tidx[int(r["year"])]
+        unknown = -1
+        value = r["value"]
+        if pd.isna(value):
+            lo = float(r["lower"]) if pd.notna(r["lower"]) else 0.0
+            hi = float(r["upper"]) if pd.notna(r["upper"]) else np.nan
+            if not np.isfinite(hi):
+                skip("no value and no upper bound")
+                continue
+            if int(r["year"]) >= end:
+                notes.append(
+                    f"bounded removal {r['population']} {int(r['year'])} ({lo:.0f}-{hi:.0f}) is "
+                    "after the last census; left to the projection"
+                )
+                continue
+            unknown = len(unknown_rows)
+            unknown_rows.append(
+                {
+                    "lower": lo,
+                    "upper": hi,
+                    "label": f"{r['population']} {int(r['year'])} {r['kind']}",
+                }
+            )
+            value = 0.0
+        removal_rows.append(
+            {
+                "t": t,
+                "timing": timing,
+                "p": pidx[r["population"]],
+                "value": float(value),
+                "mask": mask,
+                "selective": r["kind"] in _REMOVAL_KINDS,
+                "unknown": unknown,
+                "label": _label(r, "population", "year", "kind", "sex", "age"),
+            }
+        )
+    for reason, n in sorted(skipped.items()):
+        notes.append(f"removal rows not subtracted ({reason}): {n}")
+    n_events = len(dieoffs)
+    record = (n_events, len(pops) * len(years)) if config.uses("catastrophe_record") else (0, 0)
+    if not config.uses("dieoff_tolls"):
+        tolls = []
+
+    # ---- composition ------------------------------------------------------------------------
+    comp = data.composition
+    comp = comp[comp["year"].between(config.start_year, end) & comp["population"].isin(pops)]
+    comps, sexr, cpf = [], [], []
+    cull = comp[comp["kind"] == "cull_composition"]
+    if config.uses("cull_composition") and not cull.empty:
+        tot = cull[["males", "females", "calves"]].sum(axis=1, skipna=True)
+        cull = cull.assign(_tot=tot).sort_values("_tot")
+        for (pop, yr), g in cull.groupby(["population", "year"]):
+            r = g.iloc[-1]
+            comps.append(
+                {
+                    "p": pidx[pop],
+                    "t": tidx[int(yr)],
+                    "males": r["males"],
+                    "females": r["females"],
+                    "calves": r["calves"],
+                    "label": f"{pop} {int(yr)} cull composition ({r['status']})",
+                }
+            )
+            if len(g) > 1:
+                notes.append(
+                    f"{pop} {int(yr)}: {len(g)} cull-composition rows are cumulative snapshots; "
+                    "only the largest is used"
+                )
+    if config.uses("sex_ratio"):
+        for _, r in comp[comp["kind"] == "adult_sex_ratio"].iterrows():
+            if pd.notna(r["males"]) and pd.notna(r["females"]):
+                sexr.append(
+                    {
+                        "p": pidx[r["population"]],
+                        "t": tidx[int(r["year"])],
+                        "timing": r["timing"],
+                        "males": float(r["males"]),
+                        "females": float(r["females"]),
+                        "label": _label(r, "population", "year", "kind"),
+                    }
+                )
+    if config.uses("calves_per_female"):
+        for _, r in comp[comp["kind"] == "calves_per_female"].iterrows():
+            if pd.notna(r["calves"]) and pd.notna(r["females"]) and r["females"] > 0:
+                cpf.append(
+                    {
+                        "p": pidx[r["population"]],
+                        "t": tidx[int(r["year"])],
+                        "calves": float(r["calves"]),
+                        "females": float(r["females"]),
+                        "label": _label(r, "population", "year", "kind"),
+                    }
+                )
+
+    # ---- implementation (planned vs final) ---------------------------------------------------
+    impl = []
+    if config.uses("implementation"):
+        key = ["population", "year", "kind"]
+        an = rem[(rem["unit"] == "animals") & (rem["sex"] == "all") & (rem["age"] == "all")]
+        fin = an[an["status"] == "final"].dropna(subset=["value"])
+        plan = an[an["status"] == "planned"].dropna(subset=["value"])
+        merged = plan.merge(fin, on=key, suffixes=("_plan", "_final"))
+        for _, r in merged.iterrows():
+            if r["value_plan"] > 0 and r["value_final"] > 0:
+                impl.append(
+                    {
+                        "log_ratio": float(np.log(r["value_final"] / r["value_plan"])),
+                        "label": f"{r['population']} {int(r['year'])} {r['kind']}",
+                    }
+                )
+
+    # ---- catchability breaks --------------------------------------------------------------
+    breaks, break_labels = [], []
+    for pop, yr in config.catchability_breaks:
+        if pop in pidx and yr in tidx:
+            breaks.append((pidx[pop], tidx[yr]))
+            break_labels.append(f"{pop} {yr}")
+        else:
+            notes.append(f"catchability break {pop} {yr} is outside the data/window; ignored")
+
+    # ---- scales -----------------------------------------------------------------------------
+    start_total = sums_df[(sums_df["t"] == 0) & (sums_df["kind"] == "total")]
+    back = np.empty(len(pops))
+    for p in range(len(pops)):
+        c = counts[(counts["p"] == p) & (counts["kind"] == "count")].sort_values("t")
+        if c.empty:
+            back[p] = np.nan
+        else:
+            back[p] = c["value"].iloc[0] / BACKCAST_GROWTH ** c["t"].iloc[0]
+    if np.all(np.isnan(back)):
+        if start_total.empty and sums_df.empty:
+            raise ConfigError("no count and no total for any population in the window")
+        back[:] = 1.0
+    back = np.where(np.isnan(back), np.nanmedian(back), back)
+    if not start_total.empty:
+        back = back / back.sum() * float(start_total["value"].iloc[0])
+        notes.append(
+            "initial-abundance prior centre: first counts backcast at 1.2/yr, "
+            "rescaled to the start-year national total"
+        )
+    dens = np.empty(len(pops))
+    for p in range(len(pops)):
+        c = counts[(counts["p"] == p)]
+        dens[p] = c["value"].max() if not c.empty else np.nan
+    if np.any(np.isnan(dens)):
+        fill = (sums_df["value"].max() / len(pops)) if not sums_df.empty else np.nanmax(dens)
+        dens = np.where(np.isnan(dens), fill, dens)
+
+    return ModelInputs(
+        populations=pops,
+        years=years,
+        counts=counts,
+        sums=sums_df,
+        bounds=bounds_df,
+        removals=pd.DataFrame(
+            removal_rows,
+            columns=["t", "timing", "p", "value", "mask", "selective", "unknown", "label"],
+        ),
+        unknown_removals=pd.DataFrame(unknown_rows, columns=["lower", "upper", "label"]),
+        dieoffs=pd.DataFrame(dieoffs, columns=["p", "t", "label"]),
+        tolls=pd.DataFrame(tolls, columns=["dieoff", "value", "side", "label"]),
+        compositions=pd.DataFrame(comps, columns=["p", "t", "males", "females", "calves", "label"]),
+        sex_ratios=pd.DataFrame(sexr, columns=["p", "t", "timing", "males", "females", "label"]),
+        calves_per_female=pd.DataFrame(cpf, columns=["p", "t", "calves", "females", "label"]),
+        implementation=pd.DataFrame(impl, columns=["log_ratio", "label"]),
+        catastrophe_record=record,
+        breaks=tuple(breaks),
+        break_labels=tuple(break_labels),
+        init_scale=back.astype(float),
+        density_scale=dens.astype(float),
+        data_hash=str(data.data_hash),
+        notes=tuple(notes),
+    )

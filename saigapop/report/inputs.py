@@ -1,0 +1,345 @@
+"""What the model-dependent report sections read: prepared once, before the payload.
+
+:func:`prepare_quota` runs the projections a report needs from an
+:class:`~saigapop.management.OperatingModel` and its
+:class:`~saigapop.management.QuotaResult` (allocation of the CITES cap, triggers, PBR, the
+projected fans, the reference-case statistics) and returns a frozen :class:`QuotaInputs`.
+:class:`ValidationInputs` and :class:`TrialInputs` carry the validation checks, the
+alternative-prior quotas and the robustness trials. The section builders
+(:mod:`saigapop.report.model_sections`) only read these objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = [
+    "QUANTILES",
+    "QuotaInputs",
+    "TrialInputs",
+    "ValidationInputs",
+    "as_quota_inputs",
+    "prepare_quota",
+    "quantile_bands",
+    "sex_ratio_prior_driven",
+]
+
+#: Quantiles of every fan chart (5, 25, 50, 75, 95 %).
+QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+_QCOLS = ("q05", "q25", "q50", "q75", "q95")
+
+
+@dataclass(frozen=True)
+class QuotaInputs:
+    """The quota solution and everything the report derives from it.
+
+    Attributes
+    ----------
+    result
+        The :class:`~saigapop.management.QuotaResult`.
+    allocation
+        :func:`~saigapop.management.allocate_cap` output (``year, population, source``).
+    triggers
+        :func:`~saigapop.management.compute_triggers` output (``year, population``).
+    pbr
+        :func:`~saigapop.management.pbr_table` output with the projected human offtake.
+    bands
+        Fan-chart quantiles: ``quantity`` (``total``, ``sex_ratio``), ``population``,
+        ``series`` (``no export``, ``at the quota``), ``year``, ``q05`` … ``q95``.
+    reference
+        Per population: abundance, growth, sex-ratio and offtake statistics (one row per
+        population, plain numbers).
+    start_year
+        The latest census year ``Y``.
+    quota_years
+        Years of the export harvest.
+    stock_horns, stock_origin
+        Horns in storage and the population they came from (0 and ``""`` without stock).
+    curve
+        A fine risk curve from zero to twice each population's quota (the solver's own grid
+        is coarse), as :func:`~saigapop.management.risk_curve` returns it.
+    """
+
+    result: Any
+    allocation: xr.Dataset | None = None
+    triggers: xr.Dataset | None = None
+    pbr: xr.Dataset | None = None
+    bands: pd.DataFrame | None = None
+    reference: pd.DataFrame | None = None
+    start_year: int | None = None
+    quota_years: tuple[int, ...] = ()
+    stock_horns: int = 0
+    stock_origin: str = ""
+    curve: xr.Dataset | None = None
+
+
+@dataclass(frozen=True)
+class ValidationInputs:
+    """Validation results for the report.
+
+    Attributes
+    ----------
+    checks
+        Acceptance checks (:class:`saigapop.validation.Check` objects or a
+        :func:`~saigapop.validation.checklist_table` DataFrame).
+    alternatives
+        Quota under alternative priors: a tidy table (``parameter``, ``alternative``,
+        ``population``, ``value``, ``reference``) from
+        :func:`~saigapop.validation.run_alternative_priors`, or its
+        :func:`~saigapop.validation.tornado_table`.
+    """
+
+    checks: Any = None
+    alternatives: pd.DataFrame | None = None
+
+    def checklist(self) -> pd.DataFrame | None:
+        """Return the checks as a ``Check, Value, Threshold, Passed, Detail`` table."""
+        if self.checks is None:
+            return None
+        if isinstance(self.checks, pd.DataFrame):
+            return self.checks
+        rows = [c.as_row() for c in self.checks]
+        return pd.DataFrame(rows, columns=["Check", "Value", "Threshold", "Passed", "Detail"])
+
+
+@dataclass(frozen=True)
+class TrialInputs:
+    """Robustness trials and the management strategy evaluation.
+
+    Attributes
+    ----------
+    trials
+        :func:`~saigapop.management.run_trials` output or its ``trial_table``.
+    mse
+        :func:`~saigapop.management.mse.summarise_mse` output or its ``mse_table``.
+    """
+
+    trials: Any = None
+    mse: Any = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.DataFrame:
+    """Quantiles of ``da`` over ``dim`` as fan-chart rows (one per remaining coordinate).
+
+    Parameters
+    ----------
+    da
+        Draws, e.g. ``(draw, population, year)``.
+    dim
+        Dimension (or dimensions stacked beforehand) summarised.
+    **labels
+        Constant columns added to every row (``series="no export"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The remaining coordinates as columns plus ``q05``, ``q25``, ``q50``, ``q75``,
+        ``q95``.
+
+    Examples
+    --------
+    >>> da = xr.DataArray(np.arange(10.0)[:, None], dims=("draw", "year"),
+    ...                   coords={"year": [2025]})
+    >>> quantile_bands(da, series="s")[["year", "q50", "series"]].values.tolist()
+    [[2025, 4.5, 's']]
+    """
+    q = da.quantile(list(QUANTILES), dim=dim, skipna=True)
+    frame = q.to_series().unstack("quantile")
+    frame.columns = list(_QCOLS)
+    frame = frame.reset_index()
+    for k, v in labels.items():
+        frame[k] = v
+    return frame
+
+
+def sex_ratio_prior_driven(fit: Any, *, year: int | None = None) -> dict[str, bool]:
+    """Whether the adult sex ratio at the latest census rests on its prior, per population.
+
+    The adult sex ratio (adult males per adult female) is *prior-driven* when its posterior
+    SD exceeds :data:`saigapop.model.diagnostics.PRIOR_DRIVEN_RATIO` × its prior SD — the
+    rule :func:`saigapop.model.diagnostics.prior_posterior_comparison` applies to
+    parameters. Without a ``prior`` group every population is taken as prior-driven (the
+    precautionary reading).
+
+    Parameters
+    ----------
+    fit
+        A fit ``DataTree`` with ``posterior`` and, ideally, ``prior`` groups holding ``N``.
+    year
+        Census year (default the last year of ``N``).
+
+    Returns
+    -------
+    dict
+        Population → ``True`` when prior-driven.
+    """
+    from saigapop.model.diagnostics import PRIOR_DRIVEN_RATIO
+
+    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
+    n = post["N"]
+    y = int(n["year"].max()) if year is None else int(year)
+    pops = [str(p) for p in n["population"].values]
+
+    def ratio(ds: xr.Dataset) -> xr.DataArray:
+        a = ds["N"].sel(year=y, age="adult")
+        return (a.sel(sex="male") / a.sel(sex="female")).stack(sample=("chain", "draw"))
+
+    post_r = ratio(post)
+    prior_ok = hasattr(fit, "children") and "prior" in fit.children and "N" in fit["prior"]
+    if not prior_ok:
+        return dict.fromkeys(pops, True)
+    prior_r = ratio(fit["prior"].to_dataset())
+    out = {}
+    for p in pops:
+        ps = float(post_r.sel(population=p).std())
+        qs = float(prior_r.sel(population=p).std())
+        out[p] = bool(not np.isfinite(qs) or qs <= 0 or ps > PRIOR_DRIVEN_RATIO * qs)
+    return out
+
+
+def as_quota_inputs(quota: Any) -> QuotaInputs:
+    """Wrap a bare :class:`~saigapop.management.QuotaResult` (nothing derived)."""
+    return quota if isinstance(quota, QuotaInputs) else QuotaInputs(result=quota)
+
+
+def prepare_quota(
+    om: Any,
+    result: Any,
+    *,
+    stock: Any = None,
+    fit: Any = None,
+    triggers: bool = True,
+    cap_kg: float | None = None,
+    n_curve: int = 13,
+) -> QuotaInputs:
+    """Project what the report needs at the quota and at zero export (same draws, CRN).
+
+    Parameters
+    ----------
+    om
+        The :class:`~saigapop.management.OperatingModel` the quota was solved on.
+    result
+        The :class:`~saigapop.management.QuotaResult`.
+    stock
+        Horns in storage (:class:`~saigapop.management.HornStock`), or ``None``.
+    fit
+        The fit, to flag a prior-driven sex ratio (see :func:`sex_ratio_prior_driven`).
+    triggers
+        Compute the suspension triggers (one more full projection).
+    cap_kg
+        National cap (default the CITES cap).
+    n_curve
+        Points of the fine risk curve (zero to twice the quota).
+
+    Returns
+    -------
+    QuotaInputs
+
+    Examples
+    --------
+    >>> from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+    >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=40), seed=1)
+    >>> qi = prepare_quota(om, solve_quota(om, progress=False))
+    >>> sorted(qi.bands["series"].unique())
+    ['at the quota', 'no export']
+    """
+    from saigapop.constants import CITES_CAP_KG
+    from saigapop.management import ConstantHarvest, allocate_cap, compute_triggers, pbr_table
+
+    pops = list(om.populations)
+    levels = result.level.sel(population=pops).values.astype(float)
+    at = om.project(ConstantHarvest(), levels[None, :], record="full").isel(candidate=0)
+    base = om.baseline(record="full")
+    qy = list(om.quota_years)
+    y0 = int(om.start_year)
+
+    def sex_ratio(ds: xr.Dataset) -> xr.DataArray:
+        a = ds["abundance"].sel(age="adult")
+        return a.sel(sex="male") / a.sel(sex="female")
+
+    bands = []
+    for series, ds in (("no export", base), ("at the quota", at)):
+        for quantity, da in (("total", ds["total"]), ("sex_ratio", sex_ratio(ds))):
+            b = quantile_bands(
+                da.drop_vars("chain", errors="ignore"), series=series, quantity=quantity
+            )
+            bands.append(b)
+    bands_df = pd.concat(bands, ignore_index=True)
+
+    # reference-case statistics per population
+    n0 = np.asarray(om.n0)  # (draw, pop, sex, census age)
+    total0 = n0.sum(axis=(-2, -1))
+    am0, af0 = n0[..., 1, 1], n0[..., 0, 1]
+    ratio0 = am0 / af0
+    last_q = max(qy) if qy else y0 + 1
+    years_total = base["total"]["year"].values
+    y_end = last_q + 1 if (last_q + 1) in years_total else last_q
+    k = max(y_end - y0, 1)
+    growth = (base["total"].sel(year=y_end) / base["total"].sel(year=y0)) ** (1.0 / k)
+    removed = at["removed"].sel(year=qy).sum(("source", "sex", "age_class")).mean("year")
+    removed_m = at["male_mortality"].sel(year=qy).mean("year")
+    share = (at["export"].sel(year=qy) / at["adult_males"].sel(year=qy)).max("year")
+    rows = []
+    for j, p in enumerate(pops):
+        rows.append(
+            {
+                "population": p,
+                "abundance_q05": float(np.quantile(total0[:, j], 0.05)),
+                "abundance_q50": float(np.quantile(total0[:, j], 0.5)),
+                "abundance_q95": float(np.quantile(total0[:, j], 0.95)),
+                "adult_males_q50": float(np.median(am0[:, j])),
+                "growth_q05": float(growth.sel(population=p).quantile(0.05)),
+                "growth_q50": float(growth.sel(population=p).median()),
+                "growth_q95": float(growth.sel(population=p).quantile(0.95)),
+                "sex_ratio_q05": float(np.quantile(ratio0[:, j], 0.05)),
+                "sex_ratio_q50": float(np.median(ratio0[:, j])),
+                "sex_ratio_q95": float(np.quantile(ratio0[:, j], 0.95)),
+                "human_offtake": float(removed.sel(population=p).median()),
+                "male_offtake": float(removed_m.sel(population=p).median()),
+                "share_adult_males_exported": float(share.sel(population=p).median()),
+            }
+        )
+    reference = pd.DataFrame(rows)
+    flags = sex_ratio_prior_driven(fit) if fit is not None else dict.fromkeys(pops, True)
+    reference["sex_ratio_prior_driven"] = [bool(flags.get(p, True)) for p in pops]
+
+    human = xr.DataArray(
+        reference["human_offtake"].to_numpy(), dims="population", coords={"population": pops}
+    )
+    male = xr.DataArray(
+        reference["male_offtake"].to_numpy(), dims="population", coords={"population": pops}
+    )
+    pbr = pbr_table(om, human_caused=human, male_human_caused=male)
+    alloc = allocate_cap(result, stock=stock, cap_kg=CITES_CAP_KG if cap_kg is None else cap_kg)
+    trig = compute_triggers(om, result) if triggers else None
+    from saigapop.management import risk_curve
+
+    top = np.maximum(2.0 * levels, 10.0)
+    grid = np.linspace(0.0, 1.0, n_curve)[:, None] * top[None, :]
+    curve = risk_curve(om, grid, result.criteria, p_star=result.p_star, progress=False)
+    curve = curve.drop_vars(["fail", "male_mortality", "export_taken"], errors="ignore")
+    return QuotaInputs(
+        result=result,
+        allocation=alloc,
+        triggers=trig,
+        pbr=pbr,
+        bands=bands_df,
+        reference=reference,
+        start_year=y0,
+        quota_years=tuple(int(y) for y in qy),
+        stock_horns=int(stock.pieces) if stock is not None else 0,
+        stock_origin=str(stock.origin) if stock is not None else "",
+        curve=curve,
+    )
+
+
+def checks_frame(checks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows ``Check, Value, Threshold, Passed, Detail`` as a DataFrame."""
+    return pd.DataFrame(list(checks), columns=["Check", "Value", "Threshold", "Passed", "Detail"])

@@ -1,0 +1,1171 @@
+"""Section builders for the model, quota, trial and validation results.
+
+Registered in :data:`saigapop.report.pending.BUILDERS`. Each builder reads the inputs of
+:func:`saigapop.report.build_payload` (prepared by :mod:`saigapop.report.inputs`), registers
+every number it quotes in prose in the :class:`~saigapop.report.contracts.ValueBook`, and
+returns a :class:`~saigapop.report.contracts.Section`. Table cells are formatted by
+:func:`~saigapop.report.formatting.format_value` where a column mixes units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve, plot_tornado
+from saigapop.report.config import ReportConfig
+from saigapop.report.contracts import Figure, Section, Table, ValueBook
+from saigapop.report.formatting import format_value
+from saigapop.report.inputs import (
+    QuotaInputs,
+    TrialInputs,
+    ValidationInputs,
+    as_quota_inputs,
+    quantile_bands,
+)
+from saigapop.report.prose import join_words
+
+__all__ = [
+    "CRITERION_WORDS",
+    "MODEL_BUILDERS",
+    "acceptance_checks",
+    "model_section",
+    "pbr_section",
+    "projections_section",
+    "quota_summary",
+    "reference_case_section",
+    "risk_section",
+    "robustness_section",
+    "sensitivity_section",
+    "status_section",
+    "triggers_section",
+]
+
+#: Plain words for the criteria of :func:`saigapop.management.default_criteria`.
+CRITERION_WORDS: dict[str, str] = {
+    "abundance": "abundance below its limit",
+    "sex_ratio": "adult sex ratio",
+    "conception": "conception loss from mate shortage",
+    "growth": "growth rate",
+    "p_star": "P* buffer",
+    "collapse": "collapse",
+}
+
+
+def _pct(x: float) -> float:
+    return 100.0 * float(x)
+
+
+def _fmt(x: Any, name: str | None = None) -> str:
+    return format_value(x, name)
+
+
+def _quota(inputs: Mapping[str, Any]) -> QuotaInputs:
+    return as_quota_inputs(inputs["quota"])
+
+
+def _pops(q: QuotaInputs, config: ReportConfig) -> list[str]:
+    pops = [str(p) for p in q.result.level["population"].values]
+    if config.populations:
+        pops = [p for p in pops if p in config.populations]
+    return pops
+
+
+def _crit_word(name: str) -> str:
+    return CRITERION_WORDS.get(name, name.replace("_", " "))
+
+
+def _event_words(criterion: Any) -> str:
+    """Describe the event whose probability is a criterion's absolute risk."""
+    name = getattr(criterion, "name", "")
+    if name == "abundance":
+        return "P(true abundance below its limit)"
+    if name == "sex_ratio":
+        return f"P(rut sex ratio below {format_value(criterion.floor)} males per female)"
+    if name == "conception":
+        return f"P(mate-shortage conception loss above {format_value(100 * criterion.max_loss)} %)"
+    return f"P({_crit_word(name)} fails)"
+
+
+def _plain_reason(text: str) -> str:
+    """Return a solver reason with criterion names in words."""
+    import re
+
+    for key in ("sex_ratio", "conception", "abundance", "p_star"):
+        text = text.replace(f" {key} ", f" {_crit_word(key)} ")
+    return re.sub(r"just above it \(([0-9.,]+)\)", r"just above it (\1 adult males a year)", text)
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def quota_summary(
+    quota: Any, vb: ValueBook, config: ReportConfig, *, recommended: bool
+) -> tuple[list[str], list[Table]]:
+    """Prose and tables of the recommended quota for the summary section.
+
+    Parameters
+    ----------
+    quota
+        :class:`~saigapop.report.inputs.QuotaInputs` (or a bare ``QuotaResult``).
+    vb
+        The value book.
+    config
+        Report settings.
+    recommended
+        Whether the quota is recommended (a fit that passed its checks); otherwise the
+        numbers are shown as computed but NOT recommended.
+
+    Returns
+    -------
+    tuple
+        Paragraphs and tables.
+    """
+    q = as_quota_inputs(quota)
+    res = q.result
+    pops = _pops(q, config)
+    unit = "adult males a year" if res.unit == "animals" else res.unit
+    verb = "recommended" if recommended else "computed (NOT recommended)"
+    parts = []
+    for p in pops:
+        lv = vb.add(
+            f"quota.{p}.adult_males",
+            float(res.level.sel(population=p)),
+            f"{p}: quota, {unit} ({verb})",
+        )
+        parts.append(f"{p} {lv}")
+    paragraphs = [
+        f"The {verb} quota, the largest constant annual export that meets every risk "
+        f"criterion with the P* buffer, is, in {unit}: {join_words(parts)}. "
+        "Each population's binding criterion and reason are in the reference-case table."
+    ]
+    tables: list[Table] = []
+    alloc = q.allocation
+    if alloc is not None:
+        cap = float(alloc.attrs.get("cap_kg", 10_000.0))
+        rows = []
+        for y in alloc["year"].values:
+            yy = int(y)
+            for p in [str(x) for x in alloc["population"].values if str(x) in pops]:
+                s = alloc.sel(year=y, population=p)
+                rows.append(
+                    {
+                        "Year": yy,
+                        "Population": p,
+                        "Quota (adult males)": float(s["quota_animals"]),
+                        "New harvest (adult males)": float(s["animals"].sel(source="new_harvest")),
+                        "New harvest (horns)": float(s["horns"].sel(source="new_harvest")),
+                        "New harvest (kg)": float(s["kg"].sel(source="new_harvest")),
+                        "From stock (horns)": float(s["horns"].sel(source="stock")),
+                        "From stock (kg)": float(s["kg"].sel(source="stock")),
+                        "Export (kg)": float(s["kg"].sum("source")),
+                    }
+                )
+            tot_kg = float(alloc["kg"].sel(year=y).sum())
+            unused = float(alloc["unused_cap_kg"].sel(year=y))
+            stock_kg = float(alloc["stock_kg"].sel(year=y))
+            new_kg = tot_kg - stock_kg
+            t = vb.add(f"export.{yy}.total_kg", round(tot_kg, 1), f"{yy}: horn export, kg")
+            s_kg = vb.add(f"export.{yy}.stock_kg", round(stock_kg, 1), f"{yy}: from stock, kg")
+            n_kg = vb.add(
+                f"export.{yy}.new_harvest_kg", round(new_kg, 1), f"{yy}: from new harvest, kg"
+            )
+            u = vb.add(f"export.{yy}.unused_cap_kg", round(unused, 1), f"{yy}: unused cap, kg")
+            paragraphs.append(
+                f"{yy}: {t} kg of horn ({s_kg} kg from stock, {n_kg} kg from new harvest) "
+                f"against the cap of {_fmt(cap)} kg; {u} kg of the cap is unused."
+            )
+        frame = pd.DataFrame(rows)
+        tables.append(
+            Table(
+                "quota_allocation",
+                "Quota and export by year, population and source",
+                frame,
+                caption=(
+                    "Quota: the population's own sustainable quota. New harvest: adult males to "
+                    "be taken (each adds mortality) and their horns and kg; stock: horns "
+                    "already in storage from animals already removed (no added mortality), "
+                    f"exported first. The national cap is {_fmt(cap)} kg a year; no population "
+                    "is allocated more than its own quota. "
+                    + ("" if recommended else "Computed, NOT recommended (see the alerts).")
+                ),
+            )
+        )
+        if q.stock_horns:
+            h = vb.add("stock.horns", q.stock_horns, "horns in storage (pieces)")
+            paragraphs.append(
+                f"Horns in storage: {h} pieces from the {q.stock_origin} population, already "
+                "removed animals, so their export adds no mortality."
+            )
+    trig = q.triggers
+    if trig is not None:
+        y1 = int(trig["year"].values[0])
+        words = []
+        for p in pops:
+            t = trig.sel(year=y1, population=p)
+            d = vb.add(
+                f"trigger.{p}.{y1}.die_off_percent",
+                round(_pct(t["die_off"]), 1),
+                f"{p}, {y1}: May die-off (% killed) that suspends the take",
+            )
+            c = vb.add(
+                f"trigger.{p}.{y1}.census_animals",
+                round(float(t["census"]), -2),
+                f"{p}, {y1}: true abundance below which the take is suspended",
+            )
+            r = vb.add(
+                f"trigger.{p}.{y1}.sex_ratio",
+                round(float(t["sex_ratio"]), 3),
+                f"{p}, {y1}: adult males per adult female below which the take stops",
+            )
+            words.append(
+                f"{p}: a May die-off above {d} %, a true spring abundance below {c} animals, or "
+                f"an adult sex ratio below {r} males per female"
+            )
+        paragraphs.append(
+            f"Triggers that suspend the following autumn's take ({y1}; later years in the "
+            f"triggers section): {'; '.join(words)}."
+        )
+    return paragraphs, tables
+
+
+# --- reference case ------------------------------------------------------------------------
+
+
+def reference_case_section(
+    inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
+) -> Section:
+    """One table, a column per population: the numbers a Scientific Authority checks first."""
+    q = _quota(inputs)
+    res = q.result
+    pops = _pops(q, config)
+    ref = q.reference.set_index("population") if q.reference is not None else None
+    y0 = q.start_year
+    rows: list[tuple[str, str, list[str]]] = []
+
+    def add(label: str, unit: str, cells: Sequence[str]) -> None:
+        rows.append((label, unit, list(cells)))
+
+    if ref is not None:
+        for stat, lab in (("q05", "5 %"), ("q50", "50 %"), ("q95", "95 %")):
+            add(
+                f"True abundance {y0}, {lab}",
+                "animals",
+                [
+                    vb.add(
+                        f"reference.{p}.abundance_{stat}",
+                        round(float(ref.loc[p, f"abundance_{stat}"]), -2),
+                        f"{p}: posterior {lab} quantile of true abundance at the {y0} census",
+                    )
+                    for p in pops
+                ],
+            )
+        add(
+            "Annual growth, no export (median, 90 % interval)",
+            "ratio per year",
+            [
+                f"{_fmt(ref.loc[p, 'growth_q50'])} ({_fmt(ref.loc[p, 'growth_q05'])}–"
+                f"{_fmt(ref.loc[p, 'growth_q95'])})"
+                for p in pops
+            ],
+        )
+        add(
+            f"Adult sex ratio {y0} (median, 90 % interval)",
+            "males per female",
+            [
+                f"{_fmt(ref.loc[p, 'sex_ratio_q50'])} ({_fmt(ref.loc[p, 'sex_ratio_q05'])}–"
+                f"{_fmt(ref.loc[p, 'sex_ratio_q95'])})"
+                + (" PRIOR-DRIVEN" if bool(ref.loc[p, "sex_ratio_prior_driven"]) else "")
+                for p in pops
+            ],
+        )
+    at = res.at_quota
+    crit_objs = {getattr(c, "name", ""): c for c in res.criteria}
+    for crit in [str(c) for c in at["criterion"].values]:
+        sel = at.sel(criterion=crit)
+        limit = float(at["limit"].sel(criterion=crit))
+        if crit != "p_star":
+            event = _event_words(crit_objs.get(crit))
+            add(
+                f"{event}, no export",
+                "probability",
+                [_fmt(float(sel["baseline_risk"].sel(population=p))) for p in pops],
+            )
+            add(
+                f"{event}, added at the quota ± MC error",
+                "probability",
+                [
+                    f"{_fmt(float(sel['added_risk'].sel(population=p)))} ± "
+                    f"{_fmt(float(sel['added_risk_mcse'].sel(population=p)))}"
+                    for p in pops
+                ],
+            )
+        add(
+            f"Criterion '{_crit_word(crit)}': decision risk at the quota (limit {_fmt(limit)})",
+            "probability",
+            [
+                f"{_fmt(float(sel['decision_risk'].sel(population=p)))} ± "
+                f"{_fmt(float(sel['decision_mcse'].sel(population=p)))}"
+                for p in pops
+            ],
+        )
+    add(
+        "Quota (reference operating model)",
+        "adult males a year",
+        [
+            vb.add(
+                f"quota.{p}.adult_males",
+                float(res.level.sel(population=p)),
+                f"{p}: quota, adult males a year",
+            )
+            for p in pops
+        ],
+    )
+    trials = inputs.get("trials")
+    if trials is not None:
+        tt = _trial_frame(trials)
+        if tt is not None and "quota" in tt.columns:
+            for trial in list(dict.fromkeys(tt["trial"].astype(str))):
+                if str(tt.loc[tt["trial"] == trial, "set"].iloc[0]) != "reference":
+                    continue
+                sub = tt[tt["trial"] == trial].set_index("population")
+                add(
+                    f"Quota in operating model '{trial}'",
+                    "adult males a year",
+                    [_fmt(float(sub.loc[p, "quota"])) if p in sub.index else "n/a" for p in pops],
+                )
+    add(
+        "Binding criterion",
+        "",
+        [_crit_word(str(res.binding.sel(population=p).values)) or "none" for p in pops],
+    )
+    if ref is not None and q.pbr is not None:
+        add(
+            "Total human offtake at the quota (median)",
+            "animals a year",
+            [_fmt(round(float(ref.loc[p, "human_offtake"]), 0)) for p in pops],
+        )
+        add(
+            "PBR, total human-caused mortality",
+            "animals a year",
+            [_fmt(round(float(q.pbr["pbr_total"].sel(population=p)), 0)) for p in pops],
+        )
+        add(
+            "Male human offtake at the quota (median)",
+            "males a year",
+            [_fmt(round(float(ref.loc[p, "male_offtake"]), 0)) for p in pops],
+        )
+        add(
+            "PBR, male component",
+            "males a year",
+            [_fmt(round(float(q.pbr["pbr_male"].sel(population=p)), 0)) for p in pops],
+        )
+        add(
+            "Share of adult males exported (median, worst quota year)",
+            "%",
+            [_fmt(round(_pct(ref.loc[p, "share_adult_males_exported"]), 2)) for p in pops],
+        )
+    frame = pd.DataFrame(
+        {
+            "Quantity": [r[0] for r in rows],
+            "Unit": [r[1] for r in rows],
+            **{p: [r[2][i] for r in rows] for i, p in enumerate(pops)},
+        }
+    )
+    n_prior = (
+        int(sum(bool(ref.loc[p, "sex_ratio_prior_driven"]) for p in pops)) if ref is not None else 0
+    )
+    paragraphs = [
+        "The reference case: the posterior of the fitted model projected under the default "
+        "operating model, with the quota solved against the paired no-export projection (same "
+        "draws and random numbers). Risks are probabilities over the quota years and ten "
+        "further years; 'added' is the export's own effect.",
+    ]
+    if n_prior:
+        k = vb.add(
+            "reference.sex_ratio_prior_driven",
+            n_prior,
+            "populations whose adult sex ratio is prior-driven",
+        )
+        paragraphs.append(
+            f"In {k} population(s) the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
+            "prior uncertainty by less than half, so the sex-ratio criterion carries a stricter "
+            "absolute floor there."
+        )
+    for p in pops:
+        paragraphs.append(f"{p}: {_plain_reason(str(res.reason.sel(population=p).values))}.")
+    return Section(
+        "reference_case",
+        "Reference case by population",
+        tuple(paragraphs),
+        tables=(
+            Table(
+                "reference_case",
+                "Reference case",
+                frame,
+                caption="One column per population; quantiles are over posterior draws.",
+            ),
+        ),
+    )
+
+
+# --- model and priors ----------------------------------------------------------------------
+
+
+def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Build the model section: priors with rationale and citation, prior against posterior."""
+    from saigapop.model.priors import priors_table
+
+    fit = inputs["fit"]
+    pt = priors_table()
+    frame = pd.DataFrame(
+        {
+            "Parameter": pt["parameter"].astype(str),
+            "Prior": pt["distribution"].astype(str),
+            "5 %": pt["q05"].astype(float),
+            "50 %": pt["q50"].astype(float),
+            "95 %": pt["q95"].astype(float),
+            "Rationale": pt["rationale"].astype(str),
+            "Citation": pt["citation"].astype(str),
+        }
+    )
+    n_priors = vb.add("model.priors", len(frame), "priors of the model")
+    paragraphs = [
+        "The model follows the saiga's annual cycle: spring census, calving in May (with mass "
+        "die-offs), the autumn removal season (culls, export harvest, poaching), the winter "
+        "(with dzhut die-offs) and the rut, where conception depends on the adult sex ratio. "
+        "Counts are observed with lognormal error and a catchability that may change with the "
+        f"survey method. It has {n_priors} priors, listed below with their rationale and "
+        "citation (quantiles on the natural scale).",
+    ]
+    tables = [
+        Table(
+            "priors",
+            "Priors",
+            frame,
+            caption="Each prior with its 5, 50 and 95 % quantiles, rationale and source.",
+        ),
+    ]
+    comp = None
+    if hasattr(fit, "children") and "prior" in fit.children and "parameters" in fit.attrs:
+        from saigapop.model.diagnostics import PRIOR_DRIVEN_RATIO, prior_posterior_comparison
+
+        try:
+            comp = prior_posterior_comparison(fit)
+        except (KeyError, ValueError):
+            comp = None
+    if comp is not None and len(comp):
+        n_pd = int((comp["label"] == "prior-driven").sum())
+        a = vb.add("model.prior_driven_parameters", n_pd, "prior-driven parameter elements")
+        b = vb.add("model.parameter_elements", len(comp), "parameter elements compared")
+        r = vb.add(
+            "model.prior_driven_sd_ratio",
+            PRIOR_DRIVEN_RATIO,
+            "posterior/prior SD ratio above which a parameter is prior-driven",
+        )
+        paragraphs.append(
+            f"Prior against posterior: {a} of {b} parameter elements are PRIOR-DRIVEN (the "
+            f"posterior SD is more than {r} of the prior SD: the data barely inform them). "
+            "Conclusions that rest on them rest on the priors, and the sensitivity section "
+            "shows how far the quota moves when they change."
+        )
+        ctab = pd.DataFrame(
+            {
+                "Parameter": comp["parameter"].astype(str),
+                "Prior mean": comp["prior_mean"].astype(float),
+                "Prior SD": comp["prior_sd"].astype(float),
+                "Posterior mean": comp["posterior_mean"].astype(float),
+                "Posterior SD": comp["posterior_sd"].astype(float),
+                "SD ratio": comp["sd_ratio"].astype(float),
+                "Label": comp["label"].astype(str),
+            }
+        )
+        tables.append(
+            Table(
+                "prior_posterior",
+                "Prior against posterior",
+                ctab,
+                caption="Per parameter element; 'prior-driven' when SD ratio exceeds "
+                f"{format_value(PRIOR_DRIVEN_RATIO)}.",
+            )
+        )
+    else:
+        paragraphs.append(
+            "Prior against posterior: not computed, because the fit carries no prior draws."
+        )
+    return Section("model", "Model and priors", tuple(paragraphs), tables=tuple(tables))
+
+
+# --- diagnostics and acceptance checklist --------------------------------------------------
+
+
+def acceptance_checks(diagnostics: Any, validation: Any = None) -> pd.DataFrame | None:
+    """Build the acceptance checklist: convergence checks, then the validation checks.
+
+    Parameters
+    ----------
+    diagnostics
+        A :class:`saigapop.model.diagnostics.ConvergenceResult` (``table``,
+        ``divergences``, ``bfmi``, ``thresholds``), or an object or mapping with ``checks``
+        (a DataFrame), or ``None``.
+    validation
+        :class:`~saigapop.report.inputs.ValidationInputs` or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``Check, Value, Threshold, Passed, Detail``.
+    """
+    rows: list[dict[str, Any]] = []
+    get = (
+        diagnostics.get
+        if isinstance(diagnostics, Mapping)
+        else (lambda k, d=None: getattr(diagnostics, k, d))
+    )
+    table = get("table", None) if diagnostics is not None else None
+    if isinstance(table, pd.DataFrame) and {"rhat", "ess_bulk", "ess_tail"} <= set(table):
+        th = dict(get("thresholds", {}) or {})
+        rmax, emin = th.get("rhat_max", 1.01), th.get("ess_min", 400.0)
+        dmax, bmin = th.get("max_divergences", 0), th.get("bfmi_min", 0.3)
+        worst_r = table.loc[table["rhat"].idxmax(), "parameter"] if len(table) else ""
+        worst_e = table.loc[table["ess_bulk"].idxmin(), "parameter"] if len(table) else ""
+        rows += [
+            {
+                "Check": "Largest R-hat",
+                "Value": f"{float(table['rhat'].max()):.4f}",
+                "Threshold": f"<= {format_value(rmax)}",
+                "Passed": bool(table["rhat"].max() <= rmax),
+                "Detail": f"worst: {worst_r}",
+            },
+            {
+                "Check": "Smallest bulk ESS",
+                "Value": round(float(table["ess_bulk"].min()), 0),
+                "Threshold": f">= {format_value(emin)}",
+                "Passed": bool(table["ess_bulk"].min() >= emin),
+                "Detail": f"worst: {worst_e}",
+            },
+            {
+                "Check": "Smallest tail ESS",
+                "Value": round(float(table["ess_tail"].min()), 0),
+                "Threshold": f">= {format_value(emin)}",
+                "Passed": bool(table["ess_tail"].min() >= emin),
+                "Detail": f"{len(table)} parameter elements checked",
+            },
+            {
+                "Check": "Divergent transitions",
+                "Value": int(get("divergences", 0)),
+                "Threshold": f"<= {format_value(dmax)}",
+                "Passed": bool(int(get("divergences", 0)) <= dmax),
+                "Detail": "after tuning",
+            },
+        ]
+        bfmi = tuple(get("bfmi", ()) or ())
+        if bfmi:
+            rows.append(
+                {
+                    "Check": "Smallest E-BFMI",
+                    "Value": float(min(bfmi)),
+                    "Threshold": f">= {format_value(bmin)}",
+                    "Passed": bool(min(bfmi) >= bmin),
+                    "Detail": f"{len(bfmi)} chains",
+                }
+            )
+    elif diagnostics is not None:
+        checks = get("checks", None)
+        if isinstance(checks, pd.DataFrame) and not checks.empty:
+            vt = validation.checklist() if isinstance(validation, ValidationInputs) else None
+            if vt is None or vt.empty:
+                return checks  # shown as it is
+            rows += checks.to_dict("records")
+    if isinstance(validation, ValidationInputs):
+        vt = validation.checklist()
+        if vt is not None and not vt.empty:
+            rows += vt.to_dict("records")
+    if not rows:
+        return None
+    out = pd.DataFrame(rows)
+    for col in ("Check", "Value", "Threshold", "Passed", "Detail"):
+        if col not in out:
+            out[col] = ""
+    out["Value"] = [
+        format_value(v, str(c)) for v, c in zip(out["Value"], out["Check"], strict=True)
+    ]
+    out["Passed"] = out["Passed"].astype(bool)
+    return out[["Check", "Value", "Threshold", "Passed", "Detail"]]
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def _observed_counts(data: Any, pops: Sequence[str]) -> pd.DataFrame | None:
+    if data is None or not hasattr(data, "census"):
+        return None
+    c = data.census
+    c = c[(c["kind"] == "count") & c["population"].isin(list(pops))]
+    return c[["population", "year", "value"]].dropna()
+
+
+def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Posterior abundance by population, sex and age, with the census counts."""
+    fit = inputs["fit"]
+    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
+    n = post["N"].sel(age=["yearling", "adult"]).stack(sample=("chain", "draw"))
+    pops = [str(p) for p in n["population"].values]
+    if config.populations:
+        pops = [p for p in pops if p in config.populations]
+    n = n.sel(population=pops)
+    total = n.sum(("sex", "age")).drop_vars(["chain", "draw", "sample"], errors="ignore")
+    bands = quantile_bands(total.rename(sample="draw"), series="posterior")
+    obs = _observed_counts(inputs.get("data"), pops)
+    fig = plot_fan(bands=bands, populations=pops, observed=obs)
+    y = int(n["year"].max())
+    q = n.sel(year=y).quantile([0.05, 0.5, 0.95], dim="sample")
+    rows = []
+    flags = {}
+    qi = inputs.get("quota")
+    if qi is not None:
+        ref = as_quota_inputs(qi).reference
+        if ref is not None:
+            flags = dict(zip(ref["population"], ref["sex_ratio_prior_driven"], strict=True))
+    if not flags:
+        from saigapop.report.inputs import sex_ratio_prior_driven
+
+        flags = sex_ratio_prior_driven(fit, year=y)
+    for p in pops:
+        for s in ("female", "male"):
+            for a in ("yearling", "adult"):
+                v = q.sel(population=p, sex=s, age=a)
+                rows.append(
+                    {
+                        "Population": p,
+                        "Sex": s,
+                        "Age": a,
+                        "5 % (animals)": round(float(v.sel(quantile=0.05)), -2),
+                        "Median (animals)": round(float(v.sel(quantile=0.5)), -2),
+                        "95 % (animals)": round(float(v.sel(quantile=0.95)), -2),
+                        "Sex ratio": "PRIOR-DRIVEN" if flags.get(p, True) else "data-informed",
+                    }
+                )
+    paragraphs = []
+    for p in pops:
+        med = vb.add(
+            f"status.{p}.total_median",
+            round(float(total.sel(population=p, year=y).median()), -2),
+            f"{p}: posterior median true abundance at the {y} census",
+        )
+        paragraphs.append(
+            f"{p}: posterior median true abundance {med} animals at the {y} spring census; "
+            + (
+                "its adult sex ratio is PRIOR-DRIVEN (composition data barely inform it)."
+                if flags.get(p, True)
+                else "its adult sex ratio is informed by the data."
+            )
+        )
+    return Section(
+        "status",
+        "Status and trends by population, sex and age",
+        tuple(paragraphs),
+        tables=(
+            Table(
+                "status_by_sex_age",
+                f"True abundance at the {y} census by sex and age",
+                pd.DataFrame(rows),
+                caption="Posterior quantiles, rounded to the nearest 100 animals.",
+            ),
+        ),
+        figures=(
+            Figure(
+                "status_fan",
+                "True abundance by population (posterior)",
+                figure_to_png(fig),
+                caption="Median (line), 50 % and 90 % intervals (bands) of true spring "
+                "abundance, log scale; dots are the census counts as published.",
+                alt="Fan charts of posterior true abundance by population with census counts.",
+            ),
+        ),
+    )
+
+
+# --- projections ---------------------------------------------------------------------------
+
+
+def projections_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Fan charts of abundance and adult sex ratio under the quota and under no export."""
+    q = _quota(inputs)
+    pops = _pops(q, config)
+    if q.bands is None:
+        return Section(
+            "projections",
+            "Projections",
+            ("Not computed: the quota was supplied without its projections.",),
+            computed=False,
+        )
+    b = q.bands
+    tot = b[(b["quantity"] == "total") & b["population"].isin(pops)]
+    sr = b[(b["quantity"] == "sex_ratio") & b["population"].isin(pops)]
+    sr = sr[np.isfinite(sr["q50"].astype(float))]
+    figs = (
+        Figure(
+            "projection_abundance",
+            "Projected true abundance",
+            figure_to_png(plot_fan(bands=tot, populations=pops, mark_years=q.quota_years)),
+            caption="No export: median (blue line), 50 and 90 % intervals (bands). At the "
+            "quota: median (orange dashed) and 5 and 95 % quantiles (orange dotted); same "
+            "draws and random numbers. Grey: quota years.",
+            alt="Fan charts of projected abundance with and without export.",
+        ),
+        Figure(
+            "projection_sex_ratio",
+            "Projected adult sex ratio",
+            figure_to_png(
+                plot_fan(
+                    bands=sr,
+                    populations=pops,
+                    log=False,
+                    mark_years=q.quota_years,
+                    ylabel="Adult males per adult female",
+                )
+            ),
+            caption="Adult males per adult female at the spring census; lines and bands as above.",
+            alt="Fan charts of the projected adult sex ratio with and without export.",
+        ),
+    )
+    last = int(tot["year"].max())
+    paragraphs = [
+        "Projections start from the posterior at the latest census, include process noise, "
+        "catastrophes, poaching (raised in the quota years by trade), the planned culls and "
+        "implementation error, and run over the quota years plus ten further years."
+    ]
+    for p in pops:
+        a = tot[(tot["population"] == p) & (tot["year"] == last)]
+        base = a[a["series"] == "no export"]["q50"]
+        atq = a[a["series"] == "at the quota"]["q50"]
+        if len(base) and len(atq):
+            v0 = vb.add(
+                f"projection.{p}.{last}.median_no_export",
+                round(float(base.iloc[0]), -2),
+                f"{p}: projected median true abundance in {last}, no export",
+            )
+            v1 = vb.add(
+                f"projection.{p}.{last}.median_at_quota",
+                round(float(atq.iloc[0]), -2),
+                f"{p}: projected median true abundance in {last}, at the quota",
+            )
+            paragraphs.append(
+                f"{p}: median true abundance in {last} is {v0} animals without export and "
+                f"{v1} animals at the quota."
+            )
+    frame = tot.rename(
+        columns={
+            "population": "Population",
+            "series": "Series",
+            "year": "Year",
+            "q05": "5 % (animals)",
+            "q50": "Median (animals)",
+            "q95": "95 % (animals)",
+        }
+    )[["Population", "Series", "Year", "5 % (animals)", "Median (animals)", "95 % (animals)"]]
+    frame = frame.round({"5 % (animals)": -2, "Median (animals)": -2, "95 % (animals)": -2})
+    years = sorted(set(tot["year"].astype(int)))
+    shown = {years[0], *q.quota_years, years[-1]}
+    if q.quota_years:
+        shown.add(min(max(q.quota_years) + 5, years[-1]))
+    frame = frame[frame["Year"].isin(sorted(shown))].sort_values(["Population", "Year", "Series"])
+    return Section(
+        "projections",
+        "Projections",
+        tuple(paragraphs),
+        figures=figs,
+        tables=(
+            Table(
+                "projection_abundance",
+                "Projected true abundance",
+                frame.reset_index(drop=True),
+                caption="Quantiles over posterior draws, rounded to 100 animals, at the "
+                "latest census, the quota years, five years later and the end of the horizon.",
+            ),
+        ),
+    )
+
+
+# --- risk ----------------------------------------------------------------------------------
+
+
+def risk_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Build the risk section: the risk curve of each criterion, and every risk at the quota."""
+    q = _quota(inputs)
+    res = q.result
+    pops = _pops(q, config)
+    rc = q.curve if q.curve is not None else res.risk_curve
+    rows, curve = [], []
+    for p in pops:
+        quota = float(res.level.sel(population=p))
+        for c in [str(x) for x in rc["criterion"].values]:
+            sel = rc.sel(criterion=c, population=p)
+            limit = float(rc["limit"].sel(criterion=c))
+            for k in range(rc.sizes["candidate"]):
+                s = sel.isel(candidate=k)
+                curve.append(
+                    {
+                        "population": p,
+                        "criterion": _crit_word(c),
+                        "level": float(s["level"]),
+                        "risk_over_limit": float(s["decision_risk"]) / limit if limit else np.nan,
+                        "quota": quota,
+                    }
+                )
+        at = res.at_quota.sel(population=p)
+        for c in [str(x) for x in at["criterion"].values]:
+            s = at.sel(criterion=c)
+            rows.append(
+                {
+                    "Population": p,
+                    "Criterion": _crit_word(c),
+                    "Rule": str(s["description"].values),
+                    "Risk at the quota": float(s["risk"]),
+                    "Risk at zero export": float(s["baseline_risk"]),
+                    "Added risk": float(s["added_risk"]),
+                    "Decision risk": float(s["decision_risk"]),
+                    "MC error": float(s["decision_mcse"]),
+                    "Limit": float(s["limit"]),
+                    "Passes": bool(s["passes"]),
+                }
+            )
+    cdf = pd.DataFrame(curve)
+    fig = plot_risk_curve(curve=cdf, populations=pops)
+    ps = vb.add("quota.p_star", res.p_star, "P* buffer")
+    paragraphs = [
+        "Each criterion's decision risk, divided by its limit, against the annual export "
+        "(adult males): the criterion fails where the line rises above 1; the dotted line is "
+        "the quota. The P* pseudo-criterion requires that the quota exceed a posterior "
+        f"draw's own sustainable export with probability at most {ps}.",
+    ]
+    grid = (
+        cdf.assign(level=cdf["level"].round(0))
+        .pivot_table(
+            index=["population", "level"], columns="criterion", values="risk_over_limit", sort=False
+        )
+        .reset_index()
+        .rename(columns={"population": "Population", "level": "Export (adult males a year)"})
+    )
+    grid.columns.name = None
+    grid = grid.rename(columns={c: f"{c} (risk ÷ limit)" for c in grid.columns[2:]})
+    return Section(
+        "risk",
+        "Risk and decision tables",
+        tuple(paragraphs),
+        figures=(
+            Figure(
+                "risk_curve",
+                "Risk curves",
+                figure_to_png(fig),
+                caption="Decision risk ÷ limit per criterion; dashed: limit; dotted: quota.",
+                alt="Risk curves by population and criterion.",
+            ),
+        ),
+        tables=(
+            Table(
+                "risk_at_quota",
+                "Risks at the quota",
+                pd.DataFrame(rows),
+                caption="Probabilities over the projection; decision risk is what each "
+                "criterion compares with its limit (added, absolute or paired).",
+                display_columns=(
+                    "Population",
+                    "Criterion",
+                    "Risk at the quota",
+                    "Risk at zero export",
+                    "Added risk",
+                    "Decision risk",
+                    "MC error",
+                    "Limit",
+                    "Passes",
+                ),
+            ),
+            Table(
+                "risk_curve",
+                "Risk curve",
+                grid,
+                caption="Decision risk divided by its limit for each candidate export, zero "
+                "to twice the quota; above 1 the criterion fails.",
+            ),
+        ),
+    )
+
+
+# --- PBR -----------------------------------------------------------------------------------
+
+
+def pbr_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """PBR on total human-caused mortality and on its male component."""
+    q = _quota(inputs)
+    pops = _pops(q, config)
+    if q.pbr is None:
+        return Section(
+            "pbr",
+            "Potential biological removal (cross-check)",
+            ("Not computed: the quota was supplied without the PBR table.",),
+            computed=False,
+        )
+    t = q.pbr
+    rows = []
+    paragraphs = [
+        "Potential biological removal, PBR = N_min × ½ R_max × F_r (Wade 1998), with N_min the "
+        f"{format_value(100 * float(t.attrs.get('n_min_percentile', 0.2)))} % posterior "
+        "quantile of abundance, R_max from the vital rates and recovery factor F_r = "
+        f"{format_value(float(t.attrs.get('recovery_factor', 0.5)))}. It is a cross-check, not "
+        "the basis of the quota: it ignores the sex ratio, which a male-only take binds on."
+    ]
+    for p in pops:
+        s = t.sel(population=p)
+        row = {
+            "Population": p,
+            "N_min (animals)": round(float(s["n_min"]), -2),
+            "R_max (per year)": float(s["r_max"]),
+            "PBR total (animals a year)": round(float(s["pbr_total"]), 0),
+            "PBR male (males a year)": round(float(s["pbr_male"]), 0),
+        }
+        if "human_caused" in s:
+            row["Human offtake (animals a year)"] = round(float(s["human_caused"]), 0)
+            row["Within PBR total"] = bool(s["within_pbr_total"])
+        if "male_human_caused" in s:
+            row["Male offtake (males a year)"] = round(float(s["male_human_caused"]), 0)
+            row["Within PBR male"] = bool(s["within_pbr_male"])
+        rows.append(row)
+        if "within_pbr_male" in s:
+            pm = vb.add(f"pbr.{p}.male", round(float(s["pbr_male"]), 0), f"{p}: PBR, males a year")
+            mo = vb.add(
+                f"pbr.{p}.male_offtake",
+                round(float(s["male_human_caused"]), 0),
+                f"{p}: projected male human offtake at the quota, a year",
+            )
+            within = "within" if bool(s["within_pbr_male"]) else "ABOVE"
+            paragraphs.append(
+                f"{p}: male human offtake at the quota, {mo} males a year, is {within} the "
+                f"male PBR of {pm} males a year."
+            )
+    return Section(
+        "pbr",
+        "Potential biological removal (cross-check)",
+        tuple(paragraphs),
+        tables=(
+            Table(
+                "pbr",
+                "PBR",
+                pd.DataFrame(rows),
+                caption="Offtake: median over draws of export, wounding, culls and "
+                "poaching per quota year.",
+            ),
+        ),
+    )
+
+
+# --- triggers ------------------------------------------------------------------------------
+
+
+def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Build the triggers: die-off, census and sex-ratio levels that suspend the take."""
+    q = _quota(inputs)
+    pops = _pops(q, config)
+    title = "Triggers that suspend the quota"
+    if q.triggers is None:
+        return Section(
+            "triggers",
+            title,
+            ("Not computed: the quota was supplied without its triggers.",),
+            computed=False,
+        )
+    t = q.triggers
+    rows = []
+    for y in t["year"].values:
+        for p in pops:
+            s = t.sel(year=y, population=p)
+            rows.append(
+                {
+                    "Year": int(y),
+                    "Population": p,
+                    "May die-off above (% killed)": round(_pct(s["die_off"]), 1),
+                    "True abundance below (animals)": round(float(s["census"]), -2),
+                    "Expected count below (animals)": round(float(s["expected_count"]), -2),
+                    "Adult sex ratio below (males per female)": round(float(s["sex_ratio"]), 3),
+                    "Basis (die-off, abundance, sex ratio)": (
+                        f"{s['die_off_basis'].values}, {s['census_basis'].values}, "
+                        f"{s['sex_ratio_basis'].values}"
+                    ),
+                }
+            )
+    a = vb.add(
+        "triggers.alpha",
+        float(t.attrs.get("alpha", 0.1)),
+        "conditional failure probability the triggers allow",
+    )
+    paragraphs = [
+        "The take of a year's autumn is suspended if, that spring or May, any of these levels "
+        "is crossed. Each level is chosen so that, among the posterior draws crossing it, the "
+        f"probability that the quota breaks a criterion exceeds {a} ('conditional'), or as a "
+        "percentile of the projected distribution where too few draws fail ('percentile').",
+        "The census trigger is given as true abundance and as the expected survey count "
+        "(true abundance × catchability).",
+    ]
+    return Section(
+        "triggers",
+        title,
+        tuple(paragraphs),
+        tables=(
+            Table(
+                "triggers", "Triggers", pd.DataFrame(rows), caption="Per quota year and population."
+            ),
+        ),
+    )
+
+
+# --- robustness ----------------------------------------------------------------------------
+
+
+def _trial_frame(trials: Any) -> pd.DataFrame | None:
+    obj = trials.trials if isinstance(trials, TrialInputs) else trials
+    if isinstance(obj, Mapping):
+        obj = obj.get("trials")
+    if obj is None:
+        return None
+    if isinstance(obj, xr.Dataset):
+        from saigapop.management.trials import trial_table
+
+        obj = trial_table(obj)
+    if isinstance(obj, pd.DataFrame):
+        return obj.reset_index() if obj.index.names[0] is not None else obj
+    raise TypeError(f"cannot read trials from {type(obj).__name__}")
+
+
+def _mse_frame(trials: Any) -> pd.DataFrame | None:
+    obj = trials.mse if isinstance(trials, TrialInputs) else None
+    if isinstance(trials, Mapping):
+        obj = trials.get("mse")
+    if obj is None:
+        return None
+    if isinstance(obj, xr.Dataset):
+        from saigapop.management.mse import mse_table
+
+        obj = mse_table(obj)
+    return obj.reset_index() if obj.index.names[0] is not None else obj
+
+
+def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Build the robustness section: the quota in every trial, and the MSE."""
+    trials = inputs["trials"]
+    tt = _trial_frame(trials)
+    mse = _mse_frame(trials)
+    paragraphs = []
+    tables = []
+    if tt is not None and len(tt):
+        passcol = next(
+            (c for c in tt.columns if str(c).lower() in ("passes", "trial_passes")), None
+        )
+        if passcol is not None:
+            failed = sorted(set(tt.loc[~tt[passcol].astype(bool), "trial"].astype(str)))
+            n = vb.add("trials.count", tt["trial"].nunique(), "robustness trials and reference OMs")
+            f = vb.add("trials.failed", len(failed), "trials in which the quota fails")
+            paragraphs.append(
+                f"The quota was tested in {n} operating models and robustness trials; it fails "
+                f"in {f}" + (f": {join_words(failed)}." if failed else ".")
+            )
+        tables.append(
+            Table(
+                "trials",
+                "Robustness trials",
+                tt.round(6),
+                caption="One row per trial and population.",
+            )
+        )
+    else:
+        paragraphs.append("Robustness trials: not computed.")
+    if mse is not None and len(mse):
+        tables.append(
+            Table(
+                "mse",
+                "Management strategy evaluation",
+                mse.round(6),
+                caption="One row per procedure and population (closed loop).",
+            )
+        )
+        paragraphs.append(
+            "The closed-loop evaluation projects the actual procedure (annual assessment "
+            "within the three-year cap, one-year data lag, missed surveys) with an estimator "
+            "that differs from the operating model."
+        )
+    else:
+        paragraphs.append("Management strategy evaluation: not computed.")
+    return Section(
+        "robustness",
+        "Robustness trials and management strategy evaluation",
+        tuple(paragraphs),
+        tables=tuple(tables),
+    )
+
+
+# --- sensitivity ---------------------------------------------------------------------------
+
+
+def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
+    """Tornado chart of the quota across alternative priors."""
+    v = inputs["validation"]
+    title = "Sensitivity of the quota to the priors"
+    alt = v.alternatives if isinstance(v, ValidationInputs) else None
+    if alt is None or len(alt) == 0:
+        return Section(
+            "sensitivity",
+            title,
+            (
+                "Not computed: the validation supplied has no quotas under alternative priors. "
+                "When computed it shows a tornado chart of the quota across alternative priors.",
+            ),
+            computed=False,
+        )
+    if "swing" not in alt:
+        from saigapop.validation.sensitivity import tornado_table
+
+        alt = tornado_table(alt)
+    fig = plot_tornado(table=alt)
+    top = alt.sort_values("swing", ascending=False).iloc[0]
+    sw = vb.add(
+        "sensitivity.largest_swing",
+        round(float(top["swing"]), 0),
+        "largest swing of the quota across alternative priors, adult males a year",
+    )
+    return Section(
+        "sensitivity",
+        title,
+        (
+            f"The quota moves most with the prior on {top['parameter']} ({top['population']}): "
+            f"a swing of {sw} adult males a year between its alternatives.",
+        ),
+        figures=(
+            Figure(
+                "tornado",
+                "Tornado chart",
+                figure_to_png(fig),
+                caption="Quota under each alternative prior (bar ends) against the "
+                "reference (line).",
+                alt="Tornado chart of the quota.",
+            ),
+        ),
+        tables=(Table("tornado", "Quota across alternative priors", alt.round(3)),),
+    )
+
+
+#: Builders by pending-section key.
+MODEL_BUILDERS = {
+    "reference_case": reference_case_section,
+    "model": model_section,
+    "status": status_section,
+    "projections": projections_section,
+    "risk": risk_section,
+    "robustness": robustness_section,
+    "sensitivity": sensitivity_section,
+    "pbr": pbr_section,
+    "triggers": triggers_section,
+}

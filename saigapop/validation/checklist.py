@@ -1,0 +1,151 @@
+"""The acceptance checklist: one pass/fail line per validation result.
+
+Every validation result (:class:`~saigapop.validation.recovery.RecoveryResult`,
+:class:`~saigapop.validation.sbc.SBCResult`, ...) has a ``.check()`` method returning a
+:class:`Check`; :func:`checklist_table` turns several of them into the table the report's
+"Diagnostics and acceptance checklist" section shows as it is.
+
+Default thresholds (see ``docs/validation.md`` for why):
+
+================================  ==========================================
+check                             passes when
+================================  ==========================================
+Mohn's ρ (retrospective)          ``|ρ| ≤ 0.3`` for every population/quantity
+hindcast MASE                     ``MASE < 1`` (better than the last count)
+PSIS-LOO Pareto k̂                 every ``k̂ < 0.7``
+SBC uniformity                    every (Bonferroni-adjusted) ``p > 0.01``
+recovery coverage of 90 % CIs     inside the 99 % binomial band around 0.9
+================================  ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "KHAT_THRESHOLD",
+    "MASE_THRESHOLD",
+    "RHO_THRESHOLD",
+    "SBC_ALPHA",
+    "Check",
+    "binomial_band",
+    "checklist_table",
+]
+
+#: Largest acceptable |Mohn's ρ| (ICES practice for short-lived stocks is ±0.3).
+RHO_THRESHOLD = 0.3
+#: Hindcast MASE must be below this (1 = no better than the naive last count).
+MASE_THRESHOLD = 1.0
+#: Pareto k̂ above this makes PSIS-LOO unreliable for that observation (Vehtari et al. 2024).
+KHAT_THRESHOLD = 0.7
+#: SBC uniformity tests fail below this p-value.
+SBC_ALPHA = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the acceptance checklist.
+
+    Parameters
+    ----------
+    name
+        Short name, e.g. ``"Mohn's rho"``.
+    passed
+        Whether the check passed.
+    value
+        The number that was compared (e.g. the worst |ρ|); NaN when not computable.
+    threshold
+        The threshold in words, e.g. ``"|rho| <= 0.3"``.
+    text
+        One sentence for the report, naming what was worst.
+
+    Examples
+    --------
+    >>> c = Check("MASE", True, 0.8, "< 1", "hindcast MASE 0.80 < 1")
+    >>> c.line()
+    'PASS  MASE: hindcast MASE 0.80 < 1 (value 0.8, threshold < 1)'
+    """
+
+    name: str
+    passed: bool
+    value: float
+    threshold: str
+    text: str
+
+    def line(self) -> str:
+        """Format the check as one line (``PASS``/``FAIL``, name, text, value, threshold)."""
+        flag = "PASS" if self.passed else "FAIL"
+        return (
+            f"{flag}  {self.name}: {self.text} (value {self.value:.3g}, threshold {self.threshold})"
+        )
+
+    def as_row(self) -> dict[str, object]:
+        """Return the check as a table row: Check, Value, Threshold, Passed, Detail."""
+        return {
+            "Check": self.name,
+            "Value": self.value,
+            "Threshold": self.threshold,
+            "Passed": bool(self.passed),
+            "Detail": self.text,
+        }
+
+
+def checklist_table(checks: Iterable[Check]) -> pd.DataFrame:
+    """Arrange checks as the report's acceptance-checklist table.
+
+    Parameters
+    ----------
+    checks
+        :class:`Check` objects (e.g. ``[result.check() for result in results]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Check``, ``Value``, ``Threshold``, ``Passed``, ``Detail``, one row per check.
+
+    Examples
+    --------
+    >>> t = checklist_table([Check("a", True, 0.1, "< 1", "ok"), Check("b", False, 2, "< 1", "no")])
+    >>> t["Passed"].tolist()
+    [True, False]
+    """
+    rows = [c.as_row() for c in checks]
+    return pd.DataFrame(rows, columns=["Check", "Value", "Threshold", "Passed", "Detail"])
+
+
+def binomial_band(n: int, prob: float = 0.9, level: float = 0.99) -> tuple[float, float]:
+    """Central ``level`` band of the observed coverage of ``n`` independent ``prob`` intervals.
+
+    If each of ``n`` nominal ``prob`` intervals covers its true value independently with
+    probability ``prob``, the number covering is Binomial(n, prob); the band is its central
+    ``level`` interval divided by ``n``.
+
+    Parameters
+    ----------
+    n
+        Number of intervals (≥ 1).
+    prob
+        Nominal coverage of each interval (default 0.9).
+    level
+        Probability mass of the band (default 0.99).
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)`` coverage fractions.
+
+    Examples
+    --------
+    >>> binomial_band(100)
+    (0.82, 0.97)
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    tail = (1.0 - level) / 2.0
+    lo, hi = stats.binom.ppf([tail, 1.0 - tail], n, prob)
+    return float(np.asarray(lo) / n), float(np.asarray(hi) / n)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import saigapop as sp
+from saigapop.model.config import ModelConfig, SamplerConfig
+from saigapop.model.diagnostics import check_convergence, ppc_coverage
+from saigapop.model.fit import fit
+from saigapop.model.io import load_fit, save_fit
+from saigapop.model.schema import validate_fit
+
+TINY = SamplerConfig(chains=2, draws=100, tune=100, prior_draws=50, random_seed=11)
+
+
+@pytest.mark.smoke
+def test_smoke_fit_end_to_end_and_bit_identical(tmp_path):
+    data = sp.load_kazakhstan().select(populations="Ural", years=slice(2003, 2012))
+    t0 = time.perf_counter()
+    dt = fit(data, ModelConfig(), sampler_config=TINY, progressbar=False)
+    elapsed = time.perf_counter() - t0
+    ds = validate_fit(dt)
+    assert ds["N"].dims == ("chain", "draw", "population", "year", "sex", "age")
+    assert ds.sizes["year"] == 10
+    assert ds.sizes["draw"] == 100
+    assert np.isfinite(ds["N"].sel(age=["yearling", "adult"]).values).all()
+    assert dt.attrs["data_hash"] == data.data_hash
+    assert len(json.loads(dt.attrs["chain_seeds"])) == 2
+    assert {"pymc", "pytensor", "arviz", "numpy", "jax"} <= set(json.loads(dt.attrs["versions"]))
+    assert "count" in dt.posterior_predictive
+    assert "count" in dt.observed_data
+    assert 0.0 <= ppc_coverage(dt).attrs["coverage"] <= 1.0
+    assert elapsed < 120, f"smoke fit took {elapsed:.0f} s"
+    # same seed -> bit-identical posterior
+    again = fit(data, ModelConfig(), sampler_config=TINY, progressbar=False)
+    for name in dt.posterior.data_vars:
+        np.testing.assert_array_equal(dt.posterior[name].values, again.posterior[name].values)
+    # save -> load gives identical summaries
+    back = load_fit(
+        save_fit(dt, tmp_path / "smoke.zarr"), expected_model_hash=dt.attrs["model_hash"]
+    )
+    assert check_convergence(back).table.equals(check_convergence(dt).table)
+
+
+@pytest.mark.slow
+def test_full_fit_bundled_data_converges():
+    dt = fit(sp.load_kazakhstan(), progressbar=False)
+    validate_fit(dt)
+    res = check_convergence(dt)
+    print(res.summary())
+    print("count coverage (90 % PPI):", ppc_coverage(dt).attrs["coverage"])
+    assert res.table["rhat"].max() <= 1.01
+    assert res.table["ess_bulk"].min() >= 400
+    assert res.divergences <= 40  # target is 0; see docs/model.md for the measured figure

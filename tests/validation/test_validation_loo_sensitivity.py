@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.figure import Figure
+from scipy import stats
+
+import saigapop as sp
+from saigapop.validation import (
+    INFLUENCE_CASES,
+    Alternative,
+    SensitivityResult,
+    default_alternatives,
+    drop_census_rows,
+    pareto_khat,
+    plot_khat,
+    plot_sensitivity,
+    plot_tornado,
+    prior_sensitivity,
+    run_alternative_priors,
+    run_influence,
+    tornado_table,
+    without_counts,
+    without_planning_estimates,
+    without_preliminary,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sp.load_kazakhstan()
+
+
+def _normal_fit(y, *, prior_sd=None, seed=0):
+    """Exact posterior of a normal mean (flat prior, or N(0, prior_sd)) with sd-1 likelihood."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    prec = n + (0.0 if prior_sd is None else prior_sd**-2)
+    mu = rng.normal(y.sum() / prec, prec**-0.5, (4, 1000))
+    obs = [f"count {i}" for i in range(n)]
+    groups = {
+        "posterior": xr.Dataset({"mu": (("chain", "draw"), mu)}),
+        "log_likelihood": xr.Dataset(
+            {"count": (("chain", "draw", "obs"), stats.norm.logpdf(y, mu[..., None], 1.0))},
+            coords={"obs": obs},
+        ),
+        "observed_data": xr.Dataset({"count": ("obs", y)}, coords={"obs": obs}),
+    }
+    if prior_sd is not None:
+        groups["log_prior"] = xr.Dataset(
+            {"mu": (("chain", "draw"), stats.norm.logpdf(mu, 0.0, prior_sd))}
+        )
+    return xr.DataTree.from_dict(groups)
+
+
+# --- LOO ----------------------------------------------------------------------------------------
+
+
+def test_outlier_has_the_worst_khat_and_fails_the_check():
+    y = np.r_[np.random.default_rng(2).normal(0, 1, 24), 11.0]
+    res = pareto_khat(_normal_fit(y))
+    worst = res.worst(1).iloc[0]
+    assert worst["observation"] == "count 24"
+    assert worst["observed"] == 11.0
+    assert worst["khat"] > 0.7
+    assert (res.table["khat"].drop(index=24) < 0.7).all()
+    check = res.check()
+    assert not check.passed
+    assert "count 24" in check.text
+    assert res.elpd.loc[0, "variable"] == "count"
+    assert res.good_k == pytest.approx(0.7)
+    assert isinstance(plot_khat(result=res), Figure)
+
+
+def test_khat_threshold_shrinks_with_few_draws():
+    y = np.random.default_rng(3).normal(0, 1, 25)
+    fit = _normal_fit(y)
+    few = fit.isel(draw=slice(0, 100))  # 4 x 100 draws: good_k = 1 - 1 / log10(400)
+    res = pareto_khat(few)
+    assert res.good_k == pytest.approx(1 - 1 / np.log10(400))
+    assert f"< {res.good_k:.2f}" == res.check().threshold
+
+
+def test_well_behaved_data_pass_the_khat_check():
+    y = np.random.default_rng(3).normal(0, 1, 25)
+    assert pareto_khat(_normal_fit(y)).check().passed
+
+
+# --- data filters for influence refits ---------------------------------------------------------
+
+
+def test_without_planning_estimates_drops_exactly_the_flagged_2025_rows(data):
+    d = without_planning_estimates(data)
+    gone = data.census.merge(d.census, how="left", indicator=True).query("_merge == 'left_only'")
+    assert sorted(gone["population"]) == ["Betpakdala", "Ural", "total"]
+    assert set(gone["year"]) == {2025}
+    assert d.removals.equals(data.removals)
+    assert d.composition.equals(data.composition)
+    assert d.data_hash != data.data_hash
+    # the result is a working SaigaData
+    assert d.select(populations="Ural").census["year"].max() == 2024
+    assert int(d.to_xarray()["count"].sel(population="Ustyurt", year=2025)) == 78_000
+
+
+def test_without_preliminary_drops_the_2021_figures(data):
+    d = without_preliminary(data)
+    assert len(data.census) - len(d.census) == 4
+    assert 2021 not in set(d.census["year"])
+
+
+def test_without_counts_drops_one_population_year(data):
+    d = without_counts(data, population="Ustyurt", year=2022)
+    assert len(data.census) - len(d.census) == 1
+    assert not ((d.census["population"] == "Ustyurt") & (d.census["year"] == 2022)).any()
+
+
+def test_drop_census_rows_combines_criteria_and_keeps_warnings_of_kept_rows(data):
+    d = drop_census_rows(data, kinds="estimate", years=[1990, 1997])
+    assert len(data.census) - len(d.census) == 5
+    assert len(d.warnings) == len(data.warnings)
+    assert drop_census_rows(data).census.empty  # no criterion: every row matches
+
+
+def test_influence_cases_and_runner(data):
+    assert set(INFLUENCE_CASES) == {
+        "without 2025 planning-estimate counts",
+        "without 2021 preliminary figures",
+        "without Ustyurt 2022",
+    }
+    ends = []
+
+    def fitter(d, end):
+        ends.append(end)
+        return d
+
+    def extract(d):  # abundance = number of census rows (changes when rows are dropped)
+        pops = ["Betpakdala", "Ural", "Ustyurt"]
+        n = [float((d.census["population"] == p).sum()) for p in pops]
+        return xr.Dataset(
+            {"rows": (("population", "year"), np.array(n)[:, None])},
+            coords={"population": pops, "year": [2025]},
+        )
+
+    out = run_influence(data, fitter, extract=extract)
+    assert set(ends) == {2025}
+    r = out.set_index(["case", "population"])["relative_change"]
+    assert r.loc[("without Ustyurt 2022", "Ustyurt")] < 0
+    assert r.loc[("without Ustyurt 2022", "Ural")] == 0
+
+
+# --- prior sensitivity --------------------------------------------------------------------------
+
+
+def test_power_scaling_flags_a_strong_prior_only():
+    y = np.random.default_rng(0).normal(1.0, 1.0, 10)
+    strong = prior_sensitivity(_normal_fit(y, prior_sd=0.1))
+    weak = prior_sensitivity(_normal_fit(y, prior_sd=10.0))
+    assert strong.table.loc[0, "prior"] > 0.05
+    assert weak.table.loc[0, "prior"] < 0.05
+    assert weak.table.loc[0, "likelihood"] > 0.05
+    assert weak.table.loc[0, "diagnosis"] == "data dominate"
+    assert "possible prior-data conflict for 1" in strong.check().text
+    assert "possible prior-data conflict for 0" in weak.check().text
+    assert isinstance(plot_sensitivity(result=strong), Figure)
+
+
+def test_sensitivity_result_prior_driven():
+    t = pd.DataFrame(
+        {
+            "parameter": ["asr", "cv"],
+            "element": ["", ""],
+            "prior": [0.3, 0.01],
+            "likelihood": [0.01, 0.2],
+            "diagnosis": ["prior decides (weak likelihood)", "data dominate"],
+        }
+    )
+    r = SensitivityResult(t)
+    assert r.prior_driven() == ["asr"]
+    assert r.check().passed
+    assert "asr (0.30)" in r.check().text
+    assert "prior decides for 1 parameter" in r.check().text
+
+
+def test_alternative_priors_and_tornado():
+    alts = [
+        Alternative("obs_cv", "low", {"k": 0.8}),
+        Alternative("obs_cv", "high", {"k": 1.5}),
+        Alternative("harem_size", "low", {"k": 0.95}),
+        Alternative("harem_size", "high", {"k": 1.0}),
+    ]
+
+    def fitter(data, priors):
+        return 1.0 if priors is None else priors["k"]
+
+    table = run_alternative_priors(
+        None, fitter, lambda f: {"Ural": 100 * f, "Ustyurt": f}, alternatives=alts
+    )
+    assert len(table) == 8
+    assert (table.query("population == 'Ural'")["reference"] == 100).all()
+    torn = tornado_table(table)
+    ural = torn.query("population == 'Ural'")
+    assert ural["parameter"].tolist() == ["obs_cv", "harem_size"]
+    assert ural["swing"].tolist() == pytest.approx([70.0, 5.0])
+    fig = plot_tornado(table=table, population="Ural")
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_title() == "Ural"
+
+
+def test_default_alternatives_vary_the_issue_priors():
+    pytest.importorskip("saigapop.model.priors")
+    alts = default_alternatives()
+    assert {a.parameter for a in alts} == {
+        "obs_cv",
+        "survival_adult_male",
+        "harem_size",
+        "pasteurellosis_rate",
+    }
+    harem = {
+        a.label: a.priors["harem_size"].summary()["q50"]
+        for a in alts
+        if a.parameter == "harem_size"
+    }
+    assert harem["low"] == pytest.approx(12.0, rel=0.05)
+    assert harem["high"] == pytest.approx(30.0, rel=0.05)

@@ -1,0 +1,213 @@
+"""The slow tier: real fits of the population model (opt-in: ``make test-slow``).
+
+Each test runs the real sampler through :mod:`saigapop.validation.fitters` and prints the
+figures quoted in ``docs/validation.md``. Set ``SAIGAPOP_VALIDATION_OUT`` to a folder to keep
+the tables (CSV) and figures (PNG); by default they go to pytest's temporary folder.
+Sampler settings: ``SAIGAPOP_VALIDATION_DRAWS`` (default 500 draws + 500 tuning, 4 chains) and
+``SAIGAPOP_SBC_SIMS`` (default 100).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import saigapop as sp
+import saigapop.validation as sv
+
+pytestmark = pytest.mark.slow
+
+fit_module = pytest.importorskip("saigapop.model.fit")
+config_module = pytest.importorskip("saigapop.model.config")
+priors_module = pytest.importorskip("saigapop.model.priors")
+ModelConfig, SamplerConfig = config_module.ModelConfig, config_module.SamplerConfig
+
+DRAWS = int(os.environ.get("SAIGAPOP_VALIDATION_DRAWS", "500"))
+SAMPLER = SamplerConfig(chains=4, draws=DRAWS, tune=DRAWS, prior_draws=1000)
+SBC_SIMS = int(os.environ.get("SAIGAPOP_SBC_SIMS", "100"))
+#: The stated true values of the recovery study (one population, 2003–2012, a cull from 2008).
+RECOVERY_TRUTH = sv.TrueParameters(
+    populations=("Ural",),
+    start_year=2003,
+    end_year=2012,
+    harem_size=19.0,
+    obs_cv=0.2,
+    process_noise_sd=0.1,
+    initial_abundance=20_000.0,
+    initial_male_share=0.125,
+    removals=xr.DataArray(
+        [[0, 0, 0, 0, 0, 2000, 2000, 3000, 3000, 4000]],
+        dims=("population", "year"),
+        coords={"population": ["Ural"], "year": np.arange(2003, 2013)},
+    ),
+)
+RECOVERY_DESIGN = sv.ObservationDesign(sex_ratio_years=[2006, 2010], sex_ratio_sample=500)
+RECOVERED = [
+    "obs_cv",
+    "harem_size",
+    "process_noise_sd",
+    "survival",
+    "fecundity",
+    "initial_male_share",
+    "catchability_base",
+    "N",
+]
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory) -> Path:
+    path = Path(os.environ.get("SAIGAPOP_VALIDATION_OUT") or tmp_path_factory.mktemp("validation"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(out_dir: Path, name: str, fig=None, table=None) -> None:
+    if fig is not None:
+        fig.savefig(out_dir / f"{name}.png", dpi=150)
+    if table is not None:
+        table.to_csv(out_dir / f"{name}.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sp.load_kazakhstan()
+
+
+@pytest.fixture(scope="module")
+def fitter():
+    return sv.model_fitter(sampler_config=SAMPLER)
+
+
+@pytest.fixture(scope="module")
+def reference_fit(data):
+    fit = sv.model_fitter(sampler_config=SAMPLER, log_densities=True)
+    return fit(data, sv.last_census_year(data))
+
+
+def test_recovery_at_stated_values(out_dir):
+    config = ModelConfig(start_year=2003, density_dependence="none")
+    fitter = sv.model_fitter(config, sampler_config=SAMPLER)
+    fits, truths = [], []
+    for seed in range(int(os.environ.get("SAIGAPOP_RECOVERY_REPS", "10"))):
+        sim = sv.simulate(RECOVERY_TRUTH, RECOVERY_DESIGN, seed=seed)
+        fits.append(fitter(sim.data, 2012))
+        truths.append(sim.truth)
+    res = sv.recovery(fits, truths, var_names=[v for v in RECOVERED if v in fits[0]["posterior"]])
+    summary = res.summary()
+    print(summary.to_string())
+    print(res.check().line())
+    _save(out_dir, "recovery", sv.plot_recovery(result=res), summary)
+    assert res.check().passed
+
+
+def test_sbc_small_configuration(out_dir):
+    config = ModelConfig(
+        start_year=2003, end_year=2012, density_dependence="none", catchability_breaks=()
+    )
+    priors = priors_module.DEFAULT_PRIORS
+    design = sv.ObservationDesign(sex_ratio_years=[2008])
+
+    def simulator(rng):
+        params = sv.parameters_from_priors(
+            priors,
+            rng=rng,
+            populations=("Ural",),
+            start_year=2003,
+            end_year=2012,
+            density_strength=0.0,
+        )
+        return sv.simulate(params, design, seed=rng)
+
+    small = SamplerConfig(chains=2, draws=500, tune=500, prior_draws=10)
+    res = sv.run_sbc(
+        simulator,
+        sv.sbc_fitter(config, sampler_config=small),
+        SBC_SIMS,
+        n_draws=99,
+        var_names=["obs_cv", "harem_size", "process_noise_sd", "survival", "initial_male_share"],
+    )
+    u = res.uniformity()
+    print(u.to_string())
+    print(res.check().line())
+    _save(out_dir, "sbc_ranks", sv.plot_rank_histograms(result=res), u)
+    assert res.check().passed
+
+
+def test_retrospective_bundled_data(data, fitter, out_dir):
+    res = sv.run_retrospective(data, fitter, peels=5)
+    rho = res.rho()
+    print(rho.to_string())
+    print(res.check().line())
+    _save(out_dir, "retrospective_abundance", sv.plot_retrospective(result=res), rho)
+    _save(
+        out_dir,
+        "retrospective_sex_ratio",
+        sv.plot_retrospective(result=res, quantity="adult_sex_ratio"),
+    )
+    assert res.check().passed
+
+
+def test_hindcast_2024_2025(data, fitter, out_dir):
+    res = sv.run_hindcast(data, fitter, years=(2024, 2025))
+    print(res.table.to_string())
+    print(res.summary().to_string())
+    print(res.check().line())
+    print(res.check(exclude_planning_estimates=True).line())
+    _save(out_dir, "hindcast", sv.plot_hindcast(result=res), res.table)
+    assert res.check(exclude_planning_estimates=True).passed
+
+
+def test_pareto_khat_every_count(data, reference_fit, out_dir):
+    res = sv.pareto_khat(reference_fit)
+    print(res.worst(10).to_string())
+    print(res.check().line())
+    print(sv.residual_runs(reference_fit, data).to_string())
+    _save(out_dir, "loo_khat", sv.plot_khat(result=res), res.table)
+    assert res.check().passed
+
+
+def test_influence_refits(data, fitter, out_dir):
+    table = sv.run_influence(data, fitter)
+    print(table.to_string())
+    _save(out_dir, "influence", table=table)
+    assert table["relative_change"].notna().all()
+
+
+def test_prior_sensitivity(reference_fit, out_dir):
+    res = sv.prior_sensitivity(reference_fit)
+    print(res.most_sensitive(15).to_string())
+    print(res.check().line())
+    _save(out_dir, "prior_sensitivity", sv.plot_sensitivity(result=res), res.table)
+    assert len(res.table) > 0
+
+
+def test_alternative_priors_tornado(data, out_dir):
+    management = pytest.importorskip("saigapop.management")
+
+    def quota(fit):
+        om = management.OperatingModel.from_posterior(fit, seed=1)
+        return management.solve_quota(om).level
+
+    table = sv.run_alternative_priors(data, sv.prior_fitter(sampler_config=SAMPLER), quota)
+    print(sv.tornado_table(table).to_string())
+    for pop in sorted(set(table["population"])):
+        _save(out_dir, f"tornado_{pop}", sv.plot_tornado(table=table, population=pop))
+    _save(out_dir, "tornado", table=table)
+    assert len(table) == 8 * table["population"].nunique()
+
+
+def test_decision_retrospective(data, fitter, out_dir):
+    management = pytest.importorskip("saigapop.management")
+
+    def quota(fit):
+        om = management.OperatingModel.from_posterior(fit, seed=1)
+        return management.solve_quota(om).level
+
+    table = sv.decision_retrospective(data, fitter, quota, years=(2021, 2022, 2023, 2024, 2025))
+    print(table.pivot(index="data_year", columns="population", values="quota").to_string())
+    _save(out_dir, "decision_retrospective", table=table)
+    assert (table["quota"] >= 0).all()
