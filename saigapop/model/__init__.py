@@ -12,8 +12,7 @@ fit
     Sample and return an ``xarray.DataTree`` meeting the posterior contract.
 POSTERIOR_SCHEMA, validate_posterior, validate_fit
     The DESIGN §3 posterior contract.
-check_convergence, ppc_coverage, prior_posterior_comparison, growth_check,
-vital_rates_at_bounds
+check_convergence, ppc_coverage, prior_posterior_comparison, growth_check, vital_rates_at_bounds
     Diagnostics.
 save_fit, load_fit
     Round trip to disk with a model-hash check.

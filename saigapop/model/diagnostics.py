@@ -247,7 +247,7 @@ def prior_posterior_comparison(
     -------
     pandas.DataFrame
         ``parameter``, ``prior_mean``, ``prior_sd``, ``posterior_mean``, ``posterior_sd``,
-        ``sd_ratio``, ``shift`` (|mean change| / prior SD), ``label``.
+        ``sd_ratio``, ``shift`` (abs(mean change) / prior SD), ``label``.
     """
     post = dt["posterior"].to_dataset()
     prior = dt["prior"].to_dataset()

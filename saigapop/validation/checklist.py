@@ -10,7 +10,7 @@ Default thresholds (see ``docs/validation.md`` for why):
 ================================  ==========================================
 check                             passes when
 ================================  ==========================================
-Mohn's ρ (retrospective)          ``|ρ| ≤ 0.3`` for every population/quantity
+Mohn's ρ (retrospective)          ``abs(ρ) ≤ 0.3`` for every population/quantity
 hindcast MASE                     ``MASE < 1`` (better than the last count)
 PSIS-LOO Pareto k̂                 every ``k̂ < 0.7``
 SBC uniformity                    every (Bonferroni-adjusted) ``p > 0.01``
@@ -58,7 +58,7 @@ class Check:
     passed
         Whether the check passed.
     value
-        The number that was compared (e.g. the worst |ρ|); NaN when not computable.
+        The number that was compared (e.g. the worst abs(ρ)); NaN when not computable.
     threshold
         The threshold in words, e.g. ``"|rho| <= 0.3"``.
     text

@@ -60,7 +60,7 @@ class RecoveryResult:
     def summary(self, level: float = 0.99) -> pd.DataFrame:
         """Summarise per parameter.
 
-        Columns: ``n`` intervals, ``coverage``, binomial band, mean contraction, mean |z| and
+        Columns: ``n`` intervals, ``coverage``, binomial band, mean contraction, mean abs(z) and
         whether coverage lies in the band.
 
         Parameters
@@ -196,11 +196,11 @@ def recovery(
 
 
 def plot_recovery(*, result: RecoveryResult, level: float = 0.99) -> Figure:
-    """Coverage per parameter (with its binomial band) and contraction against |z|.
+    """Coverage per parameter (with its binomial band) and contraction against abs(z).
 
     Left: observed coverage of the 90 % intervals per parameter, the band in grey. Right: the
     classic contraction / z-score plot (Schad et al. 2021) — good recovery sits at high
-    contraction and small |z|.
+    contraction and small abs(z).
 
     Parameters
     ----------

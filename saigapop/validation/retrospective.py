@@ -196,7 +196,7 @@ class RetrospectiveResult:
         return pd.DataFrame(rows, columns=["quantity", "population", "rho"])
 
     def check(self, threshold: float = RHO_THRESHOLD) -> Check:
-        """Every |ρ| at most ``threshold`` (default 0.3)."""
+        """Every abs(ρ) at most ``threshold`` (default 0.3)."""
         r = self.rho()
         if r.empty or r["rho"].isna().all():
             return Check("Mohn's rho", False, float("nan"), f"|rho| <= {threshold}", "no estimates")
