@@ -66,7 +66,7 @@ def _from_model_parameters(ds: xr.Dataset, constant: xr.Dataset | None) -> xr.Da
     """Derive contract variables from ``saigapop.model.build``'s own parameter names.
 
     Used only where a contract variable is absent and the model's parameters are present
-    (until ``saigapop.model.schema`` fixes one set of names). Mappings follow
+    (a posterior saved before the model wrote the contract names itself). Mappings follow
     ``saigapop.model.build.annual_step``: survival by pooled class; calves of both sexes
     share one survival; pasteurellosis kills calves and females at ``severity`` and males
     at ``severity × male_ratio``; dzhut (prior only) kills calves and adult males at its
@@ -203,7 +203,7 @@ def validate_posterior(posterior: xr.DataTree | xr.Dataset) -> xr.Dataset:
         Listing every missing variable or wrong dim at once.
     """
     ds = posterior_dataset(posterior)
-    try:  # the model side's schema, once it exists
+    try:  # the one schema both sides test against
         from saigapop.model import schema  # type: ignore[attr-defined]
     except ImportError:
         schema = None
