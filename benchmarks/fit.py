@@ -14,13 +14,18 @@ import saigapop as sp
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import check_convergence
 from saigapop.model.fit import fit
+from saigapop.model.io import save_fit
 
 
-def run(sampler: str, draws: int, tune: int, seed: int) -> dict[str, float]:
+def run(
+    sampler: str, draws: int, tune: int, seed: int, save: str | None = None
+) -> dict[str, float]:
     sc = SamplerConfig(sampler=sampler, draws=draws, tune=tune, random_seed=seed, prior_draws=100)
     t0 = time.perf_counter()
     dt = fit(sp.load_kazakhstan(), ModelConfig(), sampler_config=sc, progressbar=False)
     wall = time.perf_counter() - t0
+    if save:
+        save_fit(dt, save)
     res = check_convergence(dt)
     call = float(dt.attrs["sampling_seconds"])  # the whole sampler call
     # time inside the sampler's own loop (numpyro: includes its XLA JIT)
@@ -44,9 +49,10 @@ def main() -> None:
     parser.add_argument("--baseline-draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20260526)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--save", help="Also save the default fit here (zarr).")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    default = run("numpyro", args.draws, args.tune, args.seed)
+    default = run("numpyro", args.draws, args.tune, args.seed, args.save)
     lines = [
         f"fit_wall: {default['wall']:.1f} s",
         f"fit_compile: {default['compile']:.1f} s",

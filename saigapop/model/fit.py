@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -30,7 +31,14 @@ from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.inputs import DataLike, ModelInputs
 from saigapop.model.priors import DEFAULT_PRIORS, Prior
 
-__all__ = ["CATASTROPHES", "SCAN_DETERMINISTICS", "contract_variables", "fit", "model_hash"]
+__all__ = [
+    "CATASTROPHES",
+    "SCAN_DETERMINISTICS",
+    "contract_variables",
+    "fit",
+    "model_hash",
+    "use_host_devices",
+]
 
 #: Catastrophe kinds (coordinate ``catastrophe``), shared with ``saigapop.management``.
 CATASTROPHES: tuple[str, str] = ("pasteurellosis", "dzhut")
@@ -79,6 +87,22 @@ def model_hash(inputs: ModelInputs, config: ModelConfig, priors: Mapping[str, Pr
         "model_version": 1,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def use_host_devices(n: int) -> int:
+    """Let JAX run ``n`` numpyro chains in parallel on the CPU; return the devices JAX has.
+
+    numpyro runs chains in parallel only with as many XLA devices as chains, and JAX shows
+    one CPU device unless ``XLA_FLAGS`` asks for more before its backend starts. :func:`fit`
+    calls this itself; it has no effect once the backend has started (the chains then run
+    one after another) or if ``XLA_FLAGS`` already sets the count.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+    import jax
+
+    return jax.local_device_count()
 
 
 def _chain_seeds(master: int, chains: int) -> list[int]:
@@ -286,6 +310,15 @@ def fit(
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         if sc.sampler == "numpyro":
+            devices = use_host_devices(max(sc.chains, os.cpu_count() or 1))
+            if devices < sc.chains:
+                warnings.warn(
+                    f"JAX has {devices} CPU device(s) for {sc.chains} chains: the chains run "
+                    "one after another. Set XLA_FLAGS=--xla_force_host_platform_device_count="
+                    f"{sc.chains} before JAX starts (or call fit before any JAX computation).",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
             from pymc.sampling.jax import sample_numpyro_nuts
 
             # called directly: pm.sample would first build PyTensor's per-variable gradient

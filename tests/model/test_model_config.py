@@ -21,7 +21,7 @@ def test_defaults_follow_the_brief():
         4,
         1000,
         1000,
-        0.95,
+        0.99,
     )
 
 
