@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-__all__ = ["RC", "animal_axis", "figure_to_png"]
+from saigapop.locale import _, current_language
+
+__all__ = ["RC", "animal_axis", "drawing_figures", "figure_to_png", "number_axis", "tick_number"]
+
+_DRAW: ContextVar[bool] = ContextVar("saigapop_draw_figures", default=True)
+#: A 1×1 transparent PNG returned while drawing is off.
+_BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001a5f645400000000049454e44ae426082"
+)
+
+
+@contextmanager
+def drawing_figures(enabled: bool) -> Iterator[None]:
+    """Turn rendering in :func:`figure_to_png` on or off inside the ``with`` block.
+
+    Off, figures are closed unrendered and a blank 1×1 PNG is returned: used when a report
+    is built only for its tables and numbers (the English twin of a translated report).
+    """
+    token = _DRAW.set(enabled)
+    try:
+        yield
+    finally:
+        _DRAW.reset(token)
+
 
 #: Matplotlib settings for every saigapop figure (readable when printed at 16 cm).
 RC = {
@@ -36,12 +63,38 @@ COLOURS = {
 }
 
 
+def tick_number(x: float) -> str:
+    """Return a tick label with the report language's decimal symbol (``1.5`` or ``1,5``).
+
+    Examples
+    --------
+    >>> from saigapop.locale import use_language
+    >>> tick_number(1.5), tick_number(2.0)
+    ('1.5', '2')
+    >>> with use_language("ru"):
+    ...     tick_number(1.5)
+    '1,5'
+    """
+    text = f"{x:g}"
+    language = current_language()
+    if language == "en":
+        return text
+    from babel.numbers import get_decimal_symbol
+
+    return text.replace(".", get_decimal_symbol(language))
+
+
 def _animals(x: float, _pos: object) -> str:
     if x >= 1e6:
-        return f"{x / 1e6:g} M"
+        return _("{x} M").format(x=tick_number(x / 1e6))
     if x >= 1e3:
-        return f"{x / 1e3:g} k"
-    return f"{x:g}"
+        return _("{x} k").format(x=tick_number(x / 1e3))
+    return tick_number(x)
+
+
+def number_axis(axis: mpl.axis.Axis) -> None:
+    """Print an axis' tick numbers with the report language's decimal symbol."""
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: tick_number(x)))
 
 
 def animal_axis(ax: mpl.axes.Axes, *, log: bool = True) -> None:
@@ -67,9 +120,12 @@ def figure_to_png(fig: Figure, *, dpi: int = 200) -> bytes:
     -------
     bytes
     """
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     import matplotlib.pyplot as plt
 
+    if not _DRAW.get():
+        plt.close(fig)
+        return _BLANK_PNG
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()

@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from saigapop import constants as C
+from saigapop.locale import N_, _
 from saigapop.plotting._style import COLOURS, RC, animal_axis
 
 __all__ = ["MARKED_FLAGS", "plot_census"]
@@ -18,7 +19,7 @@ __all__ = ["MARKED_FLAGS", "plot_census"]
 #: Flags ringed in the figure: the count is not comparable with its neighbours as it stands.
 MARKED_FLAGS: tuple[str, ...] = ("method_change", "coverage_change", "equals_planning_estimate")
 
-_NATIONAL = "National (all populations)"
+_NATIONAL = N_("National (all populations)")
 _TOTAL_KINDS = ("total", "partial_total", "redundant_total")
 
 
@@ -100,15 +101,15 @@ def plot_census(
         for ax, panel in zip(axes.flat, panels, strict=False):
             pop = C.TOTAL if panel == _NATIONAL else panel
             _panel(ax, frame[frame["population"] == pop], national=panel == _NATIONAL)
-            ax.set_title(panel)
+            ax.set_title(_(panel))
             ax.set_xlim(*xlim)
             ax.grid(axis="y", which="major", linewidth=0.4, alpha=0.5)
         for ax in list(axes.flat)[len(panels) :]:
             ax.set_visible(False)
         for ax in axes[:, 0]:
-            ax.set_ylabel("Animals at spring census")
+            ax.set_ylabel(_("Animals at spring census"))
         for ax in axes[-1, :]:
-            ax.set_xlabel("Census year")
+            ax.set_xlabel(_("Census year"))
             ax.tick_params(axis="x", labelbottom=True)
         fig.legend(
             handles=_legend_handles(),
@@ -205,23 +206,23 @@ def _legend_handles() -> list[Line2D]:
         return Line2D([], [], ls="none", label=label, **kw)
 
     return [
-        Line2D([], [], color=COLOURS["count"], marker="o", ms=4, lw=1, label="count"),
-        h("national total", marker="s", mfc=COLOURS["total"], mec=COLOURS["total"]),
-        h("partial national total", marker="s", mfc="white", mec=COLOURS["partial_total"]),
+        Line2D([], [], color=COLOURS["count"], marker="o", ms=4, lw=1, label=_("count")),
+        h(_("national total"), marker="s", mfc=COLOURS["total"], mec=COLOURS["total"]),
+        h(_("partial national total"), marker="s", mfc="white", mec=COLOURS["partial_total"]),
         h(
-            "sum of counts",
+            _("sum of counts"),
             marker="s",
             mfc=COLOURS["redundant_total"],
             mec=COLOURS["redundant_total"],
         ),
-        h("estimate (not a count)", marker="D", mfc="white", mec=COLOURS["estimate"]),
-        h("upper / lower bound", marker="v", mfc="white", mec=COLOURS["bound"]),
+        h(_("estimate (not a count)"), marker="D", mfc="white", mec=COLOURS["estimate"]),
+        h(_("upper / lower bound"), marker="v", mfc="white", mec=COLOURS["bound"]),
         h(
-            "method or coverage change,\nor equals planning estimate",
+            _("method or coverage change,\nor equals planning estimate"),
             marker="o",
             ms=10,
             mfc="none",
             mec=COLOURS["flag"],
         ),
-        h("survey not flown", marker="x", color=COLOURS["missing"]),
+        h(_("survey not flown"), marker="x", color=COLOURS["missing"]),
     ]

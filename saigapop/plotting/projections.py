@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from saigapop.plotting._style import RC, animal_axis
+from saigapop.locale import N_, _
+from saigapop.plotting._style import RC, animal_axis, number_axis, tick_number
 
 __all__ = ["SERIES_COLOURS", "plot_fan", "plot_risk_curve", "plot_tornado"]
 
@@ -46,7 +47,7 @@ def plot_fan(
     *,
     bands: pd.DataFrame,
     populations: Sequence[str] | None = None,
-    ylabel: str = "True abundance (animals)",
+    ylabel: str = N_("True abundance (animals)"),
     log: bool = True,
     observed: pd.DataFrame | None = None,
     mark_years: Sequence[int] = (),
@@ -107,20 +108,43 @@ def plot_fan(
                 if i == 0:  # the first series as bands, later ones as lines over them
                     ax.fill_between(x, part["q05"], part["q95"], color=c, alpha=0.15, lw=0)
                     ax.fill_between(x, part["q25"], part["q75"], color=c, alpha=0.3, lw=0)
-                    ax.plot(x, part["q50"], color=c, lw=1.5, label=s)
+                    ax.plot(x, part["q50"], color=c, lw=1.5, label=_(s))
                 else:
-                    ax.plot(x, part["q50"], color=c, lw=1.3, ls="--", label=f"{s} (median)")
-                    ax.plot(x, part["q05"], color=c, lw=0.8, ls=":", label=f"{s} (5 and 95 %)")
+                    name = _(s)
+                    ax.plot(
+                        x,
+                        part["q50"],
+                        color=c,
+                        lw=1.3,
+                        ls="--",
+                        label=_("{s} (median)").format(s=name),
+                    )
+                    ax.plot(
+                        x,
+                        part["q05"],
+                        color=c,
+                        lw=0.8,
+                        ls=":",
+                        label=_("{s} (5 and 95 %)").format(s=name),
+                    )
                     ax.plot(x, part["q95"], color=c, lw=0.8, ls=":")
             if observed is not None and not observed.empty:
                 obs = observed[observed["population"].astype(str) == pop]
                 ax.plot(
-                    obs["year"], obs["value"], "o", ms=3, color="k", label="census count", zorder=5
+                    obs["year"],
+                    obs["value"],
+                    "o",
+                    ms=3,
+                    color="k",
+                    label=_("census count"),
+                    zorder=5,
                 )
             if log:
                 animal_axis(ax)
-            ax.set_title(pop)
-            ax.set_ylabel(ylabel)
+            else:
+                number_axis(ax.yaxis)
+            ax.set_title(_(pop))
+            ax.set_ylabel(_(ylabel))
             ax.xaxis.get_major_locator().set_params(integer=True)
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
         if handles:
@@ -183,11 +207,16 @@ def plot_risk_curve(*, curve: pd.DataFrame, populations: Sequence[str] | None = 
             if len(sub):
                 ax.axvline(float(sub["quota"].iloc[0]), color="#666666", lw=1.0, ls=":")
             ax.set_ylim(0, min(top * 1.05, 3.0))
-            ax.set_title(pop)
-            ax.set_xlabel("Export (adult males/year)")
-            ax.set_ylabel("Decision risk ÷ limit")
+            ax.set_title(_(pop))
+            ax.set_xlabel(_("Export (adult males/year)"))
+            ax.set_ylabel(_("Decision risk ÷ limit"))
+            number_axis(ax.yaxis)
             ax.xaxis.set_major_formatter(
-                plt.FuncFormatter(lambda x, _p: f"{x / 1e3:g} k" if x >= 1e3 else f"{x:g}")
+                plt.FuncFormatter(
+                    lambda x, _p: (
+                        _("{x} k").format(x=tick_number(x / 1e3)) if x >= 1e3 else tick_number(x)
+                    )
+                )
             )
             ax.xaxis.get_major_locator().set_params(nbins=4)
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
@@ -202,7 +231,7 @@ def plot_risk_curve(*, curve: pd.DataFrame, populations: Sequence[str] | None = 
     return fig
 
 
-def plot_tornado(*, table: pd.DataFrame, unit: str = "adult males a year") -> Figure:
+def plot_tornado(*, table: pd.DataFrame, unit: str = N_("adult males a year")) -> Figure:
     """Tornado chart of the quota across alternative priors, one panel per population.
 
     Parameters
@@ -232,10 +261,11 @@ def plot_tornado(*, table: pd.DataFrame, unit: str = "adult males a year") -> Fi
             t = table[table["population"].astype(str) == pop].iloc[::-1]
             y = np.arange(len(t))
             ref = float(t["reference"].iloc[0]) if len(t) else 0.0
-            ax.barh(y, t["high"] - ref, left=ref, color="#0072B2", label="above reference")
-            ax.barh(y, t["low"] - ref, left=ref, color="#E69F00", label="below reference")
+            ax.barh(y, t["high"] - ref, left=ref, color="#0072B2", label=_("above reference"))
+            ax.barh(y, t["low"] - ref, left=ref, color="#E69F00", label=_("below reference"))
             ax.axvline(ref, color="k", lw=0.8)
             ax.set_yticks(y, [str(p) for p in t["parameter"]])
-            ax.set_xlabel(f"Quota ({unit})")
-            ax.set_title(pop)
+            ax.set_xlabel(_("Quota ({unit})").format(unit=_(unit)))
+            number_axis(ax.xaxis)
+            ax.set_title(_(pop))
     return fig

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from saigapop import constants as C
+from saigapop.locale import N_, _
 from saigapop.plotting._style import RC, animal_axis
 
 __all__ = ["plot_removals"]
@@ -19,6 +20,14 @@ _KIND_MARKERS = {
     "capture": "^",
     "poaching": "P",
     "seizure": "d",
+}
+_KIND_LABELS = {
+    "cull": N_("cull"),
+    "harvest": N_("harvest"),
+    "mass_mortality": N_("mass die-off"),
+    "capture": N_("capture"),
+    "poaching": N_("poaching"),
+    "seizure": N_("seizure"),
 }
 _POP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 
@@ -95,8 +104,12 @@ def plot_removals(*, removals: pd.DataFrame, unit: str = "animals") -> Figure:
             )
         if rows[["value", "upper"]].notna().any(axis=None):
             animal_axis(ax, log=True)
-        ax.set_xlabel("Model year (census year the removal follows)")
-        ax.set_ylabel("Animals removed or dead" if unit == "animals" else f"Removed ({unit})")
+        ax.set_xlabel(_("Model year (census year the removal follows)"))
+        ax.set_ylabel(
+            _("Animals removed or dead")
+            if unit == "animals"
+            else _("Removed ({unit})").format(unit=_(unit))
+        )
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
         handles = [
             Line2D(
@@ -106,7 +119,7 @@ def plot_removals(*, removals: pd.DataFrame, unit: str = "animals") -> Figure:
                 marker="s",
                 ms=7,
                 color=colour[p],
-                label="national (no split)" if p == C.TOTAL else p,
+                label=_("national (no split)") if p == C.TOTAL else _(p),
             )
             for p in pops
         ]
@@ -119,7 +132,7 @@ def plot_removals(*, removals: pd.DataFrame, unit: str = "animals") -> Figure:
                 ms=7,
                 mfc="lightgrey",
                 mec="black",
-                label=k.replace("_", " "),
+                label=_(_KIND_LABELS.get(k, k.replace("_", " "))),
             )
             for k in kinds
         ]
@@ -133,7 +146,7 @@ def plot_removals(*, removals: pd.DataFrame, unit: str = "animals") -> Figure:
                     ms=7,
                     mfc="white",
                     mec="black",
-                    label="upper bound only",
+                    label=_("upper bound only"),
                 )
             )
         fig.legend(handles=handles, loc="outside right upper", frameon=False)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saigapop.constants import CI_PROB
+from saigapop.locale import N_, validate_language
 
 __all__ = ["ReportConfig"]
 
@@ -36,6 +37,11 @@ class ReportConfig(BaseModel):
         Sampler settings (name, chains, draws, tune, ...), printed in the provenance.
     date
         Report date (UTC). ``None`` means now; fix it for reproducible identifiers.
+    language
+        Language of every reader-facing string: ``"en"`` (default) or ``"ru"`` (see
+        :data:`saigapop.report.i18n.LANGUAGES`). Numbers are identical in every language;
+        only their grouping and decimal symbols follow it. The default title, subtitle and
+        country are translated; text you set yourself is printed as given.
 
     Examples
     --------
@@ -45,24 +51,36 @@ class ReportConfig(BaseModel):
     0.9
     >>> cfg.model_copy(update={"seed": 2}).seed
     2
+    >>> ReportConfig(language="kk")
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for ReportConfig
+    language
+      Value error, unknown report language 'kk': choose one of ('en', 'ru') ...
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     title: str = Field(
-        "Biological justification of saiga horn export quotas",
+        N_("Biological justification of saiga horn export quotas"),
         min_length=1,
     )
     subtitle: str = Field(
-        "CITES non-detriment finding for Saiga tatarica in Kazakhstan",
+        N_("CITES non-detriment finding for Saiga tatarica in Kazakhstan"),
     )
     institution: str = Field("", description="Body preparing the finding.")
-    country: str = Field("Kazakhstan", min_length=1, description="Exporting country.")
+    country: str = Field(N_("Kazakhstan"), min_length=1, description="Exporting country.")
     populations: tuple[str, ...] | None = None
     ci_prob: float = Field(CI_PROB, gt=0.0, lt=1.0)
     seed: int | None = None
     sampler: Mapping[str, Any] = Field(default_factory=dict)
     date: dt.datetime | None = None
+    language: str = Field("en", description="Report language (en, ru).")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return validate_language(value)
 
     @field_validator("populations")
     @classmethod

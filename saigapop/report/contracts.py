@@ -276,6 +276,12 @@ class ReportPayload:
         passed its diagnostics and acceptance checklist.
     diagnostics_passed
         ``None`` without diagnostics, else whether the fit passed them.
+    language
+        Language of the reader-facing text (``"en"`` or ``"ru"``); the exporters lay the
+        payload out in it (column titles, data vocabulary, number symbols, template text).
+    bundle_frames
+        Locale-neutral tables by name for the bundle (those of the English report); empty
+        for an English payload, whose own tables are neutral.
     """
 
     title: str
@@ -289,6 +295,16 @@ class ReportPayload:
     alerts: tuple[str, ...] = ()
     quota_recommended: bool = False
     diagnostics_passed: bool | None = None
+    language: str = "en"
+    bundle_frames: Mapping[str, pd.DataFrame] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
+
+    def bundle_frame(self, name: str) -> pd.DataFrame:
+        """Return the locale-neutral table ``name`` written to the bundle (a copy)."""
+        if name in self.bundle_frames:
+            return self.bundle_frames[name].copy()
+        return self.table(name)
 
     def tables(self) -> Iterator[tuple[Section, Table]]:
         """Every table with its section, in report order."""

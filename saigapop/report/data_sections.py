@@ -16,7 +16,9 @@ import pandas as pd
 from saigapop import constants as C
 from saigapop.plotting import figure_to_png, plot_census, plot_removals
 from saigapop.report.contracts import Figure, Section, Table, ValueBook
+from saigapop.report.i18n import NP_, _
 from saigapop.report.prose import join_words, plural, pretty_kind
+from saigapop.report.vocabulary import population_name
 
 __all__ = [
     "SaigaDataLike",
@@ -86,19 +88,28 @@ def _trace(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 def data_intro_section(data: SaigaDataLike, vb: ValueBook) -> Section:
     """Build the 'Data' heading: what was read, and the validator's warnings."""
-    n_c = vb.add("data.census_rows", len(data.census), "rows in the census table")
-    n_r = vb.add("data.removals_rows", len(data.removals), "rows in the removals table")
-    n_k = vb.add("data.composition_rows", len(data.composition), "rows in the composition table")
-    n_w = vb.add("data.validation_warnings", len(data.warnings), "validator warnings")
-    files = join_words([Path(str(f)).name for f in data.files]) or "in-memory tables"
+    n_c = vb.add("data.census_rows", len(data.census), _("rows in the census table"))
+    n_r = vb.add("data.removals_rows", len(data.removals), _("rows in the removals table"))
+    n_k = vb.add("data.composition_rows", len(data.composition), _("rows in the composition table"))
+    n_w = vb.add("data.validation_warnings", len(data.warnings), _("validator warnings"))
+    files = join_words([Path(str(f)).name for f in data.files]) or _("in-memory tables")
     paragraphs = [
-        f"Three tables were read ({files}) and validated together before anything else: "
-        f"the spring census ({plural(n_c, 'row')}), removals ({plural(n_r, 'row')}: culls, "
-        f"captures, seizures and die-offs) and herd composition ({plural(n_k, 'row')}). "
-        "Every row keeps its source and its line in the file (columns File and Row of the "
-        "bundle), and no row was dropped, clipped or interpolated.",
-        f"Validation found no errors and {plural(n_w, 'warning')}."
-        + (" They are listed below; none stops the analysis." if data.warnings else ""),
+        _(
+            "Three tables were read ({files}) and validated together before anything else: "
+            "the spring census ({census}), removals ({removals}: culls, captures, seizures "
+            "and die-offs) and herd composition ({composition}). Every row keeps its source "
+            "and its line in the file (columns File and Row of the bundle), and no row was "
+            "dropped, clipped or interpolated."
+        ).format(
+            files=files,
+            census=plural(n_c, "{n} row", "{n} rows"),
+            removals=plural(n_r, "{n} row", "{n} rows"),
+            composition=plural(n_k, "{n} row", "{n} rows"),
+        ),
+        _("Validation found no errors and {warnings}.").format(
+            warnings=plural(n_w, "{n} warning", "{n} warnings")
+        )
+        + (" " + _("They are listed below; none stops the analysis.") if data.warnings else ""),
     ]
     tables: tuple[Table, ...] = ()
     if data.warnings:
@@ -114,12 +125,12 @@ def data_intro_section(data: SaigaDataLike, vb: ValueBook) -> Section:
         tables = (
             Table(
                 "data_warnings",
-                "Validation warnings",
+                _("Validation warnings"),
                 frame,
-                caption="Problems that do not stop validation, by file and line.",
+                caption=_("Problems that do not stop validation, by file and line."),
             ),
         )
-    return Section("data", "Data", tuple(paragraphs), tables=tables)
+    return Section("data", _("Data"), tuple(paragraphs), tables=tables)
 
 
 # --- census --------------------------------------------------------------------------------
@@ -143,9 +154,9 @@ def census_table(census: pd.DataFrame, populations: Sequence[str]) -> Table:
     )
     return Table(
         "census",
-        "Spring aerial census, every row",
+        _("Spring aerial census, every row"),
         frame,
-        caption=(
+        caption=_(
             "One row per published figure. Kind says how a figure may be used: only counts, "
             "national and partial national totals and bounds enter a model likelihood; "
             "estimates are not counts; a sum of that year's counts adds no information. "
@@ -169,110 +180,142 @@ def census_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[str
     """Build the census section: every row, a figure by population, the latest counts."""
     census = data.census
     kinds = census["kind"].value_counts()
-    n_rows = vb.add("census.rows", len(census), "census rows")
+    n_rows = vb.add("census.rows", len(census), _("census rows"))
     kind_words = [
-        plural(
-            vb.add(f"census.rows_{k}", int(kinds[k]), f"census rows of kind {k}"),
-            pretty_kind(k),
-            _plural_kind(k),
+        _kind_count(
+            vb.add(
+                f"census.rows_{k}",
+                int(kinds[k]),
+                _("census rows of kind {kind}").format(kind=pretty_kind(k)),
+            ),
+            k,
         )
         for k in C.CENSUS_KINDS
         if k in kinds.index
     ]
-    paragraphs = [f"The census table has {plural(n_rows, 'row')}: {join_words(kind_words)}."]
+    paragraphs = [
+        _("The census table has {rows}: {kinds}.").format(
+            rows=plural(n_rows, "{n} row", "{n} rows"), kinds=join_words(kind_words)
+        )
+    ]
 
     counts = census[census["kind"] == "count"].sort_values("year")
     latest: list[str] = []
     growth: list[str] = []
     for pop in populations:
         sub = counts[counts["population"] == pop]
+        name = population_name(pop)
         if sub.empty:
-            latest.append(f"{pop} has no count")
+            latest.append(_("{pop} has no count").format(pop=name))
             continue
         last = sub.iloc[-1]
         y = vb.add(
-            f"census.{pop}.latest_count_year", int(last["year"]), f"{pop}: latest count year"
+            f"census.{pop}.latest_count_year",
+            int(last["year"]),
+            _("{pop}: latest count year").format(pop=name),
         )
         v = vb.add(
             f"census.{pop}.latest_count_animals",
             float(last["value"]),
-            f"{pop}: latest spring count, animals (census table)",
+            _("{pop}: latest spring count, animals (census table)").format(pop=name),
         )
-        n = vb.add(f"census.{pop}.counts", len(sub), f"{pop}: number of counts")
-        latest.append(f"{pop} {v} animals in {y} ({plural(n, 'count')} in all)")
+        n = vb.add(f"census.{pop}.counts", len(sub), _("{pop}: number of counts").format(pop=name))
+        latest.append(
+            _("{pop} {value} animals in {year} ({counts} in all)").format(
+                pop=name, value=v, year=y, counts=plural(n, "{n} count", "{n} counts")
+            )
+        )
         ratio = _max_annual_growth(sub)
         if ratio is not None:
             r, y0 = ratio
             rf = vb.add(
                 f"census.{pop}.max_annual_growth_ratio",
                 round(r, 2),
-                f"{pop}: largest ratio of a count to the previous year's count",
+                _("{pop}: largest ratio of a count to the previous year's count").format(pop=name),
             )
             y0f = vb.add(
-                f"census.{pop}.max_annual_growth_from_year", y0, f"{pop}: first year of that pair"
+                f"census.{pop}.max_annual_growth_from_year",
+                y0,
+                _("{pop}: first year of that pair").format(pop=name),
             )
             y1f = vb.add(
                 f"census.{pop}.max_annual_growth_to_year",
                 y0 + 1,
-                f"{pop}: second year of that pair",
+                _("{pop}: second year of that pair").format(pop=name),
             )
-            growth.append(f"{pop} ×{rf} ({y0f} to {y1f})")
-    paragraphs.append("Latest counts: " + "; ".join(latest) + ".")
+            growth.append(
+                _("{pop} ×{ratio} ({first} to {second})").format(
+                    pop=name, ratio=rf, first=y0f, second=y1f
+                )
+            )
+    paragraphs.append(_("Latest counts: {counts}.").format(counts="; ".join(latest)))
 
     national = census[census["kind"].isin(("total", "partial_total", "redundant_total"))]
     national = national[national["population"] == C.TOTAL].sort_values("year")
     if not national.empty:
         last = national.iloc[-1]
-        y = vb.add("census.national.latest_year", int(last["year"]), "latest national figure year")
+        y = vb.add(
+            "census.national.latest_year", int(last["year"]), _("latest national figure year")
+        )
         v = vb.add(
             "census.national.latest_animals",
             float(last["value"]),
-            "latest national figure, animals",
+            _("latest national figure, animals"),
         )
         paragraphs.append(
-            f"The latest national figure is {v} animals in {y} ({pretty_kind(last['kind'])})."
+            _("The latest national figure is {value} animals in {year} ({kind}).").format(
+                value=v, year=y, kind=pretty_kind(last["kind"])
+            )
         )
     if growth:
         paragraphs.append(
-            "Counts are published without error margins. The largest rise between counts in "
-            "consecutive years was " + join_words(growth) + ". A model must check such growth "
-            "against the ceiling set by fecundity and survival: changes in detection and "
-            "movement, not only births, can produce rises of this size."
+            _(
+                "Counts are published without error margins. The largest rise between counts "
+                "in consecutive years was {growth}. A model must check such growth against the "
+                "ceiling set by fecundity and survival: changes in detection and movement, not "
+                "only births, can produce rises of this size."
+            ).format(growth=join_words(growth))
         )
     flags = _col(census, "flag").fillna("").astype(str)
     marked = {
-        "method_change": "a change of survey method",
-        "coverage_change": "a change of survey coverage",
-        "equals_planning_estimate": "a figure equal to a ministry planning estimate",
+        "method_change": _("a change of survey method"),
+        "coverage_change": _("a change of survey coverage"),
+        "equals_planning_estimate": _("a figure equal to a ministry planning estimate"),
     }
     notes = []
     for flag, words in marked.items():
         hit = census[flags.str.split(C.FLAG_SEPARATOR).map(lambda ws, f=flag: f in ws)]
         if len(hit):
-            n = vb.add(f"census.rows_flagged_{flag}", len(hit), f"census rows flagged {flag}")
+            n = vb.add(
+                f"census.rows_flagged_{flag}",
+                len(hit),
+                _("census rows flagged: {flag}").format(flag=words),
+            )
             years = join_words([str(y) for y in sorted(set(hit["year"].astype(int)))])
-            notes.append(f"{words} ({plural(n, 'row')}: {years})")
+            notes.append(f"{words} ({plural(n, '{n} row', '{n} rows')}: {years})")
     if notes:
         paragraphs.append(
-            "Flagged rows: " + join_words(notes) + ". They are ringed in the figure and named "
-            "in the Flags column; a model must not read them as growth."
+            _(
+                "Flagged rows: {notes}. They are ringed in the figure and named in the Flags "
+                "column; a model must not read them as growth."
+            ).format(notes=join_words(notes))
         )
     fig = plot_census(census=census, populations=list(populations))
     figure = Figure(
         "census_by_population",
-        "Spring census by population",
+        _("Spring census by population"),
         figure_to_png(fig),
-        caption=(
+        caption=_(
             "Every census row, one panel per population and one for national figures "
             "(log scale). Filled circles are counts; squares national totals; open diamonds "
             "estimates, which are not counts; triangles bounds; crosses surveys not flown; "
             "rings mark rows with a method or coverage change or equal to a planning estimate."
         ),
-        alt="Census counts by population and year on a log scale, kinds marked.",
+        alt=_("Census counts by population and year on a log scale, kinds marked."),
     )
     return Section(
         "data_census",
-        "Spring census",
+        _("Spring census"),
         tuple(paragraphs),
         tables=(census_table(census, populations),),
         figures=(figure,),
@@ -280,14 +323,23 @@ def census_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[str
     )
 
 
-def _plural_kind(kind: str) -> str:
-    word = pretty_kind(kind)
-    special = {
-        "redundant_total": "sums of that year's counts",
-        "estimate": "estimates (not counts)",
-        "missing": "surveys not flown",
-    }
-    return special.get(kind, word + "s")
+#: "{n} <kind>" with its plural, for each census kind.
+_KIND_COUNTS = {
+    "count": NP_("{n} count", "{n} counts"),
+    "total": NP_("{n} national total", "{n} national totals"),
+    "partial_total": NP_("{n} partial national total", "{n} partial national totals"),
+    "redundant_total": NP_("{n} sum of that year's counts", "{n} sums of that year's counts"),
+    "upper_bound": NP_("{n} upper bound", "{n} upper bounds"),
+    "lower_bound": NP_("{n} lower bound", "{n} lower bounds"),
+    "estimate": NP_("{n} estimate (not a count)", "{n} estimates (not counts)"),
+    "missing": NP_("{n} survey not flown", "{n} surveys not flown"),
+}
+
+
+def _kind_count(n: str, kind: str) -> str:
+    if kind in _KIND_COUNTS:
+        return plural(n, *_KIND_COUNTS[kind])
+    return f"{n} {pretty_kind(kind)}"
 
 
 def _max_annual_growth(counts: pd.DataFrame) -> tuple[float, int] | None:
@@ -334,33 +386,37 @@ def removals_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[s
     if rem.empty:
         return Section(
             "data_removals",
-            "Removals",
-            ("The data hold no removal record (cull, harvest, capture or seizure).",),
+            _("Removals"),
+            (_("The data hold no removal record (cull, harvest, capture or seizure)."),),
             level=2,
         )
     animals = rem[rem["unit"] == "animals"]
     n_final = vb.add(
         "removals.final_rows",
         int((animals["status"] == "final").sum()),
-        "final removal rows counted in animals (die-offs excluded)",
+        _("final removal rows counted in animals (die-offs excluded)"),
     )
     n_other = vb.add(
         "removals.non_final_rows",
         int((animals["status"] != "final").sum()),
-        "interim, planned and limit rows counted in animals",
+        _("interim, planned and limit rows counted in animals"),
     )
     paragraphs = [
-        f"The removals table (die-offs apart) has {plural(n_final, 'final row')} and "
-        f"{plural(n_other, 'row')} with status interim, planned or limit, counted in animals. "
-        "Only final figures are removals; interim figures are cumulative reports on the way to "
-        "a final figure and are never added to it, and planned and limit figures were not "
-        "realised. A national row includes the population rows of the same year: the two are "
-        "never added either."
+        _(
+            "The removals table (die-offs apart) has {final} and {other} with status interim, "
+            "planned or limit, counted in animals. Only final figures are removals; interim "
+            "figures are cumulative reports on the way to a final figure and are never added "
+            "to it, and planned and limit figures were not realised. A national row includes "
+            "the population rows of the same year: the two are never added either."
+        ).format(
+            final=plural(n_final, "{n} final row", "{n} final rows"),
+            other=plural(n_other, "{n} row", "{n} rows"),
+        )
     ]
     culls = animals[animals["kind"].isin(_CULL_KINDS) & (animals["status"] == "final")]
     if not culls.empty:
         year = int(culls["year"].max())
-        yf = vb.add("removals.latest_cull_year", year, "latest model year with a final cull")
+        yf = vb.add("removals.latest_cull_year", year, _("latest model year with a final cull"))
         for kind in _CULL_KINDS:
             parts = []
             for pop in [C.TOTAL, *populations]:
@@ -370,13 +426,17 @@ def removals_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[s
                 if not sub.empty:
                     parts.append(_final_removal_words(sub.iloc[0], animals, vb))
             if parts:
-                paragraphs.append(f"Final {kind} figures for {yf}: " + "; ".join(parts) + ".")
+                paragraphs.append(
+                    _("Final figures ({kind}) for {year}: {parts}.").format(
+                        kind=pretty_kind(kind), year=yf, parts="; ".join(parts)
+                    )
+                )
     tables = [
         Table(
             "removals",
-            "Removals counted in animals (culls, captures, seizures), every status",
+            _("Removals counted in animals (culls, captures, seizures), every status"),
             _removal_frame(animals, populations, "animals"),
-            caption=(
+            caption=_(
                 "Model year is the census year the removal follows. Lower and Upper bound a "
                 "figure whose split is unknown. Status final = realised; interim = cumulative "
                 "report, never added; planned and limit = not realised."
@@ -399,18 +459,27 @@ def removals_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[s
     ]
     for unit in sorted(set(rem["unit"]) - {"animals"}):
         sub = rem[rem["unit"] == unit]
-        n = vb.add(f"removals.rows_in_{unit}", len(sub), f"removal rows counted in {unit}")
+        unit_word = _(unit)
+        n = vb.add(
+            f"removals.rows_in_{unit}",
+            len(sub),
+            _("removal rows counted in {unit}").format(unit=unit_word),
+        )
         paragraphs.append(
-            f"{plural(n, 'row')} count {unit} rather than animals (obtained from a cull or "
-            "seized); they are listed separately and never added to the removals of animals."
+            _(
+                "{rows}: counted in {unit} rather than animals (obtained from a cull or seized); "
+                "they are listed separately and never added to the removals of animals."
+            ).format(rows=plural(n, "{n} row", "{n} rows"), unit=unit_word)
         )
         frame = _removal_frame(sub, populations, unit)
         tables.append(
             Table(
                 f"removals_{unit}",
-                f"Removal records counted in {unit}",
+                _("Removal records counted in {unit}").format(unit=unit_word),
                 frame,
-                caption=f"Counts of {unit}, e.g. horns obtained from a cull or seized.",
+                caption=_("Counts of {unit}, e.g. horns obtained from a cull or seized.").format(
+                    unit=unit_word
+                ),
                 display_columns=(
                     "Population",
                     "Year",
@@ -426,19 +495,19 @@ def removals_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[s
         )
     figure = Figure(
         "removals_by_year",
-        "Final removals and die-offs by year",
+        _("Final removals and die-offs by year"),
         figure_to_png(plot_removals(removals=removals)),
-        caption=(
+        caption=_(
             "Final figures only, in animals, one marker per row (log scale). Kind by marker, "
             "population by colour; an open triangle is an upper bound where the figure is "
             "unpublished. Two markers in one year for one population can be alternative "
             "figures for one event (see the die-off table)."
         ),
-        alt="Final removals and die-offs by year, population and kind.",
+        alt=_("Final removals and die-offs by year, population and kind."),
     )
     return Section(
         "data_removals",
-        "Removals",
+        _("Removals"),
         tuple(paragraphs),
         tables=tuple(tables),
         figures=(figure,),
@@ -449,23 +518,28 @@ def removals_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[s
 def _final_removal_words(row: pd.Series, animals: pd.DataFrame, vb: ValueBook) -> str:
     pop, kind, year = row["population"], row["kind"], int(row["year"])
     key = f"removals.{year}.{kind}.{pop}"
-    label = "national" if pop == C.TOTAL else pop
+    label = population_name(NATIONAL if pop == C.TOTAL else pop)
+    what = {"pop": label, "kind": pretty_kind(kind), "year": year}
     if not np.isfinite(row["value"]):
         lo = vb.add(
             f"{key}.lower_animals",
             float(row.get("lower", np.nan)),
-            f"{label}: lower bound of final {kind}, {year}, animals",
+            _("{pop}: lower bound of the final figure ({kind}), {year}, animals").format(**what),
         )
         hi = vb.add(
             f"{key}.upper_animals",
             float(row.get("upper", np.nan)),
-            f"{label}: upper bound of final {kind}, {year}, animals",
+            _("{pop}: upper bound of the final figure ({kind}), {year}, animals").format(**what),
         )
-        return f"{label} not published (between {lo} and {hi} animals)"
+        return _("{pop} not published (between {lower} and {upper} animals)").format(
+            pop=label, lower=lo, upper=hi
+        )
     v = vb.add(
-        f"{key}.final_animals", float(row["value"]), f"{label}: final {kind}, {year}, animals"
+        f"{key}.final_animals",
+        float(row["value"]),
+        _("{pop}: final figure ({kind}), {year}, animals").format(**what),
     )
-    text = f"{label} {v} animals"
+    text = _("{pop} {value} animals").format(pop=label, value=v)
     planned = animals[
         (animals["year"] == year)
         & (animals["population"] == pop)
@@ -474,13 +548,17 @@ def _final_removal_words(row: pd.Series, animals: pd.DataFrame, vb: ValueBook) -
     ]
     if len(planned) == 1 and planned.iloc[0]["value"] > 0:
         plan = float(planned.iloc[0]["value"])
-        p = vb.add(f"{key}.planned_animals", plan, f"{label}: planned {kind}, {year}, animals")
+        p = vb.add(
+            f"{key}.planned_animals",
+            plan,
+            _("{pop}: planned figure ({kind}), {year}, animals").format(**what),
+        )
         pct = vb.add(
             f"{key}.realised_pct_of_plan",
             round(100 * row["value"] / plan, 1),
-            f"{label}: final {kind} as a percentage of the planned one",
+            _("{pop}: final figure ({kind}) as a percentage of the planned one").format(**what),
         )
-        text += f" ({pct} % of the {p} planned)"
+        text += " " + _("({pct} % of the {planned} planned)").format(pct=pct, planned=p)
     return text
 
 
@@ -493,48 +571,62 @@ def die_off_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[st
     if rows.empty:
         return Section(
             "data_die_offs",
-            "Mass die-offs",
-            ("The removals table records no mass die-off.",),
+            _("Mass die-offs"),
+            (_("The removals table records no mass die-off."),),
             level=2,
         )
     events = rows.groupby(["population", "year"], sort=True)
-    n_ev = vb.add("dieoffs.events", events.ngroups, "die-off events (population and year)")
-    n_rows = vb.add("dieoffs.rows", len(rows), "die-off rows")
+    n_ev = vb.add("dieoffs.events", events.ngroups, _("die-off events (population and year)"))
+    n_rows = vb.add("dieoffs.rows", len(rows), _("die-off rows"))
     best = rows.loc[rows["value"].idxmax()]
-    big = vb.add("dieoffs.largest_animals", float(best["value"]), "largest recorded die-off toll")
+    big = vb.add(
+        "dieoffs.largest_animals", float(best["value"]), _("largest recorded die-off toll")
+    )
     paragraphs = [
-        f"The data record {plural(n_ev, 'die-off event', 'die-off events')} in "
-        f"{plural(n_rows, 'row')}. The largest recorded toll is {big} animals "
-        f"({best['population']}, {int(best['year'])}). Die-offs strike calving aggregations, so "
-        "females and calves die first; the model treats each known die-off as explicit "
-        "mortality in its year so that process noise does not absorb it."
+        _(
+            "The data record {events} in {rows}. The largest recorded toll is {toll} animals "
+            "({pop}, {year}). Die-offs strike calving aggregations, so females and calves die "
+            "first; the model treats each known die-off as explicit mortality in its year so "
+            "that process noise does not absorb it."
+        ).format(
+            events=plural(n_ev, "{n} die-off event", "{n} die-off events"),
+            rows=plural(n_rows, "{n} row", "{n} rows"),
+            toll=big,
+            pop=population_name(best["population"]),
+            year=int(best["year"]),
+        )
     ]
     multi = []
     for (pop, year), sub in events:
         if len(sub) > 1 and sub["value"].notna().sum() > 1:
+            what = {"pop": population_name(pop), "year": year}
             lo = vb.add(
                 f"dieoffs.{pop}.{year}.lowest_figure_animals",
                 float(sub["value"].min()),
-                f"{pop} {year}: lowest published toll",
+                _("{pop} {year}: lowest published toll").format(**what),
             )
             hi = vb.add(
                 f"dieoffs.{pop}.{year}.highest_figure_animals",
                 float(sub["value"].max()),
-                f"{pop} {year}: highest published toll",
+                _("{pop} {year}: highest published toll").format(**what),
             )
-            multi.append(f"{pop} {year} ({lo} and {hi} animals)")
+            multi.append(
+                _("{pop} {year} ({lower} and {upper} animals)").format(lower=lo, upper=hi, **what)
+            )
     if multi:
         paragraphs.append(
-            "Alternative published figures for one event are noisy observations of one hidden "
-            "mortality and are never added: " + join_words(multi) + "."
+            _(
+                "Alternative published figures for one event are noisy observations of one "
+                "hidden mortality and are never added: {events}."
+            ).format(events=join_words(multi))
         )
     frame = _removal_frame(rows, populations, "animals")
     frame = frame.rename(columns={"Number (animals)": "Deaths (animals)"})
     table = Table(
         "die_offs",
-        "Mass die-offs",
+        _("Mass die-offs"),
         frame,
-        caption="Deaths in animals; Timing 'calving' = the May calving season.",
+        caption=_("Deaths in animals; Timing 'calving' = the May calving season."),
         display_columns=(
             "Population",
             "Year",
@@ -546,7 +638,7 @@ def die_off_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[st
         ),
         link_columns=("Source",),
     )
-    return Section("data_die_offs", "Mass die-offs", tuple(paragraphs), tables=(table,), level=2)
+    return Section("data_die_offs", _("Mass die-offs"), tuple(paragraphs), tables=(table,), level=2)
 
 
 # --- composition ---------------------------------------------------------------------------
@@ -555,23 +647,28 @@ def die_off_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[st
 def composition_section(data: SaigaDataLike, vb: ValueBook, populations: Sequence[str]) -> Section:
     """Herd or cull composition rows (males, females, calves)."""
     comp = data.composition
-    n = vb.add("composition.rows", len(comp), "composition rows")
+    n = vb.add("composition.rows", len(comp), _("composition rows"))
     if comp.empty:
         return Section(
             "data_composition",
-            "Herd composition",
+            _("Herd composition"),
             (
-                "The data hold no composition observation (sex ratio or calves per female), so "
-                "the adult sex ratio, which a male-only quota binds on, rests on priors.",
+                _(
+                    "The data hold no composition observation (sex ratio or calves per "
+                    "female), so the adult sex ratio, which a male-only quota binds on, rests "
+                    "on priors."
+                ),
             ),
             level=2,
         )
     kinds = join_words([pretty_kind(k) for k in pd.unique(comp["kind"])])
     paragraphs = [
-        f"The composition table has {plural(n, 'row')} ({kinds}). Aerial counts do not see the "
-        "sex ratio; these rows are the only direct information on it. Cull composition "
-        "records what a cull selected, not the make-up of the herd, so it informs the model "
-        "only through a selectivity."
+        _(
+            "The composition table has {rows} ({kinds}). Aerial counts do not see the sex "
+            "ratio; these rows are the only direct information on it. Cull composition records "
+            "what a cull selected, not the make-up of the herd, so it informs the model only "
+            "through a selectivity."
+        ).format(rows=plural(n, "{n} row", "{n} rows"), kinds=kinds)
     ]
     rows = _order(comp, populations, ("herd_composition", "cull_composition"))
     frame = pd.DataFrame(
@@ -591,10 +688,12 @@ def composition_section(data: SaigaDataLike, vb: ValueBook, populations: Sequenc
     )
     table = Table(
         "composition",
-        "Herd and cull composition",
+        _("Herd and cull composition"),
         frame,
-        caption="Animals by sex and age class in each observation; the age definition says "
-        "which ages the male and female columns cover.",
+        caption=_(
+            "Animals by sex and age class in each observation; the age definition says "
+            "which ages the male and female columns cover."
+        ),
         display_columns=(
             "Population",
             "Year",
@@ -609,5 +708,5 @@ def composition_section(data: SaigaDataLike, vb: ValueBook, populations: Sequenc
         link_columns=("Source",),
     )
     return Section(
-        "data_composition", "Herd composition", tuple(paragraphs), tables=(table,), level=2
+        "data_composition", _("Herd composition"), tuple(paragraphs), tables=(table,), level=2
     )

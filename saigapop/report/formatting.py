@@ -3,14 +3,76 @@
 A number is printed the same way in prose, HTML, PDF and DOCX, so a test can look for
 ``format_value(payload.values[name], name)`` in the text of each and find it. The bundle is
 the exception: it stores raw numbers (dot decimal, no grouping) for machines.
+
+Numbers follow the active report language (:mod:`saigapop.report.i18n`): English
+``1,150,000`` and ``1.66``; Russian ``1 150 000`` (no-break space) and ``1,66``. The digits
+are the same in every language: the number is rounded once, in English form, and only the
+grouping and decimal symbols (Babel's CLDR symbols for the language) are swapped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 import numbers
+import re
 
-__all__ = ["format_value", "is_plain_name"]
+from saigapop.locale import _, current_language
+
+__all__ = ["format_date", "format_value", "is_plain_name", "localise_number"]
+
+
+@functools.cache
+def _symbols(language: str) -> tuple[str, str]:
+    """Return the grouping and decimal symbols of ``language`` (CLDR, through Babel)."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_group_symbol(language), get_decimal_symbol(language)
+
+
+def localise_number(text: str, language: str | None = None) -> str:
+    r"""Swap the English grouping (``,``) and decimal (``.``) symbols for the language's.
+
+    ``text`` is a number already printed in English form by :func:`format_value`.
+
+    Examples
+    --------
+    >>> localise_number("1,150,000.5", "ru")
+    '1\xa0150\xa0000,5'
+    >>> localise_number("1,150,000.5", "en")
+    '1,150,000.5'
+    """
+    language = language or current_language()
+    if language == "en":
+        return text
+    group, decimal = _symbols(language)
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+def format_date(value: dt.datetime | str, language: str | None = None) -> str:
+    """Format a report date: ISO 8601 in English, ``15 января 2026 г., 09:30`` in Russian.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> d = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
+    >>> format_date(d, "en"), format_date(d, "ru")
+    ('2026-01-15T09:30:00+00:00', '15 января 2026 г., 09:30')
+    """
+    language = language or current_language()
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if language == "en":
+        return value.isoformat()
+    from babel.dates import format_date as babel_date
+    from babel.dates import format_time
+
+    day = babel_date(value, format="long", locale=language)
+    return f"{day}, {format_time(value, format='HH:mm', locale=language)}"
+
+
+_NUMERIC = re.compile(r"-?[\d,]+(\.\d+)?")
 
 #: Name fragments of identifiers printed without digit grouping (``2025``, not ``2,025``).
 _PLAIN_WORDS = ("year", "seed", "draws", "chains", "tune", "id", "row")
@@ -46,11 +108,12 @@ def is_plain_name(name: str | None) -> bool:
 
 
 def format_value(value: object, name: str | None = None) -> str:
-    """Format one number (or string) for a human reader.
+    r"""Format one number (or string) for a human reader.
 
-    Integers and integral floats get comma thousands separators (``196,000``); other floats
+    Integers and integral floats get thousands separators (``196,000``); other floats
     get three significant digits (``1.66``, ``12.3``, ``0.0123``) and no exponent; missing
-    values print as ``n/a``. Identifiers (years, seeds; see :func:`is_plain_name`) print
+    values print as ``n/a``. Symbols and words follow the active report language (Russian:
+    ``196 000``, ``1,66``, ``н/д``). Identifiers (years, seeds; see :func:`is_plain_name`) print
     without grouping. Negative numbers use an ASCII hyphen so that text extraction from
     PDF and DOCX finds them.
 
@@ -71,18 +134,29 @@ def format_value(value: object, name: str | None = None) -> str:
     ('196,000', '1.66', '2025')
     >>> format_value(float("nan")), format_value(0.01234), format_value(-1234.5)
     ('n/a', '0.0123', '-1,234')
+    >>> from saigapop.report.i18n import use_language
+    >>> with use_language("ru"):
+    ...     format_value(1150000), format_value(1.6612), format_value(None)
+    ('1\xa0150\xa0000', '1,66', 'н/д')
     """
+    if isinstance(value, str):
+        return value
+    out = _format_en(value, name)
+    return localise_number(out) if _NUMERIC.fullmatch(out) else out
+
+
+def _format_en(value: object, name: str | None) -> str:
     if value is None:
-        return "n/a"
+        return _("n/a")
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     try:
         import pandas as pd
 
         if value is pd.NA or value is pd.NaT:
-            return "n/a"
+            return _("n/a")
     except ImportError:  # pragma: no cover - pandas is a dependency
         pass
     if not isinstance(value, numbers.Real):
@@ -92,9 +166,9 @@ def format_value(value: object, name: str | None = None) -> str:
         return str(int(value)) if plain else f"{int(value):,}"
     x = float(value)
     if math.isnan(x):
-        return "n/a"
+        return _("n/a")
     if math.isinf(x):
-        return "infinite" if x > 0 else "-infinite"
+        return _("infinite") if x > 0 else "-" + _("infinite")
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x)) if plain else f"{int(x):,}"
     if abs(x) >= 1000:

@@ -2,53 +2,44 @@
 
 Every reader-facing string of the report is written in English in the code, wrapped in
 :func:`_` (``_("Recommended quota")``; with values, ``_("Quota for {year}").format(year=y)``),
-and looked up in the message catalogue of the active language. The active language is set
-for a block of code with :func:`use_language`.
+and looked up in the message catalogue of the active language (:mod:`saigapop.locale`, a
+gettext ``.po`` file read with Babel). The active language is set for a block of code with
+:func:`use_language`. Column names and data vocabulary are marked with :func:`N_` and
+translated where the exporters lay them out, so the machine-readable bundle stays the same
+in every language.
 
 Examples
 --------
 >>> from saigapop.report.i18n import _, current_language, use_language
 >>> current_language()
 'en'
->>> with use_language("en"):
+>>> with use_language("ru"):
 ...     _("Recommended quota")
-'Recommended quota'
+'Рекомендуемая квота'
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from saigapop.locale import (
+    LANGUAGES,
+    N_,
+    NP_,
+    _,
+    current_language,
+    gettext,
+    ngettext,
+    use_language,
+    validate_language,
+)
 
-__all__ = ["LANGUAGES", "_", "current_language", "gettext", "use_language"]
-
-#: Languages the report can be written in.
-LANGUAGES: tuple[str, ...] = ("en",)
-
-_LANGUAGE: ContextVar[str] = ContextVar("saigapop_report_language", default="en")
-
-
-def current_language() -> str:
-    """Return the language report text is currently built in."""
-    return _LANGUAGE.get()
-
-
-@contextmanager
-def use_language(language: str) -> Iterator[str]:
-    """Build report text in ``language`` inside the ``with`` block."""
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    token = _LANGUAGE.set(language)
-    try:
-        yield language
-    finally:
-        _LANGUAGE.reset(token)
-
-
-def gettext(message: str) -> str:
-    """Translate ``message`` into the active language."""
-    return message
-
-
-_ = gettext
+__all__ = [
+    "LANGUAGES",
+    "NP_",
+    "N_",
+    "_",
+    "current_language",
+    "gettext",
+    "ngettext",
+    "use_language",
+    "validate_language",
+]

@@ -19,7 +19,8 @@ import xarray as xr
 from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve, plot_tornado
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Figure, Section, Table, ValueBook
-from saigapop.report.formatting import format_value
+from saigapop.report.formatting import format_value, localise_number
+from saigapop.report.i18n import N_, _, gettext, ngettext
 from saigapop.report.inputs import (
     QuotaInputs,
     TrialInputs,
@@ -28,6 +29,7 @@ from saigapop.report.inputs import (
     quantile_bands,
 )
 from saigapop.report.prose import join_words
+from saigapop.report.vocabulary import population_name
 
 __all__ = [
     "CRITERION_WORDS",
@@ -47,12 +49,12 @@ __all__ = [
 
 #: Plain words for the criteria of :func:`saigapop.management.default_criteria`.
 CRITERION_WORDS: dict[str, str] = {
-    "abundance": "abundance below its limit",
-    "sex_ratio": "adult sex ratio",
-    "conception": "conception loss from mate shortage",
-    "growth": "growth rate",
-    "p_star": "P* buffer",
-    "collapse": "collapse",
+    "abundance": N_("abundance below its limit"),
+    "sex_ratio": N_("adult sex ratio"),
+    "conception": N_("conception loss from mate shortage"),
+    "growth": N_("growth rate"),
+    "p_star": N_("P* buffer"),
+    "collapse": N_("collapse"),
 }
 
 
@@ -76,28 +78,100 @@ def _pops(q: QuotaInputs, config: ReportConfig) -> list[str]:
 
 
 def _crit_word(name: str) -> str:
-    return CRITERION_WORDS.get(name, name.replace("_", " "))
+    return _(CRITERION_WORDS.get(name, name.replace("_", " ")))
+
+
+def _pop(p: str) -> str:
+    return population_name(p)
 
 
 def _event_words(criterion: Any) -> str:
     """Describe the event whose probability is a criterion's absolute risk."""
     name = getattr(criterion, "name", "")
     if name == "abundance":
-        return "P(true abundance below its limit)"
+        return _("P(true abundance below its limit)")
     if name == "sex_ratio":
-        return f"P(rut sex ratio below {format_value(criterion.floor)} males per female)"
+        return _("P(rut sex ratio below {floor} males per female)").format(
+            floor=format_value(criterion.floor)
+        )
     if name == "conception":
-        return f"P(mate-shortage conception loss above {format_value(100 * criterion.max_loss)} %)"
-    return f"P({_crit_word(name)} fails)"
+        return _("P(mate-shortage conception loss above {loss} %)").format(
+            loss=format_value(100 * criterion.max_loss)
+        )
+    return _("P({criterion} fails)").format(criterion=_crit_word(name))
+
+
+_NUM = r"(-?[0-9][0-9.,e+-]*)"
+#: Solver reasons (saigapop.management.quota) as regular expressions, with their wording.
+_REASONS = (
+    (
+        rf"largest level meeting every criterion; just above it \({_NUM}\) (\w+) has decision "
+        rf"risk {_NUM} ± {_NUM} > limit {_NUM}",
+        N_(
+            "largest level meeting every criterion; just above it ({level} adult males a "
+            "year) the criterion '{criterion}' has decision risk {risk} ± {mcse} > limit {limit}"
+        ),
+        ("level", "criterion", "risk", "mcse", "limit"),
+    ),
+    (
+        r"zero quota: (.+) fail\(s\) even without export \(absolute criterion or P\* already "
+        r"exceeded\)",
+        N_(
+            "zero quota: {criterion} fail(s) even without export (absolute criterion or P* "
+            "already exceeded)"
+        ),
+        ("criterion",),
+    ),
+    (
+        rf"zero quota: nothing positive is safe — (\w+) decision risk {_NUM} > limit {_NUM} "
+        rf"already at {_NUM} (\w+)",
+        N_(
+            "zero quota: nothing positive is safe — the criterion '{criterion}' has decision "
+            "risk {risk} > limit {limit} already at {level} adult males a year"
+        ),
+        ("criterion", "risk", "limit", "level", "unit"),
+    ),
+    (
+        rf"no criterion binds up to {_NUM} (\w+) \(search bound\); the quota is the search "
+        r"bound — widen it or cap by horns",
+        N_(
+            "no criterion binds up to {level} adult males a year (search bound); the quota is "
+            "the search bound — widen it or cap by horns"
+        ),
+        ("level", "unit"),
+    ),
+)
 
 
 def _plain_reason(text: str) -> str:
-    """Return a solver reason with criterion names in words."""
+    """Return a solver reason in the report language, criterion names in words.
+
+    The quota solver (:mod:`saigapop.management.quota`) words its reasons in English; the
+    known forms are re-worded from the catalogue with their numbers in the report's number
+    format. An unknown form is returned with criterion names in words only.
+    """
     import re
 
+    warning = " (WARNING: a criterion fails at the quota itself: non-monotone curve)"
+    tail = ""
+    if text.endswith(warning):
+        text = text[: -len(warning)]
+        tail = " " + _("(WARNING: a criterion fails at the quota itself: non-monotone curve)")
+    for pattern, message, fields in _REASONS:
+        m = re.fullmatch(pattern, text)
+        if m is None:
+            continue
+        values = {}
+        for field, value in zip(fields, m.groups(), strict=True):
+            if field == "criterion":
+                value = ", ".join(_crit_word(v.strip()) for v in value.split(","))
+            elif field != "unit":
+                value = localise_number(value)
+            values[field] = value
+        return _(message).format(**values) + tail
     for key in ("sex_ratio", "conception", "abundance", "p_star"):
         text = text.replace(f" {key} ", f" {_crit_word(key)} ")
-    return re.sub(r"just above it \(([0-9.,]+)\)", r"just above it (\1 adult males a year)", text)
+    return text + tail
 
 
 # --- summary -------------------------------------------------------------------------------
@@ -128,21 +202,28 @@ def quota_summary(
     q = as_quota_inputs(quota)
     res = q.result
     pops = _pops(q, config)
-    unit = "adult males a year" if res.unit == "animals" else res.unit
-    verb = "recommended" if recommended else "computed (NOT recommended)"
+    unit = _("adult males a year") if res.unit == "animals" else _(res.unit)
     parts = []
     for p in pops:
         lv = vb.add(
             f"quota.{p}.adult_males",
             float(res.level.sel(population=p)),
-            f"{p}: quota, {unit} ({verb})",
+            _("{pop}: quota, adult males a year").format(pop=_pop(p)),
         )
-        parts.append(f"{p} {lv}")
-    paragraphs = [
-        f"The {verb} quota, the largest constant annual export that meets every risk "
-        f"criterion with the P* buffer, is, in {unit}: {join_words(parts)}. "
-        "Each population's binding criterion and reason are in the reference-case table."
-    ]
+        parts.append(f"{_pop(p)} {lv}")
+    if recommended:
+        text = _(
+            "The recommended quota, the largest constant annual export that meets every risk "
+            "criterion with the P* buffer, is, in {unit}: {quotas}. Each population's binding "
+            "criterion and reason are in the reference-case table."
+        )
+    else:
+        text = _(
+            "The computed quota (NOT recommended), the largest constant annual export that "
+            "meets every risk criterion with the P* buffer, is, in {unit}: {quotas}. Each "
+            "population's binding criterion and reason are in the reference-case table."
+        )
+    paragraphs = [text.format(unit=unit, quotas=join_words(parts))]
     tables: list[Table] = []
     alloc = q.allocation
     if alloc is not None:
@@ -155,7 +236,7 @@ def quota_summary(
                 rows.append(
                     {
                         "Year": yy,
-                        "Population": p,
+                        "Population": _pop(p),
                         "Quota (adult males)": float(s["quota_animals"]),
                         "New harvest (adult males)": float(s["animals"].sel(source="new_harvest")),
                         "New harvest (horns)": float(s["horns"].sel(source="new_harvest")),
@@ -169,37 +250,61 @@ def quota_summary(
             unused = float(alloc["unused_cap_kg"].sel(year=y))
             stock_kg = float(alloc["stock_kg"].sel(year=y))
             new_kg = tot_kg - stock_kg
-            t = vb.add(f"export.{yy}.total_kg", round(tot_kg, 1), f"{yy}: horn export, kg")
-            s_kg = vb.add(f"export.{yy}.stock_kg", round(stock_kg, 1), f"{yy}: from stock, kg")
-            n_kg = vb.add(
-                f"export.{yy}.new_harvest_kg", round(new_kg, 1), f"{yy}: from new harvest, kg"
+            t = vb.add(
+                f"export.{yy}.total_kg",
+                round(tot_kg, 1),
+                _("{year}: horn export, kg").format(year=yy),
             )
-            u = vb.add(f"export.{yy}.unused_cap_kg", round(unused, 1), f"{yy}: unused cap, kg")
+            s_kg = vb.add(
+                f"export.{yy}.stock_kg",
+                round(stock_kg, 1),
+                _("{year}: from stock, kg").format(year=yy),
+            )
+            n_kg = vb.add(
+                f"export.{yy}.new_harvest_kg",
+                round(new_kg, 1),
+                _("{year}: from new harvest, kg").format(year=yy),
+            )
+            u = vb.add(
+                f"export.{yy}.unused_cap_kg",
+                round(unused, 1),
+                _("{year}: unused cap, kg").format(year=yy),
+            )
             paragraphs.append(
-                f"{yy}: {t} kg of horn ({s_kg} kg from stock, {n_kg} kg from new harvest) "
-                f"against the cap of {_fmt(cap)} kg; {u} kg of the cap is unused."
+                _(
+                    "{year}: {total} kg of horn ({stock} kg from stock, {new} kg from new "
+                    "harvest) against the cap of {cap} kg; {unused} kg of the cap is unused."
+                ).format(year=yy, total=t, stock=s_kg, new=n_kg, cap=_fmt(cap), unused=u)
             )
         frame = pd.DataFrame(rows)
         tables.append(
             Table(
                 "quota_allocation",
-                "Quota and export by year, population and source",
+                _("Quota and export by year, population and source"),
                 frame,
                 caption=(
-                    "Quota: the population's own sustainable quota. New harvest: adult males to "
-                    "be taken (each adds mortality) and their horns and kg; stock: horns "
-                    "already in storage from animals already removed (no added mortality), "
-                    f"exported first. The national cap is {_fmt(cap)} kg a year; no population "
-                    "is allocated more than its own quota. "
-                    + ("" if recommended else "Computed, NOT recommended (see the alerts).")
+                    _(
+                        "Quota: the population's own sustainable quota. New harvest: adult "
+                        "males to be taken (each adds mortality) and their horns and kg; stock: "
+                        "horns already in storage from animals already removed (no added "
+                        "mortality), exported first. The national cap is {cap} kg a year; no "
+                        "population is allocated more than its own quota."
+                    ).format(cap=_fmt(cap))
+                    + (
+                        ""
+                        if recommended
+                        else " " + _("Computed, NOT recommended (see the alerts).")
+                    )
                 ),
             )
         )
         if q.stock_horns:
-            h = vb.add("stock.horns", q.stock_horns, "horns in storage (pieces)")
+            h = vb.add("stock.horns", q.stock_horns, _("horns in storage (pieces)"))
             paragraphs.append(
-                f"Horns in storage: {h} pieces from the {q.stock_origin} population, already "
-                "removed animals, so their export adds no mortality."
+                _(
+                    "Horns in storage: {horns} pieces from the {pop} population, already removed "
+                    "animals, so their export adds no mortality."
+                ).format(horns=h, pop=_pop(str(q.stock_origin)))
             )
     trig = q.triggers
     if trig is not None:
@@ -207,28 +312,35 @@ def quota_summary(
         words = []
         for p in pops:
             t = trig.sel(year=y1, population=p)
+            what = {"pop": _pop(p), "year": y1}
             d = vb.add(
                 f"trigger.{p}.{y1}.die_off_percent",
                 round(_pct(t["die_off"]), 1),
-                f"{p}, {y1}: May die-off (% killed) that suspends the take",
+                _("{pop}, {year}: May die-off (% killed) that suspends the take").format(**what),
             )
             c = vb.add(
                 f"trigger.{p}.{y1}.census_animals",
                 round(float(t["census"]), -2),
-                f"{p}, {y1}: true abundance below which the take is suspended",
+                _("{pop}, {year}: true abundance below which the take is suspended").format(**what),
             )
             r = vb.add(
                 f"trigger.{p}.{y1}.sex_ratio",
                 round(float(t["sex_ratio"]), 3),
-                f"{p}, {y1}: adult males per adult female below which the take stops",
+                _("{pop}, {year}: adult males per adult female below which the take stops").format(
+                    **what
+                ),
             )
             words.append(
-                f"{p}: a May die-off above {d} %, a true spring abundance below {c} animals, or "
-                f"an adult sex ratio below {r} males per female"
+                _(
+                    "{pop}: a May die-off above {die_off} %, a true spring abundance below "
+                    "{census} animals, or an adult sex ratio below {ratio} males per female"
+                ).format(pop=_pop(p), die_off=d, census=c, ratio=r)
             )
         paragraphs.append(
-            f"Triggers that suspend the following autumn's take ({y1}; later years in the "
-            f"triggers section): {'; '.join(words)}."
+            _(
+                "Triggers that suspend the following autumn's take ({year}; later years in the "
+                "triggers section): {triggers}."
+            ).format(year=y1, triggers="; ".join(words))
         )
     return paragraphs, tables
 
@@ -253,20 +365,23 @@ def reference_case_section(
     if ref is not None:
         for stat, lab in (("q05", "5 %"), ("q50", "50 %"), ("q95", "95 %")):
             add(
-                f"True abundance {y0}, {lab}",
-                "animals",
+                _("True abundance {year}, {quantile}").format(year=y0, quantile=lab),
+                _("animals"),
                 [
                     vb.add(
                         f"reference.{p}.abundance_{stat}",
                         round(float(ref.loc[p, f"abundance_{stat}"]), -2),
-                        f"{p}: posterior {lab} quantile of true abundance at the {y0} census",
+                        _(
+                            "{pop}: posterior {quantile} quantile of true abundance at the "
+                            "{year} census"
+                        ).format(pop=_pop(p), quantile=lab, year=y0),
                     )
                     for p in pops
                 ],
             )
         add(
-            "Annual growth, no export (median, 90 % interval)",
-            "ratio per year",
+            _("Annual growth, no export (median, 90 % interval)"),
+            _("ratio per year"),
             [
                 f"{_fmt(ref.loc[p, 'growth_q50'])} ({_fmt(ref.loc[p, 'growth_q05'])}–"
                 f"{_fmt(ref.loc[p, 'growth_q95'])})"
@@ -274,12 +389,12 @@ def reference_case_section(
             ],
         )
         add(
-            f"Adult sex ratio {y0} (median, 90 % interval)",
-            "males per female",
+            _("Adult sex ratio {year} (median, 90 % interval)").format(year=y0),
+            _("males per female"),
             [
                 f"{_fmt(ref.loc[p, 'sex_ratio_q50'])} ({_fmt(ref.loc[p, 'sex_ratio_q05'])}–"
                 f"{_fmt(ref.loc[p, 'sex_ratio_q95'])})"
-                + (" PRIOR-DRIVEN" if bool(ref.loc[p, "sex_ratio_prior_driven"]) else "")
+                + (" " + _("PRIOR-DRIVEN") if bool(ref.loc[p, "sex_ratio_prior_driven"]) else "")
                 for p in pops
             ],
         )
@@ -291,13 +406,13 @@ def reference_case_section(
         if crit != "p_star":
             event = _event_words(crit_objs.get(crit))
             add(
-                f"{event}, no export",
-                "probability",
+                _("{event}, no export").format(event=event),
+                _("probability"),
                 [_fmt(float(sel["baseline_risk"].sel(population=p))) for p in pops],
             )
             add(
-                f"{event}, added at the quota ± MC error",
-                "probability",
+                _("{event}, added at the quota ± MC error").format(event=event),
+                _("probability"),
                 [
                     f"{_fmt(float(sel['added_risk'].sel(population=p)))} ± "
                     f"{_fmt(float(sel['added_risk_mcse'].sel(population=p)))}"
@@ -305,8 +420,10 @@ def reference_case_section(
                 ],
             )
         add(
-            f"Criterion '{_crit_word(crit)}': decision risk at the quota (limit {_fmt(limit)})",
-            "probability",
+            _("Criterion '{criterion}': decision risk at the quota (limit {limit})").format(
+                criterion=_crit_word(crit), limit=_fmt(limit)
+            ),
+            _("probability"),
             [
                 f"{_fmt(float(sel['decision_risk'].sel(population=p)))} ± "
                 f"{_fmt(float(sel['decision_mcse'].sel(population=p)))}"
@@ -314,13 +431,13 @@ def reference_case_section(
             ],
         )
     add(
-        "Quota (reference operating model)",
-        "adult males a year",
+        _("Quota (reference operating model)"),
+        _("adult males a year"),
         [
             vb.add(
                 f"quota.{p}.adult_males",
                 float(res.level.sel(population=p)),
-                f"{p}: quota, adult males a year",
+                _("{pop}: quota, adult males a year").format(pop=_pop(p)),
             )
             for p in pops
         ],
@@ -334,38 +451,41 @@ def reference_case_section(
                     continue
                 sub = tt[tt["trial"] == trial].set_index("population")
                 add(
-                    f"Quota in operating model '{trial}'",
-                    "adult males a year",
-                    [_fmt(float(sub.loc[p, "quota"])) if p in sub.index else "n/a" for p in pops],
+                    _("Quota in operating model '{trial}'").format(trial=gettext(trial)),
+                    _("adult males a year"),
+                    [
+                        _fmt(float(sub.loc[p, "quota"])) if p in sub.index else _("n/a")
+                        for p in pops
+                    ],
                 )
     add(
-        "Binding criterion",
+        _("Binding criterion"),
         "",
-        [_crit_word(str(res.binding.sel(population=p).values)) or "none" for p in pops],
+        [_crit_word(str(res.binding.sel(population=p).values)) or _("none") for p in pops],
     )
     if ref is not None and q.pbr is not None:
         add(
-            "Total human offtake at the quota (median)",
-            "animals a year",
+            _("Total human offtake at the quota (median)"),
+            _("animals a year"),
             [_fmt(round(float(ref.loc[p, "human_offtake"]), 0)) for p in pops],
         )
         add(
-            "PBR, total human-caused mortality",
-            "animals a year",
+            _("PBR, total human-caused mortality"),
+            _("animals a year"),
             [_fmt(round(float(q.pbr["pbr_total"].sel(population=p)), 0)) for p in pops],
         )
         add(
-            "Male human offtake at the quota (median)",
-            "males a year",
+            _("Male human offtake at the quota (median)"),
+            _("males a year"),
             [_fmt(round(float(ref.loc[p, "male_offtake"]), 0)) for p in pops],
         )
         add(
-            "PBR, male component",
-            "males a year",
+            _("PBR, male component"),
+            _("males a year"),
             [_fmt(round(float(q.pbr["pbr_male"].sel(population=p)), 0)) for p in pops],
         )
         add(
-            "Share of adult males exported (median, worst quota year)",
+            _("Share of adult males exported (median, worst quota year)"),
             "%",
             [_fmt(round(_pct(ref.loc[p, "share_adult_males_exported"]), 2)) for p in pops],
         )
@@ -380,34 +500,43 @@ def reference_case_section(
         int(sum(bool(ref.loc[p, "sex_ratio_prior_driven"]) for p in pops)) if ref is not None else 0
     )
     paragraphs = [
-        "The reference case: the posterior of the fitted model projected under the default "
-        "operating model, with the quota solved against the paired no-export projection (same "
-        "draws and random numbers). Risks are probabilities over the quota years and ten "
-        "further years; 'added' is the export's own effect.",
+        _(
+            "The reference case: the posterior of the fitted model projected under the default "
+            "operating model, with the quota solved against the paired no-export projection "
+            "(same draws and random numbers). Risks are probabilities over the quota years and "
+            "ten further years; 'added' is the export's own effect."
+        ),
     ]
     if n_prior:
         k = vb.add(
             "reference.sex_ratio_prior_driven",
             n_prior,
-            "populations whose adult sex ratio is prior-driven",
+            _("populations whose adult sex ratio is prior-driven"),
         )
         paragraphs.append(
-            f"In {k} population(s) the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
-            "prior uncertainty by less than half, so the sex-ratio criterion carries a stricter "
-            "absolute floor there."
+            ngettext(
+                "In {k} population the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
+                "prior uncertainty by less than half, so the sex-ratio criterion carries a "
+                "stricter absolute floor there.",
+                "In {k} populations the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
+                "prior uncertainty by less than half, so the sex-ratio criterion carries a "
+                "stricter absolute floor there.",
+                n_prior,
+            ).format(k=k)
         )
     for p in pops:
-        paragraphs.append(f"{p}: {_plain_reason(str(res.reason.sel(population=p).values))}.")
+        reason = _plain_reason(str(res.reason.sel(population=p).values))
+        paragraphs.append(f"{_pop(p)}: {reason}.")
     return Section(
         "reference_case",
-        "Reference case by population",
+        _("Reference case by population"),
         tuple(paragraphs),
         tables=(
             Table(
                 "reference_case",
-                "Reference case",
+                _("Reference case"),
                 frame,
-                caption="One column per population; quantiles are over posterior draws.",
+                caption=_("One column per population; quantiles are over posterior draws."),
             ),
         ),
     )
@@ -433,21 +562,24 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
             "Citation": pt["citation"].astype(str),
         }
     )
-    n_priors = vb.add("model.priors", len(frame), "priors of the model")
+    frame["Rationale"] = [gettext(r) for r in frame["Rationale"]]
+    n_priors = vb.add("model.priors", len(frame), _("priors of the model"))
     paragraphs = [
-        "The model follows the saiga's annual cycle: spring census, calving in May (with mass "
-        "die-offs), the autumn removal season (culls, export harvest, poaching), the winter "
-        "(with dzhut die-offs) and the rut, where conception depends on the adult sex ratio. "
-        "Counts are observed with lognormal error and a catchability that may change with the "
-        f"survey method. It has {n_priors} priors, listed below with their rationale and "
-        "citation (quantiles on the natural scale).",
+        _(
+            "The model follows the saiga's annual cycle: spring census, calving in May (with "
+            "mass die-offs), the autumn removal season (culls, export harvest, poaching), the "
+            "winter (with dzhut die-offs) and the rut, where conception depends on the adult "
+            "sex ratio. Counts are observed with lognormal error and a catchability that may "
+            "change with the survey method. It has {n} priors, listed below with their "
+            "rationale and citation (quantiles on the natural scale)."
+        ).format(n=n_priors),
     ]
     tables = [
         Table(
             "priors",
-            "Priors",
+            _("Priors"),
             frame,
-            caption="Each prior with its 5, 50 and 95 % quantiles, rationale and source.",
+            caption=_("Each prior with its 5, 50 and 95 % quantiles, rationale and source."),
         ),
     ]
     comp = None
@@ -460,18 +592,20 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
             comp = None
     if comp is not None and len(comp):
         n_pd = int((comp["label"] == "prior-driven").sum())
-        a = vb.add("model.prior_driven_parameters", n_pd, "prior-driven parameter elements")
-        b = vb.add("model.parameter_elements", len(comp), "parameter elements compared")
+        a = vb.add("model.prior_driven_parameters", n_pd, _("prior-driven parameter elements"))
+        b = vb.add("model.parameter_elements", len(comp), _("parameter elements compared"))
         r = vb.add(
             "model.prior_driven_sd_ratio",
             PRIOR_DRIVEN_RATIO,
-            "posterior/prior SD ratio above which a parameter is prior-driven",
+            _("posterior/prior SD ratio above which a parameter is prior-driven"),
         )
         paragraphs.append(
-            f"Prior against posterior: {a} of {b} parameter elements are PRIOR-DRIVEN (the "
-            f"posterior SD is more than {r} of the prior SD: the data barely inform them). "
-            "Conclusions that rest on them rest on the priors, and the sensitivity section "
-            "shows how far the quota moves when they change."
+            _(
+                "Prior against posterior: {a} of {b} parameter elements are PRIOR-DRIVEN (the "
+                "posterior SD is more than {r} of the prior SD: the data barely inform them). "
+                "Conclusions that rest on them rest on the priors, and the sensitivity section "
+                "shows how far the quota moves when they change."
+            ).format(a=a, b=b, r=r)
         )
         ctab = pd.DataFrame(
             {
@@ -487,17 +621,18 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
         tables.append(
             Table(
                 "prior_posterior",
-                "Prior against posterior",
+                _("Prior against posterior"),
                 ctab,
-                caption="Per parameter element; 'prior-driven' when SD ratio exceeds "
-                f"{format_value(PRIOR_DRIVEN_RATIO)}.",
+                caption=_(
+                    "Per parameter element; 'prior-driven' when SD ratio exceeds {ratio}."
+                ).format(ratio=format_value(PRIOR_DRIVEN_RATIO)),
             )
         )
     else:
         paragraphs.append(
-            "Prior against posterior: not computed, because the fit carries no prior draws."
+            _("Prior against posterior: not computed, because the fit carries no prior draws.")
         )
-    return Section("model", "Model and priors", tuple(paragraphs), tables=tuple(tables))
+    return Section("model", _("Model and priors"), tuple(paragraphs), tables=tuple(tables))
 
 
 # --- diagnostics and acceptance checklist --------------------------------------------------
@@ -533,45 +668,48 @@ def acceptance_checks(diagnostics: Any, validation: Any = None) -> pd.DataFrame 
         dmax, bmin = th.get("max_divergences", 0), th.get("bfmi_min", 0.3)
         worst_r = table.loc[table["rhat"].idxmax(), "parameter"] if len(table) else ""
         worst_e = table.loc[table["ess_bulk"].idxmin(), "parameter"] if len(table) else ""
+        n_par = len(table)
         rows += [
             {
-                "Check": "Largest R-hat",
-                "Value": f"{float(table['rhat'].max()):.4f}",
+                "Check": _("Largest R-hat"),
+                "Value": localise_number(f"{float(table['rhat'].max()):.4f}"),
                 "Threshold": f"<= {format_value(rmax)}",
                 "Passed": bool(table["rhat"].max() <= rmax),
-                "Detail": f"worst: {worst_r}",
+                "Detail": _("worst: {parameter}").format(parameter=worst_r),
             },
             {
-                "Check": "Smallest bulk ESS",
+                "Check": _("Smallest bulk ESS"),
                 "Value": round(float(table["ess_bulk"].min()), 0),
                 "Threshold": f">= {format_value(emin)}",
                 "Passed": bool(table["ess_bulk"].min() >= emin),
-                "Detail": f"worst: {worst_e}",
+                "Detail": _("worst: {parameter}").format(parameter=worst_e),
             },
             {
-                "Check": "Smallest tail ESS",
+                "Check": _("Smallest tail ESS"),
                 "Value": round(float(table["ess_tail"].min()), 0),
                 "Threshold": f">= {format_value(emin)}",
                 "Passed": bool(table["ess_tail"].min() >= emin),
-                "Detail": f"{len(table)} parameter elements checked",
+                "Detail": ngettext(
+                    "{n} parameter element checked", "{n} parameter elements checked", n_par
+                ).format(n=format_value(n_par)),
             },
             {
-                "Check": "Divergent transitions",
+                "Check": _("Divergent transitions"),
                 "Value": int(get("divergences", 0)),
                 "Threshold": f"<= {format_value(dmax)}",
                 "Passed": bool(int(get("divergences", 0)) <= dmax),
-                "Detail": "after tuning",
+                "Detail": _("after tuning"),
             },
         ]
         bfmi = tuple(get("bfmi", ()) or ())
         if bfmi:
             rows.append(
                 {
-                    "Check": "Smallest E-BFMI",
+                    "Check": _("Smallest E-BFMI"),
                     "Value": float(min(bfmi)),
                     "Threshold": f">= {format_value(bmin)}",
                     "Passed": bool(min(bfmi) >= bmin),
-                    "Detail": f"{len(bfmi)} chains",
+                    "Detail": ngettext("{n} chain", "{n} chains", len(bfmi)).format(n=len(bfmi)),
                 }
             )
     elif diagnostics is not None:
@@ -655,36 +793,43 @@ def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfi
         med = vb.add(
             f"status.{p}.total_median",
             round(float(total.sel(population=p, year=y).median()), -2),
-            f"{p}: posterior median true abundance at the {y} census",
+            _("{pop}: posterior median true abundance at the {year} census").format(
+                pop=_pop(p), year=y
+            ),
         )
-        paragraphs.append(
-            f"{p}: posterior median true abundance {med} animals at the {y} spring census; "
-            + (
-                "its adult sex ratio is PRIOR-DRIVEN (composition data barely inform it)."
-                if flags.get(p, True)
-                else "its adult sex ratio is informed by the data."
+        if flags.get(p, True):
+            text = _(
+                "{pop}: posterior median true abundance {median} animals at the {year} spring "
+                "census; its adult sex ratio is PRIOR-DRIVEN (composition data barely inform it)."
             )
-        )
+        else:
+            text = _(
+                "{pop}: posterior median true abundance {median} animals at the {year} spring "
+                "census; its adult sex ratio is informed by the data."
+            )
+        paragraphs.append(text.format(pop=_pop(p), median=med, year=y))
     return Section(
         "status",
-        "Status and trends by population, sex and age",
+        _("Status and trends by population, sex and age"),
         tuple(paragraphs),
         tables=(
             Table(
                 "status_by_sex_age",
-                f"True abundance at the {y} census by sex and age",
+                _("True abundance at the {year} census by sex and age").format(year=y),
                 pd.DataFrame(rows),
-                caption="Posterior quantiles, rounded to the nearest 100 animals.",
+                caption=_("Posterior quantiles, rounded to the nearest 100 animals."),
             ),
         ),
         figures=(
             Figure(
                 "status_fan",
-                "True abundance by population (posterior)",
+                _("True abundance by population (posterior)"),
                 figure_to_png(fig),
-                caption="Median (line), 50 % and 90 % intervals (bands) of true spring "
-                "abundance, log scale; dots are the census counts as published.",
-                alt="Fan charts of posterior true abundance by population with census counts.",
+                caption=_(
+                    "Median (line), 50 % and 90 % intervals (bands) of true spring abundance, "
+                    "log scale; dots are the census counts as published."
+                ),
+                alt=_("Fan charts of posterior true abundance by population with census counts."),
             ),
         ),
     )
@@ -700,8 +845,8 @@ def projections_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
     if q.bands is None:
         return Section(
             "projections",
-            "Projections",
-            ("Not computed: the quota was supplied without its projections.",),
+            _("Projections"),
+            (_("Not computed: the quota was supplied without its projections."),),
             computed=False,
         )
     b = q.bands
@@ -711,34 +856,40 @@ def projections_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
     figs = (
         Figure(
             "projection_abundance",
-            "Projected true abundance",
+            _("Projected true abundance"),
             figure_to_png(plot_fan(bands=tot, populations=pops, mark_years=q.quota_years)),
-            caption="No export: median (blue line), 50 and 90 % intervals (bands). At the "
-            "quota: median (orange dashed) and 5 and 95 % quantiles (orange dotted); same "
-            "draws and random numbers. Grey: quota years.",
-            alt="Fan charts of projected abundance with and without export.",
+            caption=_(
+                "No export: median (blue line), 50 and 90 % intervals (bands). At the quota: "
+                "median (orange dashed) and 5 and 95 % quantiles (orange dotted); same draws "
+                "and random numbers. Grey: quota years."
+            ),
+            alt=_("Fan charts of projected abundance with and without export."),
         ),
         Figure(
             "projection_sex_ratio",
-            "Projected adult sex ratio",
+            _("Projected adult sex ratio"),
             figure_to_png(
                 plot_fan(
                     bands=sr,
                     populations=pops,
                     log=False,
                     mark_years=q.quota_years,
-                    ylabel="Adult males per adult female",
+                    ylabel=_("Adult males per adult female"),
                 )
             ),
-            caption="Adult males per adult female at the spring census; lines and bands as above.",
-            alt="Fan charts of the projected adult sex ratio with and without export.",
+            caption=_(
+                "Adult males per adult female at the spring census; lines and bands as above."
+            ),
+            alt=_("Fan charts of the projected adult sex ratio with and without export."),
         ),
     )
     last = int(tot["year"].max())
     paragraphs = [
-        "Projections start from the posterior at the latest census, include process noise, "
-        "catastrophes, poaching (raised in the quota years by trade), the planned culls and "
-        "implementation error, and run over the quota years plus ten further years."
+        _(
+            "Projections start from the posterior at the latest census, include process noise, "
+            "catastrophes, poaching (raised in the quota years by trade), the planned culls and "
+            "implementation error, and run over the quota years plus ten further years."
+        )
     ]
     for p in pops:
         a = tot[(tot["population"] == p) & (tot["year"] == last)]
@@ -748,16 +899,22 @@ def projections_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
             v0 = vb.add(
                 f"projection.{p}.{last}.median_no_export",
                 round(float(base.iloc[0]), -2),
-                f"{p}: projected median true abundance in {last}, no export",
+                _("{pop}: projected median true abundance in {year}, no export").format(
+                    pop=_pop(p), year=last
+                ),
             )
             v1 = vb.add(
                 f"projection.{p}.{last}.median_at_quota",
                 round(float(atq.iloc[0]), -2),
-                f"{p}: projected median true abundance in {last}, at the quota",
+                _("{pop}: projected median true abundance in {year}, at the quota").format(
+                    pop=_pop(p), year=last
+                ),
             )
             paragraphs.append(
-                f"{p}: median true abundance in {last} is {v0} animals without export and "
-                f"{v1} animals at the quota."
+                _(
+                    "{pop}: median true abundance in {year} is {base} animals without export "
+                    "and {quota} animals at the quota."
+                ).format(pop=_pop(p), year=last, base=v0, quota=v1)
             )
     frame = tot.rename(
         columns={
@@ -777,16 +934,18 @@ def projections_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
     frame = frame[frame["Year"].isin(sorted(shown))].sort_values(["Population", "Year", "Series"])
     return Section(
         "projections",
-        "Projections",
+        _("Projections"),
         tuple(paragraphs),
         figures=figs,
         tables=(
             Table(
                 "projection_abundance",
-                "Projected true abundance",
+                _("Projected true abundance"),
                 frame.reset_index(drop=True),
-                caption="Quantiles over posterior draws, rounded to 100 animals, at the "
-                "latest census, the quota years, five years later and the end of the horizon.",
+                caption=_(
+                    "Quantiles over posterior draws, rounded to 100 animals, at the latest "
+                    "census, the quota years, five years later and the end of the horizon."
+                ),
             ),
         ),
     )
@@ -837,12 +996,14 @@ def risk_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig)
             )
     cdf = pd.DataFrame(curve)
     fig = plot_risk_curve(curve=cdf, populations=pops)
-    ps = vb.add("quota.p_star", res.p_star, "P* buffer")
+    ps = vb.add("quota.p_star", res.p_star, _("P* buffer"))
     paragraphs = [
-        "Each criterion's decision risk, divided by its limit, against the annual export "
-        "(adult males): the criterion fails where the line rises above 1; the dotted line is "
-        "the quota. The P* pseudo-criterion requires that the quota exceed a posterior "
-        f"draw's own sustainable export with probability at most {ps}.",
+        _(
+            "Each criterion's decision risk, divided by its limit, against the annual export "
+            "(adult males): the criterion fails where the line rises above 1; the dotted line "
+            "is the quota. The P* pseudo-criterion requires that the quota exceed a posterior "
+            "draw's own sustainable export with probability at most {p_star}."
+        ).format(p_star=ps),
     ]
     grid = (
         cdf.assign(level=cdf["level"].round(0))
@@ -853,27 +1014,31 @@ def risk_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig)
         .rename(columns={"population": "Population", "level": "Export (adult males a year)"})
     )
     grid.columns.name = None
-    grid = grid.rename(columns={c: f"{c} (risk ÷ limit)" for c in grid.columns[2:]})
+    grid = grid.rename(
+        columns={c: _("{criterion} (risk ÷ limit)").format(criterion=c) for c in grid.columns[2:]}
+    )
     return Section(
         "risk",
-        "Risk and decision tables",
+        _("Risk and decision tables"),
         tuple(paragraphs),
         figures=(
             Figure(
                 "risk_curve",
-                "Risk curves",
+                _("Risk curves"),
                 figure_to_png(fig),
-                caption="Decision risk ÷ limit per criterion; dashed: limit; dotted: quota.",
-                alt="Risk curves by population and criterion.",
+                caption=_("Decision risk ÷ limit per criterion; dashed: limit; dotted: quota."),
+                alt=_("Risk curves by population and criterion."),
             ),
         ),
         tables=(
             Table(
                 "risk_at_quota",
-                "Risks at the quota",
+                _("Risks at the quota"),
                 pd.DataFrame(rows),
-                caption="Probabilities over the projection; decision risk is what each "
-                "criterion compares with its limit (added, absolute or paired).",
+                caption=_(
+                    "Probabilities over the projection; decision risk is what each criterion "
+                    "compares with its limit (added, absolute or paired)."
+                ),
                 display_columns=(
                     "Population",
                     "Criterion",
@@ -888,10 +1053,12 @@ def risk_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig)
             ),
             Table(
                 "risk_curve",
-                "Risk curve",
+                _("Risk curve"),
                 grid,
-                caption="Decision risk divided by its limit for each candidate export, zero "
-                "to twice the quota; above 1 the criterion fails.",
+                caption=_(
+                    "Decision risk divided by its limit for each candidate export, zero to "
+                    "twice the quota; above 1 the criterion fails."
+                ),
             ),
         ),
     )
@@ -907,18 +1074,22 @@ def pbr_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) 
     if q.pbr is None:
         return Section(
             "pbr",
-            "Potential biological removal (cross-check)",
-            ("Not computed: the quota was supplied without the PBR table.",),
+            _("Potential biological removal (cross-check)"),
+            (_("Not computed: the quota was supplied without the PBR table."),),
             computed=False,
         )
     t = q.pbr
     rows = []
     paragraphs = [
-        "Potential biological removal, PBR = N_min × ½ R_max × F_r (Wade 1998), with N_min the "
-        f"{format_value(100 * float(t.attrs.get('n_min_percentile', 0.2)))} % posterior "
-        "quantile of abundance, R_max from the vital rates and recovery factor F_r = "
-        f"{format_value(float(t.attrs.get('recovery_factor', 0.5)))}. It is a cross-check, not "
-        "the basis of the quota: it ignores the sex ratio, which a male-only take binds on."
+        _(
+            "Potential biological removal, PBR = N_min × ½ R_max × F_r (Wade 1998), with N_min "
+            "the {percentile} % posterior quantile of abundance, R_max from the vital rates and "
+            "recovery factor F_r = {recovery}. It is a cross-check, not the basis of the quota: "
+            "it ignores the sex ratio, which a male-only take binds on."
+        ).format(
+            percentile=format_value(100 * float(t.attrs.get("n_min_percentile", 0.2))),
+            recovery=format_value(float(t.attrs.get("recovery_factor", 0.5))),
+        )
     ]
     for p in pops:
         s = t.sel(population=p)
@@ -937,28 +1108,40 @@ def pbr_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) 
             row["Within PBR male"] = bool(s["within_pbr_male"])
         rows.append(row)
         if "within_pbr_male" in s:
-            pm = vb.add(f"pbr.{p}.male", round(float(s["pbr_male"]), 0), f"{p}: PBR, males a year")
+            pm = vb.add(
+                f"pbr.{p}.male",
+                round(float(s["pbr_male"]), 0),
+                _("{pop}: PBR, males a year").format(pop=_pop(p)),
+            )
             mo = vb.add(
                 f"pbr.{p}.male_offtake",
                 round(float(s["male_human_caused"]), 0),
-                f"{p}: projected male human offtake at the quota, a year",
+                _("{pop}: projected male human offtake at the quota, a year").format(pop=_pop(p)),
             )
-            within = "within" if bool(s["within_pbr_male"]) else "ABOVE"
-            paragraphs.append(
-                f"{p}: male human offtake at the quota, {mo} males a year, is {within} the "
-                f"male PBR of {pm} males a year."
-            )
+            if bool(s["within_pbr_male"]):
+                text = _(
+                    "{pop}: male human offtake at the quota, {offtake} males a year, is within "
+                    "the male PBR of {pbr} males a year."
+                )
+            else:
+                text = _(
+                    "{pop}: male human offtake at the quota, {offtake} males a year, is ABOVE "
+                    "the male PBR of {pbr} males a year."
+                )
+            paragraphs.append(text.format(pop=_pop(p), offtake=mo, pbr=pm))
     return Section(
         "pbr",
-        "Potential biological removal (cross-check)",
+        _("Potential biological removal (cross-check)"),
         tuple(paragraphs),
         tables=(
             Table(
                 "pbr",
                 "PBR",
                 pd.DataFrame(rows),
-                caption="Offtake: median over draws of export, wounding, culls and "
-                "poaching per quota year.",
+                caption=_(
+                    "Offtake: median over draws of export, wounding, culls and poaching per "
+                    "quota year."
+                ),
             ),
         ),
     )
@@ -971,12 +1154,12 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
     """Build the triggers: die-off, census and sex-ratio levels that suspend the take."""
     q = _quota(inputs)
     pops = _pops(q, config)
-    title = "Triggers that suspend the quota"
+    title = _("Triggers that suspend the quota")
     if q.triggers is None:
         return Section(
             "triggers",
             title,
-            ("Not computed: the quota was supplied without its triggers.",),
+            (_("Not computed: the quota was supplied without its triggers."),),
             computed=False,
         )
     t = q.triggers
@@ -992,24 +1175,29 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
                     "True abundance below (animals)": round(float(s["census"]), -2),
                     "Expected count below (animals)": round(float(s["expected_count"]), -2),
                     "Adult sex ratio below (males per female)": round(float(s["sex_ratio"]), 3),
-                    "Basis (die-off, abundance, sex ratio)": (
-                        f"{s['die_off_basis'].values}, {s['census_basis'].values}, "
-                        f"{s['sex_ratio_basis'].values}"
+                    "Basis (die-off, abundance, sex ratio)": ", ".join(
+                        gettext(str(s[k].values))
+                        for k in ("die_off_basis", "census_basis", "sex_ratio_basis")
                     ),
                 }
             )
     a = vb.add(
         "triggers.alpha",
         float(t.attrs.get("alpha", 0.1)),
-        "conditional failure probability the triggers allow",
+        _("conditional failure probability the triggers allow"),
     )
     paragraphs = [
-        "The take of a year's autumn is suspended if, that spring or May, any of these levels "
-        "is crossed. Each level is chosen so that, among the posterior draws crossing it, the "
-        f"probability that the quota breaks a criterion exceeds {a} ('conditional'), or as a "
-        "percentile of the projected distribution where too few draws fail ('percentile').",
-        "The census trigger is given as true abundance and as the expected survey count "
-        "(true abundance × catchability).",
+        _(
+            "The take of a year's autumn is suspended if, that spring or May, any of these "
+            "levels is crossed. Each level is chosen so that, among the posterior draws "
+            "crossing it, the probability that the quota breaks a criterion exceeds {alpha} "
+            "('conditional'), or as a percentile of the projected distribution where too few "
+            "draws fail ('percentile')."
+        ).format(alpha=a),
+        _(
+            "The census trigger is given as true abundance and as the expected survey count "
+            "(true abundance × catchability)."
+        ),
     ]
     return Section(
         "triggers",
@@ -1017,7 +1205,10 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
         tuple(paragraphs),
         tables=(
             Table(
-                "triggers", "Triggers", pd.DataFrame(rows), caption="Per quota year and population."
+                "triggers",
+                _("Triggers"),
+                pd.DataFrame(rows),
+                caption=_("Per quota year and population."),
             ),
         ),
     )
@@ -1067,41 +1258,47 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
         )
         if passcol is not None:
             failed = sorted(set(tt.loc[~tt[passcol].astype(bool), "trial"].astype(str)))
-            n = vb.add("trials.count", tt["trial"].nunique(), "robustness trials and reference OMs")
-            f = vb.add("trials.failed", len(failed), "trials in which the quota fails")
-            paragraphs.append(
-                f"The quota was tested in {n} operating models and robustness trials; it fails "
-                f"in {f}" + (f": {join_words(failed)}." if failed else ".")
+            n = vb.add(
+                "trials.count", tt["trial"].nunique(), _("robustness trials and reference OMs")
             )
+            f = vb.add("trials.failed", len(failed), _("trials in which the quota fails"))
+            text = _(
+                "The quota was tested in {n} operating models and robustness trials; it fails "
+                "in {f}"
+            ).format(n=n, f=f)
+            names = join_words([gettext(t) for t in failed])
+            paragraphs.append(text + (f": {names}." if failed else "."))
         tables.append(
             Table(
                 "trials",
-                "Robustness trials",
+                _("Robustness trials"),
                 tt.round(6),
-                caption="One row per trial and population.",
+                caption=_("One row per trial and population."),
             )
         )
     else:
-        paragraphs.append("Robustness trials: not computed.")
+        paragraphs.append(_("Robustness trials: not computed."))
     if mse is not None and len(mse):
         tables.append(
             Table(
                 "mse",
-                "Management strategy evaluation",
+                _("Management strategy evaluation"),
                 mse.round(6),
-                caption="One row per procedure and population (closed loop).",
+                caption=_("One row per procedure and population (closed loop)."),
             )
         )
         paragraphs.append(
-            "The closed-loop evaluation projects the actual procedure (annual assessment "
-            "within the three-year cap, one-year data lag, missed surveys) with an estimator "
-            "that differs from the operating model."
+            _(
+                "The closed-loop evaluation projects the actual procedure (annual assessment "
+                "within the three-year cap, one-year data lag, missed surveys) with an "
+                "estimator that differs from the operating model."
+            )
         )
     else:
-        paragraphs.append("Management strategy evaluation: not computed.")
+        paragraphs.append(_("Management strategy evaluation: not computed."))
     return Section(
         "robustness",
-        "Robustness trials and management strategy evaluation",
+        _("Robustness trials and management strategy evaluation"),
         tuple(paragraphs),
         tables=tuple(tables),
     )
@@ -1113,15 +1310,18 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
 def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
     """Tornado chart of the quota across alternative priors."""
     v = inputs["validation"]
-    title = "Sensitivity of the quota to the priors"
+    title = _("Sensitivity of the quota to the priors")
     alt = v.alternatives if isinstance(v, ValidationInputs) else None
     if alt is None or len(alt) == 0:
         return Section(
             "sensitivity",
             title,
             (
-                "Not computed: the validation supplied has no quotas under alternative priors. "
-                "When computed it shows a tornado chart of the quota across alternative priors.",
+                _(
+                    "Not computed: the validation supplied has no quotas under alternative "
+                    "priors. When computed it shows a tornado chart of the quota across "
+                    "alternative priors."
+                ),
             ),
             computed=False,
         )
@@ -1134,26 +1334,29 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
     sw = vb.add(
         "sensitivity.largest_swing",
         round(float(top["swing"]), 0),
-        "largest swing of the quota across alternative priors, adult males a year",
+        _("largest swing of the quota across alternative priors, adult males a year"),
     )
     return Section(
         "sensitivity",
         title,
         (
-            f"The quota moves most with the prior on {top['parameter']} ({top['population']}): "
-            f"a swing of {sw} adult males a year between its alternatives.",
+            _(
+                "The quota moves most with the prior on {parameter} ({pop}): a swing of "
+                "{swing} adult males a year between its alternatives."
+            ).format(parameter=top["parameter"], pop=_pop(str(top["population"])), swing=sw),
         ),
         figures=(
             Figure(
                 "tornado",
-                "Tornado chart",
+                _("Tornado chart"),
                 figure_to_png(fig),
-                caption="Quota under each alternative prior (bar ends) against the "
-                "reference (line).",
-                alt="Tornado chart of the quota.",
+                caption=_(
+                    "Quota under each alternative prior (bar ends) against the reference (line)."
+                ),
+                alt=_("Tornado chart of the quota."),
             ),
         ),
-        tables=(Table("tornado", "Quota across alternative priors", alt.round(3)),),
+        tables=(Table("tornado", _("Quota across alternative priors"), alt.round(3)),),
     )
 
 

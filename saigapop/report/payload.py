@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import MappingProxyType
 from typing import Any
 
+from saigapop.plotting import drawing_figures
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import ReportPayload, Section, ValueBook, content_hash
 from saigapop.report.data_sections import (
@@ -15,6 +17,7 @@ from saigapop.report.data_sections import (
     die_off_section,
     removals_section,
 )
+from saigapop.report.i18n import _, use_language
 from saigapop.report.pending import (
     PENDING_SECTIONS,
     check_renderable,
@@ -80,7 +83,11 @@ def build_payload(
     registry
         The horn registry (no report section yet: supplying it raises).
     config
-        Report settings (title, populations, seed, sampler settings, date).
+        Report settings (title, populations, seed, sampler settings, date, language).
+        With ``language="ru"`` every reader-facing string is built in Russian; the numbers
+        (``payload.values``), the report identifier and the bundle's tables are those of the
+        English report, which is built alongside (without drawing its figures) and checked
+        to hold the same values.
 
     Returns
     -------
@@ -92,6 +99,8 @@ def build_payload(
     NotImplementedError
         If a model-dependent input is supplied before its section builders exist (see
         :mod:`saigapop.report.pending`): a supplied result is never silently dropped.
+    RuntimeError
+        If a translated report's numbers differ from the English report's (a bug).
 
     Examples
     --------
@@ -106,7 +115,47 @@ def build_payload(
     True
     >>> payload.values["census.Ural.latest_count_animals"]
     2300000
+    >>> ru = build_payload(sp.load_kazakhstan(), config=cfg.model_copy(update={"language": "ru"}))
+    >>> ru.section("summary").title, ru.report_id == payload.report_id, ru.values == payload.values
+    ('Резюме и рекомендуемые квоты', True, True)
     """
+    kwargs = {
+        "fit": fit,
+        "diagnostics": diagnostics,
+        "quota": quota,
+        "trials": trials,
+        "validation": validation,
+        "registry": registry,
+    }
+    with use_language(config.language):
+        payload = _build(data, config=config, **kwargs)
+    if config.language == "en":
+        return payload
+    # The English twin: its tables are the locale-neutral bundle, its content hash the
+    # identifier, and its values must be the translated report's values exactly.
+    with use_language("en"), drawing_figures(False):
+        english = _build(data, config=config, **kwargs)
+    if dict(english.values) != dict(payload.values):
+        diff = sorted(k for k in english.values if english.values[k] != payload.values.get(k))
+        raise RuntimeError(f"the {config.language} report's numbers differ from English: {diff}")
+    return dataclasses.replace(
+        payload,
+        report_id=english.report_id,
+        bundle_frames=MappingProxyType({t.name: t.frame for _, t in english.tables()}),
+    )
+
+
+def _build(
+    data: SaigaDataLike,
+    *,
+    fit: Any,
+    diagnostics: Any,
+    quota: Any,
+    trials: Any,
+    validation: Any,
+    registry: Any,
+    config: ReportConfig,
+) -> ReportPayload:
     if config.populations is not None:
         data = data.select(populations=list(config.populations))
     populations = tuple(data.populations)
@@ -145,7 +194,7 @@ def build_payload(
     quota_recommended = bool(fit is not None and quota is not None and passed)
     summary = summary_section(
         populations=populations,
-        country=config.country,
+        country=_(config.country),
         vb=vb,
         quota_recommended=quota_recommended,
         diagnostics_passed=passed,
@@ -167,9 +216,10 @@ def build_payload(
     values = MappingProxyType(dict(vb.values))
     digest = content_hash(sections, values, provenance)
     return ReportPayload(
-        title=config.title,
-        subtitle=config.subtitle,
+        title=_(config.title),
+        subtitle=_(config.subtitle),
         institution=config.institution,
+        language=config.language,
         report_id=f"SGP-{date:%Y%m%d}-{digest[:8]}",
         sections=sections,
         values=values,
@@ -185,14 +235,19 @@ def _alerts(supplied: dict[str, bool], passed: bool | None) -> tuple[str, ...]:
     alerts = []
     if passed is False:
         alerts.append(
-            "The model fit FAILED its diagnostics or acceptance checklist. No quota is "
-            "recommended from it."
+            _(
+                "The model fit FAILED its diagnostics or acceptance checklist. No quota is "
+                "recommended from it."
+            )
         )
     if not supplied["fit"]:
         alerts.append(
-            "No quota is recommended: this report was built without a model fit. It presents "
-            "the data only; the model, projection, risk and quota sections were not computed."
+            _(
+                "No quota is recommended: this report was built without a model fit. It "
+                "presents the data only; the model, projection, risk and quota sections were "
+                "not computed."
+            )
         )
     elif not supplied["quota"]:
-        alerts.append("No quota is recommended: no quota solution was supplied.")
+        alerts.append(_("No quota is recommended: no quota solution was supplied."))
     return tuple(alerts)

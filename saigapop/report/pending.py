@@ -18,6 +18,8 @@ import pandas as pd
 
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
+from saigapop.report.i18n import N_, _, ngettext
+from saigapop.report.prose import join_words
 
 __all__ = [
     "BUILDERS",
@@ -33,12 +35,12 @@ __all__ = [
 
 #: The optional inputs of :func:`saigapop.report.build_payload`, with what supplies them.
 INPUTS: dict[str, str] = {
-    "fit": "a fitted posterior DataTree (saigapop.model)",
-    "diagnostics": "convergence diagnostics and the acceptance checklist (saigapop.model)",
-    "quota": "the quota solution with its risk tables (saigapop.management)",
-    "trials": "robustness trials and the management strategy evaluation (saigapop.management)",
-    "validation": "prior sensitivity, recovery and hindcasts (saigapop.validation)",
-    "registry": "the horn registry reconciliation (saigapop.registry)",
+    "fit": N_("a fitted posterior DataTree (saigapop.model)"),
+    "diagnostics": N_("convergence diagnostics and the acceptance checklist (saigapop.model)"),
+    "quota": N_("the quota solution with its risk tables (saigapop.management)"),
+    "trials": N_("robustness trials and the management strategy evaluation (saigapop.management)"),
+    "validation": N_("prior sensitivity, recovery and hindcasts (saigapop.validation)"),
+    "registry": N_("the horn registry reconciliation (saigapop.registry)"),
 }
 
 
@@ -65,63 +67,82 @@ class PendingSection:
 PENDING_SECTIONS: tuple[PendingSection, ...] = (
     PendingSection(
         "reference_case",
-        "Reference case by population",
+        N_("Reference case by population"),
         ("fit", "quota"),
-        "abundance (5, 50 and 95 % quantiles), growth, adult sex ratio with prior-driven "
-        "flags, risks at zero export and added at the quota, the quota by operating model, the "
-        "binding criterion, total human offtake against PBR and the share of adult males taken",
+        N_(
+            "abundance (5, 50 and 95 % quantiles), growth, adult sex ratio with prior-driven "
+            "flags, risks at zero export and added at the quota, the quota by operating model, "
+            "the binding criterion, total human offtake against PBR and the share of adult "
+            "males taken",
+        ),
     ),
     PendingSection(
         "model",
-        "Model and priors",
+        N_("Model and priors"),
         ("fit",),
-        "the annual cycle, every prior with its rationale and citation, and a prior-versus-"
-        "posterior comparison that marks what rests on priors",
+        N_(
+            "the annual cycle, every prior with its rationale and citation, and a prior-versus-"
+            "posterior comparison that marks what rests on priors",
+        ),
     ),
     PendingSection(
         "status",
-        "Status and trends by population, sex and age",
+        N_("Status and trends by population, sex and age"),
         ("fit",),
-        "posterior abundance by population, sex and age class with 90 % intervals, "
-        "prior-driven quantities labelled",
+        N_(
+            "posterior abundance by population, sex and age class with 90 % intervals, "
+            "prior-driven quantities labelled",
+        ),
     ),
     PendingSection(
         "projections",
-        "Projections",
+        N_("Projections"),
         ("fit", "quota"),
-        "fan charts of true abundance and adult sex ratio under the quota and under no export",
+        N_(
+            "fan charts of true abundance and adult sex ratio under the quota and under no export",
+        ),
     ),
     PendingSection(
         "risk",
-        "Risk and decision tables",
+        N_("Risk and decision tables"),
         ("quota",),
-        "absolute and added risks for each candidate quota against every criterion, with Monte "
-        "Carlo errors",
+        N_(
+            "absolute and added risks for each candidate quota against every criterion, with Monte "
+            "Carlo errors",
+        ),
     ),
     PendingSection(
         "robustness",
-        "Robustness trials and management strategy evaluation",
+        N_("Robustness trials and management strategy evaluation"),
         ("trials",),
-        "the quota in every reference operating model and robustness trial, and the closed-loop "
-        "evaluation of the procedure",
+        N_(
+            "the quota in every reference operating model and robustness trial, and the "
+            "closed-loop evaluation of the procedure",
+        ),
     ),
     PendingSection(
         "sensitivity",
-        "Sensitivity of the quota to the priors",
+        N_("Sensitivity of the quota to the priors"),
         ("validation",),
-        "a tornado chart of the quota across alternative priors",
+        N_(
+            "a tornado chart of the quota across alternative priors",
+        ),
     ),
     PendingSection(
         "pbr",
-        "Potential biological removal (cross-check)",
+        N_("Potential biological removal (cross-check)"),
         ("fit", "quota"),
-        "PBR on total human-caused mortality and on its male component, against the quota",
+        N_(
+            "PBR on total human-caused mortality and on its male component, against the quota",
+        ),
     ),
     PendingSection(
         "triggers",
-        "Triggers that suspend the quota",
+        N_("Triggers that suspend the quota"),
         ("quota",),
-        "the die-off, census and sex-ratio levels that suspend the following autumn's take",
+        N_(
+            "the die-off, census and sex-ratio levels that suspend the following autumn's take",
+        ),
     ),
 )
 
@@ -192,13 +213,15 @@ def render_pending(
                 "saigapop.report.pending.BUILDERS"
             )
         return BUILDERS[spec.key]({**inputs, "data": data}, vb, config)
-    what = " and ".join(INPUTS[name] for name in missing)
-    verb = "was" if len(missing) == 1 else "were"
-    text = (
-        f"Not computed. This section needs {what}, which {verb} not supplied to this report. "
-        f"When computed it shows {spec.shows}."
-    )
-    return Section(spec.key, spec.title, (text,), computed=False)
+    what = join_words([_(INPUTS[name]) for name in missing])
+    text = ngettext(
+        "Not computed. This section needs {what}, which was not supplied to this report. "
+        "When computed it shows {shows}.",
+        "Not computed. This section needs {what}, which were not supplied to this report. "
+        "When computed it shows {shows}.",
+        len(missing),
+    ).format(what=what, shows=_(spec.shows))
+    return Section(spec.key, _(spec.title), (text,), computed=False)
 
 
 # --- diagnostics: the gate is the report's job, whatever the fit is ------------------------
@@ -238,17 +261,20 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
     """
     from saigapop.report.model_sections import acceptance_checks
 
-    title = "Diagnostics and acceptance checklist"
+    title = _("Diagnostics and acceptance checklist")
     passed = diagnostics_passed(diagnostics)
     if passed is None:
         return Section(
             "diagnostics",
             title,
             (
-                "Not computed. This section needs convergence diagnostics and the acceptance "
-                "checklist of a model fit, which were not supplied to this report. When computed "
-                "it shows each check (R-hat, effective sample size, divergences, energy, "
-                "posterior predictive checks) with its threshold and pass or fail.",
+                _(
+                    "Not computed. This section needs convergence diagnostics and the "
+                    "acceptance checklist of a model fit, which were not supplied to this "
+                    "report. When computed it shows each check (R-hat, effective sample size, "
+                    "divergences, energy, posterior predictive checks) with its threshold and "
+                    "pass or fail."
+                ),
             ),
             computed=False,
         )
@@ -259,25 +285,26 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
         tables = (
             Table(
                 "acceptance_checklist",
-                "Acceptance checklist",
+                _("Acceptance checklist"),
                 checks,
-                caption="One row per check, with its threshold and result.",
+                caption=_("One row per check, with its threshold and result."),
             ),
         )
         passed_col = next((c for c in checks.columns if str(c).lower() == "passed"), None)
         if passed_col is not None:
             failed = int((~checks[passed_col].astype(bool)).sum())
-            n_failed = vb.add("diagnostics.failed_checks", failed, "failed acceptance checks")
-            n_checks = vb.add("diagnostics.checks", len(checks), "acceptance checks")
+            n_failed = vb.add("diagnostics.failed_checks", failed, _("failed acceptance checks"))
+            n_checks = vb.add("diagnostics.checks", len(checks), _("acceptance checks"))
             passed = passed and failed == 0
     if passed:
-        text = "The fit passed its diagnostics and every acceptance check."
+        text = _("The fit passed its diagnostics and every acceptance check.")
+    elif n_failed is not None:
+        text = _(
+            "The fit FAILED its diagnostics ({failed} of {checks} checks failed). No quota is "
+            "recommended from it."
+        ).format(failed=n_failed, checks=n_checks)
     else:
-        text = (
-            "The fit FAILED its diagnostics"
-            + (f" ({n_failed} of {n_checks} checks failed)" if n_failed is not None else "")
-            + ". No quota is recommended from it."
-        )
+        text = _("The fit FAILED its diagnostics. No quota is recommended from it.")
     return Section("diagnostics", title, (text,), tables=tables)
 
 

@@ -17,7 +17,9 @@ from saigapop import constants as C
 from saigapop.report.contracts import Provenance, Section, Table, ValueBook
 from saigapop.report.data_sections import SaigaDataLike
 from saigapop.report.formatting import format_value
-from saigapop.report.prose import join_words, plural
+from saigapop.report.i18n import N_, _
+from saigapop.report.prose import join_words
+from saigapop.report.vocabulary import population_full_name
 
 __all__ = [
     "DEPENDENCIES",
@@ -103,35 +105,49 @@ def summary_section(
     and year in adult males, horns and kg by source, against the cap, and the triggers that
     suspend it, are added — labelled NOT recommended when the fit failed its checks.
     """
-    cap = vb.add("cites.annual_cap_kg", C.CITES_CAP_KG, "CITES CoP20 export cap, kg per year")
-    n_pop = vb.add("summary.populations", len(populations), "populations in this report")
+    cap = vb.add("cites.annual_cap_kg", C.CITES_CAP_KG, _("CITES CoP20 export cap, kg per year"))
+    n_pop = vb.add("summary.populations", len(populations), _("populations in this report"))
     paragraphs = [
-        f"This report is the biological justification (CITES non-detriment finding) for "
-        f"exports of saiga horn from {country}, for {plural(n_pop, 'population')}: "
-        f"{join_words(list(populations))}. CITES CoP20 allows Kazakhstan to export at most "
-        f"{cap} kg of horn a year for three years; only adult males carry horns, and every "
-        "annual quota must rest on a finding like this one.",
+        _(
+            "This report is the biological justification (CITES non-detriment finding) for "
+            "exports of saiga horn from {country}. Populations covered ({count}): {names}. "
+            "CITES CoP20 allows Kazakhstan to export at most {cap} kg of horn a year for three "
+            "years; only adult males carry horns, and every annual quota must rest on a "
+            "finding like this one."
+        ).format(
+            country=country,
+            count=n_pop,
+            names=join_words([population_full_name(p) for p in populations]),
+            cap=cap,
+        ),
     ]
     tables: list[Table] = []
     if quota_recommended:
         paragraphs.append(
-            "A quota is recommended: the model fit passed its diagnostics and acceptance "
-            "checklist. The recommended quotas are below and in the table."
+            _(
+                "A quota is recommended: the model fit passed its diagnostics and acceptance "
+                "checklist. The recommended quotas are below and in the table."
+            )
         )
     elif not computed_inputs.get("fit"):
         paragraphs.append(
-            "No quota is recommended in this report: no model fit was supplied, so the model, "
-            "status, projection, risk and quota sections were not computed. The report "
-            "presents the data, the assumptions and the traceability of every figure; a quota "
-            "needs a fitted model that passes its diagnostics and acceptance checklist."
+            _(
+                "No quota is recommended in this report: no model fit was supplied, so the "
+                "model, status, projection, risk and quota sections were not computed. The "
+                "report presents the data, the assumptions and the traceability of every "
+                "figure; a quota needs a fitted model that passes its diagnostics and "
+                "acceptance checklist."
+            )
         )
     elif diagnostics_passed is False:
         paragraphs.append(
-            "No quota is recommended: the model fit failed its diagnostics or acceptance "
-            "checklist (see that section). A quota from such a fit is not a valid finding."
+            _(
+                "No quota is recommended: the model fit failed its diagnostics or acceptance "
+                "checklist (see that section). A quota from such a fit is not a valid finding."
+            )
         )
     else:
-        paragraphs.append("No quota is recommended: no quota solution was supplied.")
+        paragraphs.append(_("No quota is recommended: no quota solution was supplied."))
     if quota is not None and computed_inputs.get("fit"):
         from saigapop.report.config import ReportConfig
         from saigapop.report.model_sections import quota_summary
@@ -142,59 +158,76 @@ def summary_section(
         paragraphs += more
         tables += tabs
     return Section(
-        "summary", "Summary and recommended quotas", tuple(paragraphs), tables=tuple(tables)
+        "summary", _("Summary and recommended quotas"), tuple(paragraphs), tables=tuple(tables)
     )
 
 
 def assumptions_section(data: SaigaDataLike, vb: ValueBook) -> Section:
     """Assumptions and limits of the data and of any finding drawn from them."""
     paragraphs = [
-        "Census counts. Spring aerial counts are published without error margins; methods "
-        "and coverage have changed over the series, and some recent figures coincide with "
-        "ministry planning estimates (see the Flags column of the census table). A model must "
-        "allow for observation error and for changes in detection, or it will read them as "
-        "births and deaths.",
-        "Sex ratio. Counts see totals, not the adult sex ratio, yet a male-only quota binds on "
-        "it: harem breeding fails when adult males become scarce (Milner-Gulland et al. 2003). "
-        "Unless composition data inform it, the sex ratio rests on priors, and the report must "
-        "label it so.",
-        "Removals. Only final figures are removals; interim, planned and limit figures are not "
-        "added. Where a cull's split by population or by sex and age is unpublished, the "
-        "removal is carried with bounds, and cull composition is treated as a selective "
-        "sample, not a random one.",
-        "Die-offs. Mass mortality in the calving season (pasteurellosis) has repeatedly killed "
-        "a large share of a population within weeks (Kock et al. 2018). Known die-offs are "
-        "data; future ones are a risk that any projection must include.",
-        "Migration across borders. The Ural population ranges into Russia and the Ustyurt "
-        "population into Uzbekistan, and Betpakdala moves far south in deep-snow winters. "
-        "Spring counts in Kazakhstan may include or miss animals that cross borders, and "
-        "removals abroad are not in these data. Quotas for shared populations call for "
-        "consultation with the other range States (CMS Memorandum of Understanding on the "
-        "saiga; CITES guidance on non-detriment findings for migratory and transboundary "
-        "species).",
+        _(
+            "Census counts. Spring aerial counts are published without error margins; methods "
+            "and coverage have changed over the series, and some recent figures coincide with "
+            "ministry planning estimates (see the Flags column of the census table). A model "
+            "must allow for observation error and for changes in detection, or it will read "
+            "them as births and deaths."
+        ),
+        _(
+            "Sex ratio. Counts see totals, not the adult sex ratio, yet a male-only quota binds "
+            "on it: harem breeding fails when adult males become scarce (Milner-Gulland et al. "
+            "2003). Unless composition data inform it, the sex ratio rests on priors, and the "
+            "report must label it so."
+        ),
+        _(
+            "Removals. Only final figures are removals; interim, planned and limit figures are "
+            "not added. Where a cull's split by population or by sex and age is unpublished, "
+            "the removal is carried with bounds, and cull composition is treated as a "
+            "selective sample, not a random one."
+        ),
+        _(
+            "Die-offs. Mass mortality in the calving season (pasteurellosis) has repeatedly "
+            "killed a large share of a population within weeks (Kock et al. 2018). Known "
+            "die-offs are data; future ones are a risk that any projection must include."
+        ),
+        _(
+            "Migration across borders. The Ural population ranges into Russia and the Ustyurt "
+            "population into Uzbekistan, and Betpakdala moves far south in deep-snow winters. "
+            "Spring counts in Kazakhstan may include or miss animals that cross borders, and "
+            "removals abroad are not in these data. Quotas for shared populations call for "
+            "consultation with the other range States (CMS Memorandum of Understanding on the "
+            "saiga; CITES guidance on non-detriment findings for migratory and transboundary "
+            "species)."
+        ),
     ]
-    return Section("assumptions", "Assumptions and limits", tuple(paragraphs))
+    return Section("assumptions", _("Assumptions and limits"), tuple(paragraphs))
 
 
 def monitoring_section(vb: ValueBook, *, registry_supplied: bool) -> Section:
     """Build the monitoring that keeps the finding valid, and how each number is traced."""
     paragraphs = [
-        "Monitoring. The finding depends on an annual spring census with its method, coverage "
-        "and error reported; counts of the sex ratio before the rut and of calves per female "
-        "after calving; surveillance of the calving grounds in May for die-offs; and final "
-        "cull and harvest figures by population, sex and age class.",
-        "Traceability. Every number in the prose is a named value listed in the last section "
-        "with its meaning, and every table is a CSV file in the machine-readable bundle that "
-        "accompanies this report (report.json holds the values and the provenance). Each data "
-        "row keeps its source and its file line. The report identifier on the cover is "
-        "derived from the content, so two reports with one identifier show the same numbers.",
+        _(
+            "Monitoring. The finding depends on an annual spring census with its method, "
+            "coverage and error reported; counts of the sex ratio before the rut and of calves "
+            "per female after calving; surveillance of the calving grounds in May for "
+            "die-offs; and final cull and harvest figures by population, sex and age class."
+        ),
+        _(
+            "Traceability. Every number in the prose is a named value listed in the last "
+            "section with its meaning, and every table is a CSV file in the machine-readable "
+            "bundle that accompanies this report (report.json holds the values and the "
+            "provenance). Each data row keeps its source and its file line. The report "
+            "identifier on the cover is derived from the content, so two reports with one "
+            "identifier show the same numbers."
+        ),
     ]
     if not registry_supplied:
         paragraphs.append(
-            "Horn registry. Not computed: no horn registry was supplied, so the reconciliation "
-            "of marked horns with removals and quotas is not shown."
+            _(
+                "Horn registry. Not computed: no horn registry was supplied, so the "
+                "reconciliation of marked horns with removals and quotas is not shown."
+            )
         )
-    return Section("monitoring", "Monitoring and traceability", tuple(paragraphs))
+    return Section("monitoring", _("Monitoring and traceability"), tuple(paragraphs))
 
 
 def _split_sources(text: str) -> list[str]:
@@ -228,21 +261,25 @@ def references_section(data: SaigaDataLike, vb: ValueBook) -> Section:
             "Composition rows": "int64",
         }
     )
-    n = vb.add("references.data_sources", len(frame), "distinct data sources")
+    n = vb.add("references.data_sources", len(frame), _("distinct data sources"))
     literature = pd.DataFrame(
         {"Reference": [c for c, _ in LITERATURE], "Link": [u for _, u in LITERATURE]}
     ).astype(str)
     return Section(
         "references",
-        "References",
-        (f"Literature cited in the text, then the {plural(n, 'data source')} of the tables.",),
+        _("References"),
+        (
+            _("Literature cited in the text, then the data sources of the tables ({n}).").format(
+                n=n
+            ),
+        ),
         tables=(
-            Table("literature", "Literature", literature, link_columns=("Link",)),
+            Table("literature", _("Literature"), literature, link_columns=("Link",)),
             Table(
                 "data_sources",
-                "Data sources",
+                _("Data sources"),
                 frame,
-                caption="Each source with the number of rows citing it in each table.",
+                caption=_("Each source with the number of rows citing it in each table."),
                 link_columns=("Source",),
             ),
         ),
@@ -277,29 +314,45 @@ def collect_provenance(
     )
 
 
+#: The optional inputs of a report, in words (provenance table).
+_INPUT_WORDS = {
+    "fit": N_("model fit"),
+    "diagnostics": N_("diagnostics"),
+    "quota": N_("quota solution"),
+    "trials": N_("robustness trials"),
+    "validation": N_("validation"),
+    "registry": N_("horn registry"),
+}
+
+
 def provenance_section(prov: Provenance) -> Section:
     """Provenance as a two-column table."""
     sampler = ", ".join(f"{k}={format_value(v, k)}" for k, v in prov.sampler.items())
+    supplied = [_INPUT_WORDS.get(k, k) for k, v in prov.inputs.items() if v]
+    absent = [_INPUT_WORDS.get(k, k) for k, v in prov.inputs.items() if not v]
     items = [
-        ("saigapop version", prov.package_version),
-        ("Data hash (SHA-256)", prov.data_hash),
-        ("Seed", "none" if prov.seed is None else str(prov.seed)),
-        ("Sampler settings", sampler or "none (no fit)"),
-        ("Created (UTC)", prov.created),
-        ("Inputs supplied", join_words([k for k, v in prov.inputs.items() if v]) or "data only"),
-        ("Inputs not supplied", join_words([k for k, v in prov.inputs.items() if not v]) or "none"),
-        *((f"Version of {k}", v) for k, v in prov.dependencies.items()),
+        (_("saigapop version"), prov.package_version),
+        (_("Data hash (SHA-256)"), prov.data_hash),
+        (_("Seed"), _("none") if prov.seed is None else str(prov.seed)),
+        (_("Sampler settings"), sampler or _("none (no fit)")),
+        (_("Created (UTC)"), prov.created),
+        (_("Inputs supplied"), join_words([_(w) for w in supplied]) or _("data only")),
+        (_("Inputs not supplied"), join_words([_(w) for w in absent]) or _("none")),
+        *((_("Version of {package}").format(package=k), v) for k, v in prov.dependencies.items()),
     ]
     frame = pd.DataFrame(items, columns=["Item", "Value"]).astype(str)
     return Section(
         "provenance",
-        "Provenance",
+        _("Provenance"),
         (
-            "What produced this report, enough to reproduce it. The identifier on the cover is "
-            "SGP, the report date and the first 8 hexadecimal digits of a SHA-256 hash over the "
-            "prose, tables, named values and this provenance (the date excepted).",
+            _(
+                "What produced this report, enough to reproduce it. The identifier on the cover "
+                "is SGP, the report date and the first 8 hexadecimal digits of a SHA-256 hash "
+                "over the prose, tables, named values and this provenance (the date excepted). "
+                "The English and Russian reports of one analysis share the identifier."
+            ),
         ),
-        tables=(Table("provenance", "Provenance", frame),),
+        tables=(Table("provenance", _("Provenance"), frame),),
     )
 
 
@@ -314,10 +367,12 @@ def values_section(vb: ValueBook) -> Section:
     ).astype(str)
     return Section(
         "values",
-        "Numbers used in this report",
+        _("Numbers used in this report"),
         (
-            "Every number in the prose, by name, as printed (report.json in the bundle holds them "
-            "as numbers).",
+            _(
+                "Every number in the prose, by name, as printed (report.json in the bundle "
+                "holds them as numbers)."
+            ),
         ),
-        tables=(Table("named_values", "Named values", frame),),
+        tables=(Table("named_values", _("Named values"), frame),),
     )

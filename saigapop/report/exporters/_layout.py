@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from saigapop.report.contracts import Figure, ReportPayload, Section, Table
+from saigapop.report.i18n import current_language, gettext, use_language
 
 __all__ = ["Cell", "LaidFigure", "LaidSection", "LaidTable", "lay_out", "split_links"]
 
-_NUMBER = re.compile(r"-?\d[\d,]*(\.\d+)?")
+_NUMBER = re.compile(r"-?\d[\d,\u00a0\u202f]*([.,]\d+)?")  # English or Russian form
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,19 @@ class Cell:
 
 @dataclass(frozen=True)
 class LaidTable:
-    """A table with its number, shown columns and formatted cells."""
+    """A table with its number, shown columns (and their translated titles) and cells."""
 
     table: Table
     number: int
     columns: tuple[str, ...]
     rows: list[list[Cell]]
     widths: tuple[float, ...]  # percentages of the text width, one per column
+    headers: tuple[str, ...] = ()  # column titles in the report language
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """Column titles as shown (translated), one per column."""
+        return self.headers or self.columns
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,32 @@ def split_links(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in str(text).split(" ; ") if s.strip())
 
 
+@functools.cache
+def _phrase_pattern() -> re.Pattern[str]:
+    from saigapop.report.vocabulary import DATA_PHRASES, DATA_WORDS, POPULATIONS
+
+    words = sorted({*DATA_PHRASES, *DATA_WORDS, *POPULATIONS}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
+
+def translate_cell(text: str) -> str:
+    """Return a text cell in the report language.
+
+    Data vocabulary (kinds, statuses, sexes, flags, population names, census methods, ...)
+    is looked up in the catalogue, whole; failing that, the known words and phrases of
+    :mod:`saigapop.report.vocabulary` inside the cell (``2025-07 (approx.)``, a list of
+    flags) are replaced one by one. Free text with no catalogue entry (a citation, a file
+    name, a parameter name) is shown as it is. English text is returned unchanged.
+    """
+    if not text or current_language() == "en":
+        return text
+    shown = gettext(text)
+    if shown != text:
+        return shown
+    return _phrase_pattern().sub(lambda m: gettext(m.group(0)), text)
+
+
 def _lay_table(table: Table, number: int) -> LaidTable:
     cols = table.shown_columns
     frame = table.frame
@@ -82,15 +116,22 @@ def _lay_table(table: Table, number: int) -> LaidTable:
         for col, text, value in zip(cols, texts, raw, strict=True):
             if col in table.link_columns:
                 row.append(Cell(text, "url", split_links(value)))
+            elif numeric[col]:
+                row.append(Cell("" if text == gettext("n/a") else text, "num"))
             else:
-                shown = "" if text == "n/a" and numeric[col] else text
-                row.append(Cell(shown, "num" if numeric[col] else ""))
+                row.append(Cell(translate_cell(text), ""))
         rows.append(row)
-    return LaidTable(table, number, cols, rows, _widths(cols, rows, table.link_columns))
+    headers = tuple(gettext(c) for c in cols)
+    return LaidTable(
+        table, number, cols, rows, _widths(headers, rows, table.link_columns, cols), headers
+    )
 
 
 def _widths(
-    cols: tuple[str, ...], rows: list[list[Cell]], links: tuple[str, ...]
+    cols: tuple[str, ...],
+    rows: list[list[Cell]],
+    links: tuple[str, ...],
+    keys: tuple[str, ...] | None = None,
 ) -> tuple[float, ...]:
     """Column widths (fixed table layout) so that no word is broken inside a column.
 
@@ -106,7 +147,7 @@ def _widths(
         words += [len(w) for w in col.split()]
         longest = min(max([*words, 3]), 18) + 1.5
         typical = sorted(len(t) for t in texts)[int(0.9 * (len(texts) - 1))]
-        if col in links:
+        if (keys or cols)[j] in links:
             longest, typical = 30.0, 40.0
         minimum.append(float(longest))
         desired.append(float(max(longest, min(typical, 45))))
@@ -122,7 +163,16 @@ def _widths(
 
 
 def lay_out(payload: ReportPayload) -> list[LaidSection]:
-    """Lay the payload out: sections numbered "1", "1.1", figures and tables in order."""
+    """Lay the payload out: sections numbered "1", "1.1", figures and tables in order.
+
+    Column titles and data vocabulary are translated into the payload's language here, so
+    the payload's frames (and the bundle) keep their English column names.
+    """
+    with use_language(payload.language):
+        return _lay_out(payload)
+
+
+def _lay_out(payload: ReportPayload) -> list[LaidSection]:
     out: list[LaidSection] = []
     major = minor = n_fig = n_tab = 0
     for section in payload.sections:

@@ -4,6 +4,11 @@ CSV files are UTF-8, comma-separated, dot decimal, no thousands separators, ``\\
 empty cells for missing values. ``report.json`` holds the named values, their meanings, the
 provenance, the alerts and an index of the tables with each column's dtype, which
 :func:`read_bundle` uses to restore the frames exactly.
+
+The CSV files are the same in every report language (English column names and data
+vocabulary, English number strings): a Russian report's bundle holds the tables of its
+English twin. Only ``report.json``'s reader-facing metadata (``language``, titles, captions,
+alerts, value meanings) follow the report language.
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ def write_bundle(payload: ReportPayload, folder: str | Path) -> Path:
     (folder / "tables").mkdir(parents=True, exist_ok=True)
     index = []
     for section, table in payload.tables():
-        frame = table.frame
+        frame = payload.bundle_frame(table.name)
         file = f"tables/{table.name}.csv"
         frame.to_csv(folder / file, index=False, encoding="utf-8", lineterminator="\n")
         index.append(
@@ -102,6 +107,7 @@ def write_bundle(payload: ReportPayload, folder: str | Path) -> Path:
     meta = {
         "bundle_format": BUNDLE_FORMAT,
         "report_id": payload.report_id,
+        "language": payload.language,
         "title": payload.title,
         "subtitle": payload.subtitle,
         "institution": payload.institution,

@@ -15,6 +15,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 from saigapop.report.contracts import ReportPayload
 from saigapop.report.exporters._layout import LaidTable, lay_out
+from saigapop.report.formatting import format_date
+from saigapop.report.i18n import _, use_language
 
 __all__ = ["render_docx", "write_docx"]
 
@@ -45,23 +47,29 @@ def render_docx(payload: ReportPayload) -> bytes:
     >>> render_docx(build_payload(sp.load_kazakhstan()))[:2]
     b'PK'
     """
+    with use_language(payload.language):
+        return _render(payload)
+
+
+def _render(payload: ReportPayload) -> bytes:
     doc = Document()
     _page_setup(doc, payload.report_id)
     doc.core_properties.title = payload.title
     doc.core_properties.subject = payload.subtitle
     doc.core_properties.identifier = payload.report_id
     doc.core_properties.comments = f"saigapop {payload.provenance.package_version}"
+    doc.core_properties.language = payload.language
 
     doc.add_heading(payload.title, level=0)
     sub = doc.add_paragraph(payload.subtitle)
     sub.runs[0].font.color.rgb = _MUTED
-    meta = [("Report identifier", payload.report_id)]
+    meta = [(_("Report identifier"), payload.report_id)]
     if payload.institution:
-        meta.append(("Prepared by", payload.institution))
+        meta.append((_("Prepared by"), payload.institution))
     meta += [
-        ("Date (UTC)", payload.provenance.created),
-        ("saigapop version", payload.provenance.package_version),
-        ("Data hash", payload.provenance.data_hash[:16] + "…"),
+        (_("Date (UTC)"), format_date(payload.provenance.created)),
+        (_("saigapop version"), payload.provenance.package_version),
+        (_("Data hash"), payload.provenance.data_hash[:16] + "…"),
     ]
     for label, value in meta:
         para = doc.add_paragraph()
@@ -87,9 +95,11 @@ def render_docx(payload: ReportPayload) -> bytes:
         for fig in laid.figures:
             doc.add_picture(io.BytesIO(fig.figure.png), width=Cm(min(fig.figure.width_cm, 17)))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _caption(doc, f"Figure {fig.number}. {fig.figure.title}.", fig.figure.caption)
+            label = _("Figure {n}.").format(n=fig.number)
+            _caption(doc, f"{label} {fig.figure.title}.", fig.figure.caption)
         for table in laid.tables:
-            _caption(doc, f"Table {table.number}. {table.table.title}.", table.table.caption)
+            label = _("Table {n}.").format(n=table.number)
+            _caption(doc, f"{label} {table.table.title}.", table.table.caption)
             _table(doc, table)
     buf = io.BytesIO()
     doc.save(buf)
@@ -114,7 +124,7 @@ def _page_setup(doc: Document, report_id: str) -> None:
     style.font.size = Pt(10)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(f"{report_id} · page ").font.size = Pt(8)
+    footer.add_run(f"{report_id} · {_('page')} ").font.size = Pt(8)
     _field(footer, "PAGE")
 
 
@@ -150,7 +160,7 @@ def _table(doc: Document, laid: LaidTable) -> None:
     widths = [Cm(text_width * w / 100) for w in laid.widths]
     header = table.rows[0]
     _repeat_header(header)
-    for cell, name, width in zip(header.cells, cols, widths, strict=True):
+    for cell, name, width in zip(header.cells, laid.titles, widths, strict=True):
         cell.width = width
         _cell_text(cell, name, bold=True)
     for row in laid.rows:

@@ -1,14 +1,57 @@
-"""PDF from the same HTML, through WeasyPrint (A4, page numbers, wrapping tables)."""
+"""PDF from the same HTML, through WeasyPrint (A4, page numbers, wrapping tables).
+
+The PDF does not depend on the fonts of the machine: the DejaVu Sans faces that matplotlib
+ships (Latin, Cyrillic, Greek and the symbols the report uses) are given to WeasyPrint as
+``@font-face`` rules with ``data:`` URIs, so a fresh machine renders Russian text without
+missing glyphs, and the figures (matplotlib's default font) match the text.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 from pathlib import Path
 
 from saigapop.report.contracts import ReportPayload
 from saigapop.report.exporters.html import render_html
 
-__all__ = ["render_pdf", "write_pdf"]
+__all__ = ["FONT_FAMILY", "font_face_css", "render_pdf", "write_pdf"]
+
+#: Family name under which the bundled faces are declared (first in the PDF's font stack).
+FONT_FAMILY = "saigapop DejaVu Sans"
+_FACES = (
+    ("DejaVuSans.ttf", "normal", "normal"),
+    ("DejaVuSans-Bold.ttf", "bold", "normal"),
+    ("DejaVuSans-Oblique.ttf", "normal", "italic"),
+    ("DejaVuSans-BoldOblique.ttf", "bold", "italic"),
+)
+
+
+@functools.cache
+def font_face_css() -> str:
+    """``@font-face`` rules for matplotlib's DejaVu Sans, embedded as ``data:`` URIs.
+
+    Examples
+    --------
+    >>> css = font_face_css()
+    >>> css.count("@font-face"), "data:font/ttf;base64," in css
+    (4, True)
+    """
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    rules = []
+    for file, weight, style in _FACES:
+        data = base64.b64encode((folder / file).read_bytes()).decode("ascii")
+        rules.append(
+            f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; '
+            f"font-style: {style}; src: url(data:font/ttf;base64,{data}); }}"
+        )
+    rules.append(
+        f'html, body, table, td, th {{ font-family: "{FONT_FAMILY}", "DejaVu Sans", sans-serif; }}'
+    )
+    return "\n".join(rules)
 
 
 def render_pdf(payload: ReportPayload, *, html: str | None = None) -> bytes:
@@ -34,6 +77,7 @@ def render_pdf(payload: ReportPayload, *, html: str | None = None) -> bytes:
     """
     import weasyprint
     import weasyprint.urls
+    from weasyprint.text.fonts import FontConfiguration
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -42,7 +86,9 @@ def render_pdf(payload: ReportPayload, *, html: str | None = None) -> bytes:
     # stray external reference fails loudly instead of reaching the network.
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
     document = weasyprint.HTML(string=source, url_fetcher=fetcher)
-    return document.write_pdf()
+    fonts = FontConfiguration()
+    css = weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[css], font_config=fonts)
 
 
 def write_pdf(payload: ReportPayload, path: str | Path, *, html: str | None = None) -> Path:
