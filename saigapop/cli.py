@@ -280,12 +280,27 @@ def report(
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
     institution: Annotated[str, typer.Option(help="Body preparing the finding.")] = "",
     country: Annotated[str, typer.Option(help="Exporting country.")] = "Kazakhstan",
+    language: Annotated[
+        str,
+        typer.Option(
+            "--language",
+            help="Report language: en (English) or ru (Russian). Numbers are identical in "
+            "both; the CSV/JSON bundle is the same.",
+        ),
+    ] = "en",
 ) -> None:
     """Run the pipeline and write the biological justification report."""
     import saigapop as sp
     from saigapop.exceptions import ConfigError, DataValidationError
     from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
 
+    from saigapop.report.i18n import LANGUAGES
+
+    if language not in LANGUAGES:
+        raise typer.BadParameter(
+            f"unknown report language {language!r}; choose from {', '.join(LANGUAGES)}",
+            param_hint="--language",
+        )
     wanted = _split(formats) or []
     bad = [f for f in wanted if f not in FORMATS]
     if bad or not wanted:
@@ -366,6 +381,7 @@ def report(
             populations=tuple(pops) if pops else None,
             seed=seed if results.fit is not None else None,
             sampler=results.sampler or {},
+            language=language,
         )
         try:
             payload = build_payload(

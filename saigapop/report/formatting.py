@@ -51,14 +51,14 @@ def localise_number(text: str, language: str | None = None) -> str:
 
 
 def format_date(value: dt.datetime | str, language: str | None = None) -> str:
-    """Format a report date: ISO 8601 in English, ``15 января 2026 г., 09:30`` in Russian.
+    r"""Format a report date: ISO 8601 in English, ``15 января 2026 г., 09:30`` in Russian.
 
     Examples
     --------
     >>> import datetime as dt
     >>> d = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
     >>> format_date(d, "en"), format_date(d, "ru")
-    ('2026-01-15T09:30:00+00:00', '15 января 2026 г., 09:30')
+    ('2026-01-15T09:30:00+00:00', '15 января 2026\u202fг., 09:30')
     """
     language = language or current_language()
     if isinstance(value, str):

@@ -22,6 +22,7 @@ __all__ = [
     "DATA_PHRASES",
     "DATA_WORDS",
     "POPULATION_ADJECTIVES",
+    "VERBATIM_COLUMNS",
     "population_full_name",
     "population_name",
 ]
@@ -96,6 +97,7 @@ COLUMN_TITLES = (
     N_("Link"),
     N_("Lower (animals)"),
     N_("Lower (horns)"),
+    N_("May die-off above (% killed)"),
     N_("MC error"),
     N_("Male offtake (males a year)"),
     N_("Males (animals)"),
@@ -149,6 +151,30 @@ COLUMN_TITLES = (
     N_("Within PBR male"),
     N_("Within PBR total"),
     N_("Year"),
+    # robustness trials (saigapop.management.trials.trial_table)
+    N_("trial"),
+    N_("set"),
+    N_("population"),
+    N_("quota"),
+    N_("passes"),
+)
+
+#: Columns shown exactly as written, in every language: citations, links, file names,
+#: identifiers of parameters and values, and notes quoted from the sources.
+VERBATIM_COLUMNS = frozenset(
+    {
+        "Source",
+        "Citation",
+        "Reference",
+        "Link",
+        "File",
+        "Notes",
+        "Name",
+        "Parameter",
+        "Prior",
+        "Column",
+        "Value",
+    }
 )
 
 #: Codes of the data files and of the report's own tables, shown as words.
@@ -202,6 +228,8 @@ DATA_WORDS = (
     N_("data-informed"),
     N_("prior-driven"),
     N_("none"),
+    N_("reference"),
+    N_("robustness"),
     N_("no export"),
     N_("at the quota"),
     N_("posterior"),

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from saigapop.report.contracts import Figure, ReportPayload, Section, Table
+from saigapop.report.external_text import translate_check_text
 from saigapop.report.i18n import current_language, gettext, use_language
+from saigapop.report.vocabulary import VERBATIM_COLUMNS
 
 __all__ = ["Cell", "LaidFigure", "LaidSection", "LaidTable", "lay_out", "split_links"]
 
@@ -118,6 +120,10 @@ def _lay_table(table: Table, number: int) -> LaidTable:
                 row.append(Cell(text, "url", split_links(value)))
             elif numeric[col]:
                 row.append(Cell("" if text == gettext("n/a") else text, "num"))
+            elif col in VERBATIM_COLUMNS:
+                row.append(Cell(text, ""))
+            elif col in ("Check", "Detail", "Threshold"):
+                row.append(Cell(translate_cell(translate_check_text(text)), ""))
             else:
                 row.append(Cell(translate_cell(text), ""))
         rows.append(row)

@@ -48,9 +48,13 @@ def font_face_css() -> str:
             f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; '
             f"font-style: {style}; src: url(data:font/ttf;base64,{data}); }}"
         )
-    rules.append(
-        f'html, body, table, td, th {{ font-family: "{FONT_FAMILY}", "DejaVu Sans", sans-serif; }}'
+    stack = f'"{FONT_FAMILY}", "DejaVu Sans", sans-serif'
+    rules.append(f"html, body, table, td, th {{ font-family: {stack}; }}")
+    # page-margin boxes (report identifier, page numbers) inherit from the page, not <html>
+    margins = " ".join(
+        f"@{box} {{ font-family: {stack}; }}" for box in ("top-right", "bottom-center")
     )
+    rules.append(f"@page {{ font-family: {stack}; {margins} }}")
     return "\n".join(rules)
 
 

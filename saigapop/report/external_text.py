@@ -1,0 +1,141 @@
+"""Sentences other modules write in English that the report shows: the validation checks.
+
+The acceptance checks of :mod:`saigapop.validation` carry a name, a threshold and one
+sentence (``Check.text``) built with f-strings. The report re-words the known forms from
+the message catalogue, keeping their numbers (in the report's number format) and
+identifiers; a form it does not know is shown as written (and a test of the Russian report
+names it). Keep the patterns in step with the ``check()`` methods they mirror.
+"""
+
+from __future__ import annotations
+
+import re
+
+from saigapop.report.formatting import localise_number
+from saigapop.report.i18n import N_, _, current_language
+
+__all__ = ["CHECK_NAMES", "translate_check_text"]
+
+#: Names of the validation checks.
+CHECK_NAMES = (
+    N_("Hindcast MASE"),
+    N_("Pareto k"),
+    N_("Recovery coverage"),
+    N_("Mohn's rho"),
+    N_("SBC uniformity"),
+    N_("Prior sensitivity"),
+)
+
+_N = r"(?P<{}>-?[0-9][0-9.,]*%?|nan|inf)"
+
+
+def _num(name: str) -> str:
+    return _N.format(name)
+
+
+#: (pattern, message): named groups become the message's placeholders.
+_FORMS: tuple[tuple[str, str], ...] = (
+    (
+        rf"one-step-ahead MASE {_num('mase')} over {_num('n')} counts"
+        r"(?P<without> \(without planning-estimate counts\))?; "
+        rf"{_num('inside')} of {_num('n2')} inside their {_num('prob')} intervals",
+        N_(
+            "one-step-ahead MASE {mase} over {n} counts{without}; {inside} of {n2} inside their "
+            "{prob} intervals"
+        ),
+    ),
+    (
+        rf"worst k-hat {_num('khat')} \((?P<where>[^)]*)\); {_num('bad')} of {_num('n')} "
+        rf"observations at or above {_num('threshold')}",
+        N_("worst k-hat {khat} ({where}); {bad} of {n} observations at or above {threshold}"),
+    ),
+    (
+        rf"{_num('coverage')} of {_num('n')} {_num('prob')} intervals covered the truth "
+        rf"\(band {_num('low')}–{_num('high')}\)(?:; outside their own band: (?P<bad>.+))?",
+        N_("{coverage} of {n} {prob} intervals covered the truth (band {low}–{high}){bad}"),
+    ),
+    (
+        rf"largest \|rho\| = {_num('rho')} \((?P<quantity>[^,]+), (?P<pop>[^)]+)\) over "
+        rf"{_num('peels')} peels",
+        N_("largest |rho| = {rho} ({quantity}, {pop}) over {peels} peels"),
+    ),
+    (
+        rf"smallest (?P<test>\w+) p-value {_num('p')} \((?P<label>[^)]*)\); "
+        rf"(?:Bonferroni-adjusted over {_num('m')} tests: {_num('adj')}; )?"
+        rf"{_num('sims')} simulations, L = {_num('draws')}(?:, {_num('failed')} failed fits)?",
+        N_(
+            "smallest {test} p-value {p} ({label}); {adjusted}{sims} simulations, L = "
+            "{draws}{failed}"
+        ),
+    ),
+    (
+        r"most prior-sensitive: (?P<top>.*); prior decides for "
+        rf"{_num('driven')} parameter\(s\); possible prior-data conflict for {_num('conflict')}",
+        N_(
+            "most prior-sensitive: {top}; prior decides for {driven} parameter(s); possible "
+            "prior-data conflict for {conflict}"
+        ),
+    ),
+)
+#: Whole short texts (no numbers).
+_WHOLE = (
+    N_("no observations"),
+    N_("no estimates"),
+    N_("no ranks"),
+    N_("no intervals"),
+    N_("in binomial band"),
+)
+_NUMBER_FIELDS = {
+    "mase", "n", "inside", "n2", "prob", "khat", "bad", "threshold", "coverage", "low", "high",
+    "rho", "peels", "p", "m", "adj", "sims", "draws", "failed", "driven", "conflict",
+}  # fmt: skip
+
+
+def translate_check_text(text: str) -> str:
+    """Return a validation check's sentence in the report language.
+
+    Examples
+    --------
+    >>> from saigapop.report.i18n import use_language
+    >>> s = "one-step-ahead MASE 0.85 over 23 counts; 21 of 23 inside their 90% intervals"
+    >>> translate_check_text(s) == s
+    True
+    >>> with use_language("ru"):
+    ...     translate_check_text(s)
+    'MASE прогноза на шаг вперёд 0,85 по 23 учётам; 21 из 23 внутри своих интервалов 90%'
+    """
+    if current_language() == "en" or not text:
+        return text
+    whole = _(text)
+    if whole != text:
+        return whole
+    for pattern, message in _FORMS:
+        m = re.fullmatch(pattern, text)
+        if m is None:
+            continue
+        values = {k: v or "" for k, v in m.groupdict().items()}
+        for key in _NUMBER_FIELDS & values.keys():
+            values[key] = localise_number(values[key])
+        if values.get("without"):
+            values["without"] = " " + _("(without planning-estimate counts)")
+        if "bad" in values and message.endswith("{bad}"):
+            values["bad"] = (
+                "; " + _("outside their own band: {names}").format(names=values["bad"])
+                if values["bad"]
+                else ""
+            )
+        if "adjusted" in message:
+            values["adjusted"] = (
+                _("Bonferroni-adjusted over {m} tests: {adj}; ").format(
+                    m=values["m"], adj=values["adj"]
+                )
+                if values.get("m")
+                else ""
+            )
+            values["failed"] = (
+                _(", {failed} failed fits").format(failed=values["failed"])
+                if values.get("failed")
+                else ""
+            )
+        return _(message).format(**values)
+    return text
