@@ -293,7 +293,6 @@ def report(
     import saigapop as sp
     from saigapop.exceptions import ConfigError, DataValidationError
     from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
-
     from saigapop.report.i18n import LANGUAGES
 
     if language not in LANGUAGES:

@@ -114,7 +114,7 @@ def plot_census(
         fig.legend(
             handles=_legend_handles(),
             loc="outside lower center",
-            ncol=4,
+            ncol=3,
             frameon=False,
         )
     return fig

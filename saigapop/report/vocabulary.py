@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 #: Populations of the bundled data and the national row.
-POPULATIONS = (N_("Betpakdala"), N_("Ural"), N_("Ustyurt"), N_("national"), N_("total"))
+POPULATIONS = (N_("Betpakdala"), N_("Ural"), N_("Ustyurt"), N_("national"))
 
 #: Full names of the populations (``"Ural population"`` → «Уральская популяция»).
 POPULATION_ADJECTIVES: dict[str, str] = {

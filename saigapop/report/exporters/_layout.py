@@ -133,6 +133,14 @@ def _lay_table(table: Table, number: int) -> LaidTable:
     )
 
 
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _width(text: str) -> float:
+    """Printed width of ``text`` in Latin characters (Cyrillic letters are ~20 % wider)."""
+    return len(text) + 0.2 * len(_CYRILLIC.findall(text))
+
+
 def _widths(
     cols: tuple[str, ...],
     rows: list[list[Cell]],
@@ -149,10 +157,10 @@ def _widths(
     for j, col in enumerate(cols):
         texts = [r[j].text for r in rows] or [""]
         # a cell may wrap at spaces and after "/" (date ranges such as 2025-07-01/2025-11-30)
-        words = [len(w) for t in texts for w in t.replace("/", "/ ").split()]
-        words += [len(w) for w in col.split()]
+        words = [_width(w) for t in texts for w in t.replace("/", "/ ").split()]
+        words += [_width(w) for w in col.split()]
         longest = min(max([*words, 3]), 18) + 1.5
-        typical = sorted(len(t) for t in texts)[int(0.9 * (len(texts) - 1))]
+        typical = sorted(_width(t) for t in texts)[int(0.9 * (len(texts) - 1))]
         if (keys or cols)[j] in links:
             longest, typical = 30.0, 40.0
         minimum.append(float(longest))
