@@ -137,7 +137,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 def _width(text: str) -> float:
-    """Printed width of ``text`` in Latin characters (Cyrillic letters are ~20 % wider)."""
+    """Return the printed width of ``text`` in Latin characters (Cyrillic is ~20 % wider)."""
     return len(text) + 0.2 * len(_CYRILLIC.findall(text))
 
 
