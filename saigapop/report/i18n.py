@@ -14,8 +14,8 @@ Examples
 >>> current_language()
 'en'
 >>> with use_language("ru"):
-...     _("Recommended quota")
-'Рекомендуемая квота'
+...     _("Summary and recommended quotas")
+'Резюме и рекомендуемые квоты'
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pandas as pd
 from saigapop import constants as C
 from saigapop.report.contracts import Provenance, Section, Table, ValueBook
 from saigapop.report.data_sections import SaigaDataLike
-from saigapop.report.formatting import format_value
+from saigapop.report.formatting import format_date, format_value
 from saigapop.report.i18n import N_, _
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_full_name
@@ -335,7 +335,7 @@ def provenance_section(prov: Provenance) -> Section:
         (_("Data hash (SHA-256)"), prov.data_hash),
         (_("Seed"), _("none") if prov.seed is None else str(prov.seed)),
         (_("Sampler settings"), sampler or _("none (no fit)")),
-        (_("Created (UTC)"), prov.created),
+        (_("Created (UTC)"), format_date(prov.created)),
         (_("Inputs supplied"), join_words([_(w) for w in supplied]) or _("data only")),
         (_("Inputs not supplied"), join_words([_(w) for w in absent]) or _("none")),
         *((_("Version of {package}").format(package=k), v) for k, v in prov.dependencies.items()),
