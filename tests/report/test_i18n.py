@@ -395,3 +395,16 @@ def test_english_report_is_unchanged_by_the_catalogue(payload, html):
     assert payload.section("summary").title == "Summary and recommended quotas"
     assert "Contents" in html_text(html)
     assert "Содержание" not in html
+
+
+def test_russian_docx_uses_the_russian_template_strings(model_payloads, ru_model_texts):
+    import docx as python_docx
+
+    text = ru_model_texts["docx"]
+    for label in ("Идентификатор отчёта", "Дата (UTC)", "Рисунок 1.", "Таблица 1.", "Резюме"):
+        assert label in text, label
+    for english in ("Report identifier", "Figure 1.", "Table 1.", "Date (UTC)"):
+        assert english not in text, english
+    doc = python_docx.Document(io.BytesIO(render_docx(model_payloads["ru"])))
+    assert doc.core_properties.language == "ru"
+    assert "стр." in doc.sections[0].footer.paragraphs[0].text
