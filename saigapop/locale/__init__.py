@@ -45,6 +45,7 @@ __all__ = [
     "current_language",
     "gettext",
     "ngettext",
+    "pgettext",
     "po_path",
     "use_language",
     "validate_language",
@@ -130,7 +131,8 @@ def catalogue(language: str) -> _Catalogue:
             if all(forms):
                 plural[msg.id[0]] = forms
         elif msg.string:
-            singular[msg.id] = msg.string
+            key = f"{msg.context}\x04{msg.id}" if msg.context else msg.id
+            singular[key] = msg.string
     return _Catalogue(singular, plural, _gettext.c2py(cat.plural_expr))
 
 
@@ -140,6 +142,23 @@ def gettext(message: str) -> str:
     if language == "en" or not message:
         return message
     return catalogue(language).singular.get(message, message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """Translate ``message`` in ``context`` (gettext ``msgctxt``): one English word, two roles.
+
+    Examples
+    --------
+    >>> with use_language("ru"):
+    ...     pgettext("full name", "Ural"), gettext("Ural")
+    ('Уральская популяция', 'Урал')
+    >>> pgettext("full name", "Ural")
+    'Ural'
+    """
+    language = _LANGUAGE.get()
+    if language == "en" or not message:
+        return message
+    return catalogue(language).singular.get(f"{context}\x04{message}", message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

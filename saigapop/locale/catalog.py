@@ -6,7 +6,7 @@ Run from the repository root after changing reader-facing text::
     python -m saigapop.locale.catalog --check  # exit 1 if a message lacks a translation
 
 Extraction uses Babel on the Python sources of :data:`SOURCES` (keywords ``_``,
-``gettext``, ``N_``, ``ngettext``, ``NP_`` and ``plural``) and on the Jinja2 report
+``gettext``, ``N_``, ``ngettext``, ``pgettext``, ``NP_`` and ``plural``) and on the Jinja2 report
 template. Updating keeps existing translations, adds new messages untranslated and marks
 obsolete ones (``#~``), as ``pybabel update`` does.
 """
@@ -34,6 +34,7 @@ KEYWORDS = {
     "gettext": None,
     "N_": None,
     "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
     "NP_": (1, 2),
     "plural": (2, 3),
 }

@@ -8,20 +8,20 @@ Every such word is listed here, marked with :func:`~saigapop.report.i18n.N_`, so
 extracted into the message catalogue and a test can require its translation.
 
 Population names: the catalogue gives the short Russian forms used in tables and prose
-(Бетпакдала, Урал, Устюрт); :data:`POPULATION_ADJECTIVES` the full names
-(Бетпакдалинская популяция, ...) used where a population is introduced. See
+(Бетпакдала, Урал, Устюрт); :func:`population_full_name` the full names
+(Бетпакдалинская популяция, ...) used where the populations are introduced. See
 ``docs/glossary.md``.
 """
 
 from __future__ import annotations
 
+from saigapop.locale import pgettext
 from saigapop.report.i18n import N_, _
 
 __all__ = [
     "COLUMN_TITLES",
     "DATA_PHRASES",
     "DATA_WORDS",
-    "POPULATION_ADJECTIVES",
     "VERBATIM_COLUMNS",
     "population_full_name",
     "population_name",
@@ -29,13 +29,6 @@ __all__ = [
 
 #: Populations of the bundled data and the national row.
 POPULATIONS = (N_("Betpakdala"), N_("Ural"), N_("Ustyurt"), N_("national"))
-
-#: Full names of the populations (``"Ural population"`` → «Уральская популяция»).
-POPULATION_ADJECTIVES: dict[str, str] = {
-    "Betpakdala": N_("Betpakdala population"),
-    "Ural": N_("Ural population"),
-    "Ustyurt": N_("Ustyurt population"),
-}
 
 
 def population_name(pop: str) -> str:
@@ -52,9 +45,23 @@ def population_name(pop: str) -> str:
 
 
 def population_full_name(pop: str) -> str:
-    """Full name (``Ural population``, «Уральская популяция»); unknown names as given."""
-    msg = POPULATION_ADJECTIVES.get(pop)
-    return _(msg) if msg else pop
+    """Full name where a population is introduced (Russian «Уральская популяция»).
+
+    English keeps the short name (``Ural``); unknown names are returned as given.
+
+    Examples
+    --------
+    >>> from saigapop.report.i18n import use_language
+    >>> with use_language("ru"):
+    ...     population_full_name("Ustyurt")
+    'Устюртская популяция'
+    """
+    names = {
+        "Betpakdala": pgettext("full name", "Betpakdala"),
+        "Ural": pgettext("full name", "Ural"),
+        "Ustyurt": pgettext("full name", "Ustyurt"),
+    }
+    return names.get(pop, pop)
 
 
 #: Column titles of the report's tables (units in brackets).
