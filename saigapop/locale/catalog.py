@@ -80,10 +80,13 @@ def extract_messages() -> Catalog:
 
 
 def _external_messages() -> list[tuple[str, tuple[str, int]]]:
-    """Reader-facing text that other modules write and the report shows: prior rationales."""
+    """Reader-facing text other modules write and the report shows: the priors' rationales
+    and source notes (saigapop.model.priors)."""
     from saigapop.model.priors import priors_table
 
-    return [(str(r), ("saigapop/model/priors.py", 0)) for r in priors_table()["rationale"]]
+    table = priors_table()
+    texts = [*table["rationale"], *table["citation"]]
+    return [(str(t), ("saigapop/model/priors.py", 0)) for t in dict.fromkeys(texts)]
 
 
 def update_catalogues() -> dict[str, int]:

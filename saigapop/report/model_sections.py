@@ -563,6 +563,7 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
         }
     )
     frame["Rationale"] = [gettext(r) for r in frame["Rationale"]]
+    frame["Citation"] = [gettext(c) for c in frame["Citation"]]  # sources with short notes
     n_priors = vb.add("model.priors", len(frame), _("priors of the model"))
     paragraphs = [
         _(
