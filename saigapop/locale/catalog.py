@@ -81,7 +81,8 @@ def extract_messages() -> Catalog:
 
 def _external_messages() -> list[tuple[str, tuple[str, int]]]:
     """Reader-facing text other modules write and the report shows: the priors' rationales
-    and source notes (saigapop.model.priors)."""
+    and source notes (saigapop.model.priors).
+    """
     from saigapop.model.priors import priors_table
 
     table = priors_table()
