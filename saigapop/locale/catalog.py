@@ -80,8 +80,9 @@ def extract_messages() -> Catalog:
 
 
 def _external_messages() -> list[tuple[str, tuple[str, int]]]:
-    """Reader-facing text other modules write and the report shows: the priors' rationales
-    and source notes (saigapop.model.priors).
+    """Return the text other modules write and the report shows: the priors' notes.
+
+    The rationale and the source notes of each prior (:mod:`saigapop.model.priors`).
     """
     from saigapop.model.priors import priors_table
 
