@@ -83,7 +83,7 @@ def alternatives_table(alt: pd.DataFrame) -> pd.DataFrame:
     >>> t = pd.DataFrame({"parameter": "harem_size", "alternative": ["low", "high"],
     ...                   "population": "Ural", "value": [900.0, 1100.0],
     ...                   "reference": 1000.0})
-    >>> alternatives_table(t).iloc[:, 5].tolist()
+    >>> alternatives_table(t)["Change from the reference (%)"].tolist()
     [-10.0, 10.0]
     """
     words = parameter_words()
