@@ -8,6 +8,7 @@ top) unless ``--proceed-on-failure`` is given.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -171,9 +172,15 @@ def run_analysis(
     )
     if posterior is None:
         step(f"Fitting the model ({chains} chains × {draws} draws, {tune} tuning)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
+        pymc_log = logging.getLogger("pymc")
+        level = pymc_log.level
+        pymc_log.setLevel(logging.WARNING)  # no "Sampling: [...]" lines among the steps
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
+        finally:
+            pymc_log.setLevel(level)
     else:
         post = posterior["posterior"]
         chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])

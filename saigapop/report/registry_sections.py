@@ -167,7 +167,6 @@ def registry_report_section(
     (300, 'registry_accounting')
     """
     from saigapop.registry.report import RegistrySection, registry_section
-
     from saigapop.registry.validate import RegistryValidation
 
     reg = inputs["registry"]
