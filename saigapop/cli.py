@@ -8,6 +8,8 @@ top) unless ``--proceed-on-failure`` is given.
 from __future__ import annotations
 
 import json
+import logging
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -59,6 +61,8 @@ DEFAULT_CHAINS = 4
 DEFAULT_TARGET_ACCEPT = 0.99
 #: Posterior draws used by the operating model (evenly thinned from chains × draws).
 OM_DRAWS = 2000
+#: Replicates of the closed-loop MSE in ``saigapop report`` (Monte Carlo errors are shown).
+MSE_REPLICATES = 1000
 
 
 def run_analysis(
@@ -70,19 +74,30 @@ def run_analysis(
     tune: int = DEFAULT_TUNE,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     om_draws: int | None = OM_DRAWS,
-    trials: bool = False,
+    trials: bool = True,
+    validation: bool = True,
+    sensitivity: bool = True,
+    mse_replicates: int = MSE_REPLICATES,
     limits: Mapping[str, float] | None = None,
     posterior: Any = None,
+    registry: Any = None,
     on_step: Callable[[str], None] | None = None,
 ) -> AnalysisResults:
-    """Fit the model, check it, solve the quota and (optionally) run the trials.
+    """Fit the model, check it, solve the quota, then run the trials, MSE and validation.
 
     The pipeline: :func:`saigapop.model.fit.fit` → :func:`~saigapop.model.diagnostics.
     check_convergence` → :meth:`OperatingModel.from_posterior` (with the removals already
     realised after the latest census) → :func:`~saigapop.management.solve_quota` with
     :func:`~saigapop.management.default_criteria` (the stricter sex-ratio floor where the
     sex ratio is prior-driven) → :func:`~saigapop.report.inputs.prepare_quota` (allocation of
-    the CITES cap with the horns in storage, triggers, PBR, projections).
+    the CITES cap with the horns in storage, triggers, PBR, projections) →
+    :func:`~saigapop.report.inputs.prepare_trials` (robustness trials, reweighted where they
+    change the observation model, and the closed-loop MSE against zero export and PBR) →
+    :func:`~saigapop.report.inputs.prepare_validation` (posterior predictive coverage,
+    PSIS-LOO Pareto k̂, power-scaling prior sensitivity) with the quota under alternative
+    priors by importance reweighting
+    (:func:`~saigapop.report.reweighting.reweighted_alternative_quotas`). Nothing is refitted
+    after the one fit.
 
     Parameters
     ----------
@@ -97,13 +112,22 @@ def run_analysis(
     om_draws
         Posterior draws the operating model uses (thinned evenly; ``None``: all).
     trials
-        Also run the robustness trials (slow).
+        Run the robustness trials and the MSE.
+    validation
+        Run the validation checks (PPC coverage, Pareto k̂, prior sensitivity).
+    sensitivity
+        Re-solve the quota under alternative priors by reweighting (tornado chart).
+    mse_replicates
+        Replicates of the closed-loop MSE.
     limits
         Fixed abundance limits by population, added to (or replacing) the defaults of the
         Kazakh populations; a population of the user's own must have one.
     posterior
         A fit already made (e.g. :func:`saigapop.model.io.load_fit`); the sampler is then
         not run and ``draws``, ``chains`` and ``tune`` are read from it.
+    registry
+        A horn registry (file path or DataFrame), validated against the removals and
+        reconciled with the quota for the monitoring section; ``None``: none.
     on_step
         Called with a short description as each step starts (progress display).
 
@@ -123,7 +147,14 @@ def run_analysis(
     from saigapop.model.config import ModelConfig, SamplerConfig
     from saigapop.model.diagnostics import check_convergence
     from saigapop.model.fit import fit as fit_model
-    from saigapop.report.inputs import TrialInputs, prepare_quota, sex_ratio_prior_driven
+    from saigapop.report.i18n import _
+    from saigapop.report.inputs import (
+        ValidationInputs,
+        prepare_quota,
+        prepare_trials,
+        prepare_validation,
+        sex_ratio_prior_driven,
+    )
 
     def step(text: str) -> None:
         if on_step is not None:
@@ -141,9 +172,15 @@ def run_analysis(
     )
     if posterior is None:
         step(f"Fitting the model ({chains} chains × {draws} draws, {tune} tuning)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
+        pymc_log = logging.getLogger("pymc")
+        level = pymc_log.level
+        pymc_log.setLevel(logging.WARNING)  # no "Sampling: [...]" lines among the steps
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
+        finally:
+            pymc_log.setLevel(level)
     else:
         post = posterior["posterior"]
         chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
@@ -176,18 +213,47 @@ def run_analysis(
         result = solve_quota(om, default_criteria(all_limits, prior_driven=flags), progress=False)
         step("Allocating the cap, triggers and PBR")
         quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
+    om_options = {
+        "realised_removals": realised_removals(data.removals, latest),
+        "n_draws": None if om_draws is None or om_draws >= n_total else om_draws,
+    }
     trial_inputs = None
     if trials:
-        step("Running the robustness trials")
-        from saigapop.management import run_trials
-
-        levels = result.level.sel(population=list(om.populations)).values.tolist()
-        trial_inputs = TrialInputs(trials=run_trials(posterior, levels, progress=False))
+        trial_inputs = prepare_trials(
+            posterior,
+            result,
+            limits=all_limits,
+            seed=seed,
+            n_replicates=mse_replicates,
+            om_options=om_options,
+            counts=data.to_xarray()["count"],
+            pbr_om=om,
+            on_step=step,
+        )
+    validation_inputs = None
+    if validation or sensitivity:
+        alternatives = None
+        if sensitivity:
+            alternatives = _alternative_quotas(
+                posterior, result, om_options, seed=seed, n_draws=om.n_draws, step=step
+            )
+        if validation:
+            validation_inputs = prepare_validation(
+                posterior, data, alternatives=alternatives, method="reweighted", on_step=step
+            )
+        else:
+            validation_inputs = ValidationInputs(alternatives=alternatives, method="reweighted")
+    registry_inputs = None
+    if registry is not None:
+        step(_("Checking the horn registry"))
+        registry_inputs = _check_registry(registry, data)
     return AnalysisResults(
         fit=posterior,
         diagnostics=convergence,
         quota=quota,
         trials=trial_inputs,
+        validation=validation_inputs,
+        registry=registry_inputs,
         sampler={
             "sampler": sc.sampler,
             "chains": chains,
@@ -198,6 +264,51 @@ def run_analysis(
         },
         note="" if convergence.passed else convergence.summary(),
     )
+
+
+def _alternative_quotas(
+    posterior: Any,
+    result: Any,
+    om_options: Mapping[str, Any],
+    *,
+    seed: int,
+    n_draws: int,
+    step: Callable[[str], None],
+) -> Any:
+    """Re-solve the quota under each alternative prior by reweighting the posterior."""
+    from saigapop.management import OperatingModel, solve_quota
+    from saigapop.report.i18n import _
+    from saigapop.report.reweighting import reweighted_alternative_quotas
+
+    opts = {k: v for k, v in om_options.items() if k != "n_draws"}
+    pops = [str(p) for p in result.level["population"].values]
+
+    def solve(resampled: Any) -> dict[str, float]:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            om = OperatingModel.from_posterior(resampled, seed=seed, **opts)
+            res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
+        return {p: float(res.level.sel(population=p)) for p in pops}
+
+    reference = {p: float(result.level.sel(population=p)) for p in pops}
+    return reweighted_alternative_quotas(
+        posterior,
+        solve,
+        reference,
+        n_draws=n_draws,
+        seed=seed,
+        on_alternative=lambda what: step(
+            _("Quota under an alternative prior: {what}").format(what=what)
+        ),
+    )
+
+
+def _check_registry(registry: Any, data: Any) -> Any:
+    """Validate a horn registry (file or DataFrame) against the data's removals."""
+    from saigapop.registry import validate_registry
+
+    removals = getattr(data, "removals", None)
+    return validate_registry(registry, removals)
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -257,8 +368,43 @@ def report(
         float, typer.Option(min=0.5, max=0.999, help="NUTS target acceptance rate.")
     ] = DEFAULT_TARGET_ACCEPT,
     trials: Annotated[
-        bool, typer.Option("--trials/--no-trials", help="Also run the robustness trials (slow).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--trials/--no-trials", help="Run the robustness trials and the closed-loop MSE."
+        ),
+    ] = True,
+    mse_replicates: Annotated[
+        int, typer.Option(min=10, help="Replicates of the closed-loop MSE.")
+    ] = MSE_REPLICATES,
+    checks: Annotated[
+        bool,
+        typer.Option(
+            "--validation/--no-validation",
+            help="Run the validation checks (PPC coverage, PSIS-LOO Pareto k, prior sensitivity).",
+        ),
+    ] = True,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity/--no-sensitivity",
+            help="Re-solve the quota under alternative priors by reweighting (tornado chart).",
+        ),
+    ] = True,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            help="Horn registry file (CSV or Excel) for the monitoring and traceability "
+            "section. The bundled data have none."
+        ),
+    ] = None,
+    fit_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--fit",
+            help="A fit saved with saigapop.model.io.save_fit, used instead of sampling "
+            "(it must be a fit of the same data).",
+        ),
+    ] = None,
     limits: Annotated[
         str | None,
         typer.Option(
@@ -349,9 +495,17 @@ def report(
             progress.stop()
             raise typer.BadParameter(str(err), param_hint="--limits") from None
 
+        started = time.monotonic()
+
         def on_step(text: str) -> None:
+            elapsed = time.monotonic() - started
+            progress.console.print(f"[dim]{elapsed:6.0f} s[/dim]  {text}")
             progress.update(task, description=text)
 
+        posterior = None
+        if fit_file is not None:
+            progress.update(task, description="Reading the saved fit")
+            posterior = _read_fit(fit_file, data)
         try:
             results = run_analysis(
                 data,
@@ -361,12 +515,22 @@ def report(
                 tune=tune,
                 target_accept=target_accept,
                 trials=trials,
+                validation=checks,
+                sensitivity=sensitivity,
+                mse_replicates=mse_replicates,
                 limits=limit_map,
+                posterior=posterior,
+                registry=registry,
                 on_step=on_step,
             )
         except ConfigError as err:
             progress.stop()
             console.print(f"[red]Cannot solve the quota:[/red] {err}")
+            raise typer.Exit(EXIT_DATA) from None
+        except DataValidationError as err:
+            progress.stop()
+            console.print(f"[red]{len(err.problems)} problem(s) in the horn registry:[/red]")
+            _print_problems(err.problems)
             raise typer.Exit(EXIT_DATA) from None
         if results.note:
             progress.console.print(f"[yellow]Note:[/yellow] {results.note}")
@@ -417,6 +581,23 @@ def report(
             "(use --proceed-on-failure to exit 0).[/red]"
         )
         raise typer.Exit(EXIT_DIAGNOSTICS)
+
+
+def _read_fit(path: Path, data: Any) -> Any:
+    """Load a saved fit and check that it was made from ``data``."""
+    from saigapop.model.io import load_fit
+
+    if not path.exists():
+        raise typer.BadParameter(f"no such fit: {path}", param_hint="--fit")
+    fit = load_fit(path)
+    stored = fit.attrs.get("data_hash")
+    if stored is not None and stored != data.data_hash:
+        raise typer.BadParameter(
+            f"{path} was fitted to other data (data hash {str(stored)[:12]}, these data "
+            f"{data.data_hash[:12]})",
+            param_hint="--fit",
+        )
+    return fit
 
 
 _KINDS = {

@@ -12,7 +12,7 @@ runner = CliRunner()
 _REAL_RUN_ANALYSIS = cli.run_analysis
 
 
-def _synthetic_analysis(data, *, seed, draws, **kwargs):
+def _synthetic_analysis(data, *, seed, draws, registry=None, **kwargs):
     """A real quota solved on a synthetic posterior: fast, no sampling (unit tests only)."""
     from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
     from saigapop.report.inputs import prepare_quota
@@ -29,6 +29,7 @@ def _synthetic_analysis(data, *, seed, draws, **kwargs):
         fit=post,
         diagnostics={"passed": True},
         quota=prepare_quota(om, result, stock=HornStock(), fit=post),
+        registry=None if registry is None else cli._check_registry(registry, data),
         sampler={"chains": 2, "draws": 30},
     )
 
@@ -200,3 +201,61 @@ def test_report_runs_the_real_pipeline(tmp_path, monkeypatch):
     meta = _bundle_json(tmp_path)
     assert meta["provenance"]["sampler"]["draws"] == 50
     assert "quota.Ustyurt.adult_males" in meta["values"]
+
+
+def _failing_validation(data, *, seed, draws, **kwargs):
+    from saigapop.report.inputs import ValidationInputs
+    from saigapop.validation import Check
+
+    good = _synthetic_analysis(data, seed=seed, draws=draws)
+    check = Check("PSIS-LOO Pareto k", False, 1.15, "< 0.70", "worst k-hat 1.15")
+    return AnalysisResults(
+        fit=good.fit,
+        quota=good.quota,
+        diagnostics=good.diagnostics,
+        validation=ValidationInputs(checks=[check]),
+    )
+
+
+def test_a_failing_validation_check_exits_non_zero_with_the_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "run_analysis", _failing_validation)
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "html,bundle"])
+    assert result.exit_code == cli.EXIT_DIAGNOSTICS, result.output
+    (html,) = tmp_path.glob("SGP-*.html")
+    text = html.read_text(encoding="utf-8")
+    assert "FAILED its diagnostics" in text
+    assert "PSIS-LOO Pareto k" in text
+    assert _bundle_json(tmp_path)["quota_recommended"] is False
+
+
+def test_registry_option_adds_the_registry_section(tmp_path):
+    from saigapop.registry import make_synthetic_registry, write_registry
+
+    synth = make_synthetic_registry(300, faults={"female_horn": 2}, seed=5)
+    path = tmp_path / "registry.csv"
+    write_registry(synth.registry, path)
+    out_dir = tmp_path / "out"
+    result = runner.invoke(
+        app, ["report", "--out", str(out_dir), "--formats", "bundle", "--registry", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    values = _bundle_json(out_dir)["values"]
+    assert values["registry.horns_input"] == 300
+    assert values["registry.horns_rejected"] >= 2
+
+
+def test_a_registry_without_its_columns_is_a_data_error(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text("mark,mass_g\nX,100\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--formats", "bundle", "--registry", str(path)]
+    )
+    assert result.exit_code == cli.EXIT_DATA
+    assert "registry" in result.output
+
+
+def test_a_missing_fit_file_is_a_usage_error(tmp_path):
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--fit", str(tmp_path / "none.zarr")]
+    )
+    assert result.exit_code == 2

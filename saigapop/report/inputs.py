@@ -25,7 +25,10 @@ __all__ = [
     "TrialInputs",
     "ValidationInputs",
     "as_quota_inputs",
+    "ppc_coverage_check",
     "prepare_quota",
+    "prepare_trials",
+    "prepare_validation",
     "quantile_bands",
     "sex_ratio_prior_driven",
 ]
@@ -92,11 +95,20 @@ class ValidationInputs:
         Quota under alternative priors: a tidy table (``parameter``, ``alternative``,
         ``population``, ``value``, ``reference``) from
         :func:`~saigapop.validation.run_alternative_priors`, or its
-        :func:`~saigapop.validation.tornado_table`.
+        :func:`~saigapop.validation.tornado_table`. Optional columns ``khat``, ``ess``,
+        ``reliable`` and ``prior`` (from
+        :func:`~saigapop.report.reweighting.reweighted_alternative_quotas`) are shown.
+    method
+        How the alternatives were conditioned on the data (``"reweighted"`` or ``"refit"``).
+    power_scaling
+        :class:`~saigapop.validation.SensitivityResult` ``table`` (power-scaling prior and
+        likelihood sensitivity per parameter), or ``None``.
     """
 
     checks: Any = None
     alternatives: pd.DataFrame | None = None
+    method: str = ""
+    power_scaling: pd.DataFrame | None = None
 
     def checklist(self) -> pd.DataFrame | None:
         """Return the checks as a ``Check, Value, Threshold, Passed, Detail`` table."""
@@ -118,11 +130,18 @@ class TrialInputs:
         :func:`~saigapop.management.run_trials` output or its ``trial_table``.
     mse
         :func:`~saigapop.management.mse.summarise_mse` output or its ``mse_table``.
+    notes
+        Sentences the report adds (e.g. the number of MSE replicates).
+    conditioning
+        How trials that change the observation model were conditioned on the data:
+        ``"reweighted"`` (importance weights, the default of
+        :func:`~saigapop.management.run_trials`) or ``"refit"``.
     """
 
     trials: Any = None
     mse: Any = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    conditioning: str = "reweighted"
 
 
 def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.DataFrame:
@@ -343,3 +362,204 @@ def prepare_quota(
 def checks_frame(checks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Rows ``Check, Value, Threshold, Passed, Detail`` as a DataFrame."""
     return pd.DataFrame(list(checks), columns=["Check", "Value", "Threshold", "Passed", "Detail"])
+
+
+def ppc_coverage_check(fit: Any, *, var_name: str = "count", prob: float = 0.9) -> Any:
+    """Posterior predictive coverage of the census counts as an acceptance check.
+
+    The check passes when the share of counts inside their central ``prob`` posterior
+    predictive interval is at least the lower end of the 99 % binomial band around ``prob``
+    (:func:`saigapop.validation.binomial_band`); in-sample coverage above nominal is not a
+    failure (posterior predictive intervals include the fitted observation).
+
+    Parameters
+    ----------
+    fit
+        Fit with ``posterior_predictive`` and ``observed_data`` groups.
+    var_name, prob
+        Observed variable and interval mass.
+
+    Returns
+    -------
+    saigapop.validation.Check
+    """
+    from saigapop.model.diagnostics import ppc_coverage
+    from saigapop.report.i18n import _
+    from saigapop.validation import Check, binomial_band
+
+    table = ppc_coverage(fit, var_name=var_name, prob=prob)
+    n = len(table)
+    cov = float(table.attrs["coverage"]) if n else float("nan")
+    lo = binomial_band(n, prob)[0] if n else 1.0
+    outside = table.loc[~table["inside"], "observation"].astype(str).tolist()
+    text = _("{inside} of {n} counts inside their {pct} % predictive interval").format(
+        inside=int(table["inside"].sum()) if n else 0, n=n, pct=round(100 * prob)
+    )
+    if outside:
+        text += "; " + _("outside: {names}").format(names=", ".join(outside[:6]))
+    return Check(
+        _("Posterior predictive coverage of the counts"),
+        bool(n and cov >= lo),
+        cov,
+        f">= {lo:.2f}",
+        text,
+    )
+
+
+def prepare_validation(
+    fit: Any,
+    data: Any,
+    *,
+    alternatives: pd.DataFrame | None = None,
+    method: str = "reweighted",
+    on_step: Any = None,
+) -> ValidationInputs:
+    """Run the validation checks cheap enough for every report, from one fit.
+
+    Runs the posterior predictive coverage of the counts (:func:`ppc_coverage_check`), the
+    PSIS-LOO Pareto k̂ of every observation (:func:`saigapop.validation.pareto_khat`) and
+    power-scaling prior sensitivity (:func:`saigapop.validation.prior_sensitivity`, reported,
+    not gating). The last two need ``log_likelihood`` and ``log_prior`` groups, added by
+    :func:`saigapop.validation.add_log_densities` when absent. Refit-based checks (SBC,
+    recovery, retrospectives, hindcasts) are too slow for a report run and are not included.
+
+    Parameters
+    ----------
+    fit
+        The fit ``DataTree``.
+    data
+        The data it was fitted to (to rebuild the model's log densities).
+    alternatives
+        Quotas under alternative priors (see :class:`ValidationInputs`).
+    method
+        How ``alternatives`` were conditioned (``"reweighted"`` or ``"refit"``).
+    on_step
+        Called with a short description as each check starts.
+
+    Returns
+    -------
+    ValidationInputs
+    """
+    import warnings
+
+    from saigapop.report.i18n import _
+    from saigapop.validation import Check, add_log_densities, pareto_khat, prior_sensitivity
+
+    def step(text: str) -> None:
+        if on_step is not None:
+            on_step(text)
+
+    checks = []
+    if "posterior_predictive" in fit.children and "observed_data" in fit.children:
+        step(_("Posterior predictive coverage"))
+        checks.append(ppc_coverage_check(fit))
+    full = fit
+    if not {"log_likelihood", "log_prior"} <= set(fit.children):
+        step(_("Log densities for PSIS-LOO and power scaling"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            full = add_log_densities(fit, data)
+    step(_("PSIS-LOO Pareto k"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = pareto_khat(full).check()
+    checks.append(Check(_("PSIS-LOO Pareto k̂ of every observation"), *_check_rest(c)))
+    step(_("Power-scaling prior sensitivity"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sens = prior_sensitivity(full)
+    c = sens.check()
+    checks.append(Check(_("Power-scaling prior sensitivity"), *_check_rest(c)))
+    return ValidationInputs(
+        checks=checks, alternatives=alternatives, method=method, power_scaling=sens.table
+    )
+
+
+def _check_rest(check: Any) -> tuple[bool, float, str, str]:
+    return check.passed, check.value, check.threshold, check.text
+
+
+def prepare_trials(
+    posterior: Any,
+    result: Any,
+    *,
+    limits: Mapping[str, float],
+    seed: int,
+    n_replicates: int = 1000,
+    om_options: Mapping[str, Any] | None = None,
+    counts: xr.DataArray | None = None,
+    pbr_om: Any = None,
+    on_step: Any = None,
+) -> TrialInputs:
+    """Run the robustness trials of the recommended quota and the closed-loop MSE.
+
+    Parameters
+    ----------
+    posterior
+        The fit.
+    result
+        The :class:`~saigapop.management.QuotaResult` (its criteria judge the trials).
+    limits
+        Abundance limits per population (MSE).
+    seed
+        Seed of the trials' operating models and of the MSE.
+    n_replicates
+        MSE replicates (posterior draws × futures).
+    om_options
+        :meth:`~saigapop.management.OperatingModel.from_posterior` options shared by the
+        trials and the MSE (``realised_removals``, ``n_draws``).
+    counts
+        Census counts ``(population, year)`` for the reweighted trials (for the data:
+        ``data.to_xarray()["count"]``; default those stored with the fit).
+    pbr_om
+        Operating model for the PBR comparator procedure (default: built here).
+    on_step
+        Called with a short description as each part starts.
+
+    Returns
+    -------
+    TrialInputs
+        Trials (:func:`~saigapop.management.run_trials`: reweighted trials are conditioned
+        by importance reweighting, never refitted) and the MSE summary of the procedure
+        behind the quota, the PBR rule and zero export.
+    """
+    import warnings
+
+    from saigapop.management import OperatingModel, run_trials
+    from saigapop.management.mse import (
+        pbr_procedure,
+        procedure_from_quota,
+        run_mse,
+        summarise_mse,
+    )
+    from saigapop.report.i18n import _
+
+    opts = dict(om_options or {})
+    if on_step is not None:
+        on_step(_("Robustness trials"))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        trials = run_trials(posterior, result, seed=seed, counts=counts, progress=False, **opts)
+    if on_step is not None:
+        on_step(_("Management strategy evaluation ({n} replicates)").format(n=n_replicates))
+    mse_opts = {k: v for k, v in opts.items() if k != "n_draws"}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        om = pbr_om or OperatingModel.from_posterior(posterior, seed=seed, **opts)
+        procs = [procedure_from_quota(result, posterior), pbr_procedure(om)]
+        pops = [str(p) for p in om.populations]
+        mse = run_mse(
+            posterior,
+            procs,
+            n_replicates=n_replicates,
+            limits={p: float(limits[p]) for p in pops},
+            seed=seed,
+            **mse_opts,
+        )
+        summary = summarise_mse(mse)
+    notes = (
+        _(
+            "The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."
+        ).format(n=int(mse.sizes["replicate"]), b=int(mse.attrs.get("block_size", 0))),
+    )
+    return TrialInputs(trials=trials, mse=summary, notes=notes, conditioning="reweighted")

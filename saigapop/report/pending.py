@@ -144,6 +144,14 @@ PENDING_SECTIONS: tuple[PendingSection, ...] = (
             "the die-off, census and sex-ratio levels that suspend the following autumn's take",
         ),
     ),
+    PendingSection(
+        "registry",
+        "Monitoring and traceability: the horn registry",
+        ("registry",),
+        "every marked horn checked against the removals of its population and year, exports "
+        "against the quota and the CITES cap, and the stock in storage (supply a registry "
+        "with saigapop report --registry FILE; the bundled data include none)",
+    ),
 )
 
 #: ``builder(inputs, vb, config) -> Section``: ``inputs`` maps the names of :data:`INPUTS`
@@ -154,6 +162,15 @@ BUILDERS: dict[str, Builder] = {}
 
 
 def _register_model_builders() -> None:
+    from saigapop.report.registry_sections import registry_report_section
+    from saigapop.report.robustness_sections import robustness_section
+    from saigapop.report.validation_sections import sensitivity_section
+
+    # these replace the first drafts of the same sections in model_sections
+    BUILDERS["robustness"] = robustness_section
+    BUILDERS["sensitivity"] = sensitivity_section
+    BUILDERS["registry"] = registry_report_section
+
     from saigapop.report.model_sections import MODEL_BUILDERS
 
     for key, builder in MODEL_BUILDERS.items():

@@ -10,11 +10,12 @@ from saigapop.report.contracts import ValueBook
 from saigapop.report.pending import PENDING_SECTIONS
 
 # DESIGN §6 order: summary, reference case, data, model, diagnostics, status, projections,
-# risk, robustness, sensitivity, PBR, triggers, assumptions, monitoring, references, provenance.
+# risk, robustness, sensitivity, PBR, triggers, horn registry, assumptions, monitoring,
+# references, provenance.
 EXPECTED_ORDER = [
     "summary", "reference_case", "data", "data_census", "data_removals", "data_die_offs",
     "data_composition", "model", "diagnostics", "status", "projections", "risk",
-    "robustness", "sensitivity", "pbr", "triggers", "assumptions", "monitoring",
+    "robustness", "sensitivity", "pbr", "triggers", "registry", "assumptions", "monitoring",
     "references", "provenance", "values",
 ]  # fmt: skip
 
@@ -125,8 +126,8 @@ def test_population_selection(data, config):
 
 
 def test_supplied_results_are_never_dropped_silently(data, config):
-    # the horn registry has no report section yet: supplying it is an error, not a no-op
-    with pytest.raises(NotImplementedError):
+    # a registry the section cannot read is an error, not a no-op
+    with pytest.raises(TypeError, match="registry"):
         build_payload(data, config=config, registry=object())
 
 
