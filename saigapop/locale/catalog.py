@@ -80,15 +80,21 @@ def extract_messages() -> Catalog:
 
 
 def _external_messages() -> list[tuple[str, tuple[str, int]]]:
-    """Return the text other modules write and the report shows: the priors' notes.
+    """Return the text other modules write and the report shows.
 
-    The rationale and the source notes of each prior (:mod:`saigapop.model.priors`).
+    The rationale and source notes of each prior (:mod:`saigapop.model.priors`), the
+    description of each robustness trial (:mod:`saigapop.management.trials`) and of each
+    registry fault (:mod:`saigapop.registry`).
     """
+    from saigapop.management.trials import DEFAULT_TRIALS
     from saigapop.model.priors import priors_table
+    from saigapop.registry import FAULTS
 
     table = priors_table()
-    texts = [*table["rationale"], *table["citation"]]
-    return [(str(t), ("saigapop/model/priors.py", 0)) for t in dict.fromkeys(texts)]
+    out = [(str(t), "saigapop/model/priors.py") for t in (*table["rationale"], *table["citation"])]
+    out += [(t.description, "saigapop/management/trials.py") for t in DEFAULT_TRIALS]
+    out += [(text, "saigapop/registry/schema.py") for text in FAULTS.values()]
+    return [(text, (path, 0)) for text, path in dict(reversed(out)).items()]
 
 
 def update_catalogues() -> dict[str, int]:

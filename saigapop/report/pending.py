@@ -146,11 +146,13 @@ PENDING_SECTIONS: tuple[PendingSection, ...] = (
     ),
     PendingSection(
         "registry",
-        "Monitoring and traceability: the horn registry",
+        N_("Monitoring and traceability: the horn registry"),
         ("registry",),
-        "every marked horn checked against the removals of its population and year, exports "
-        "against the quota and the CITES cap, and the stock in storage (supply a registry "
-        "with saigapop report --registry FILE; the bundled data include none)",
+        N_(
+            "every marked horn checked against the removals of its population and year, "
+            "exports against the quota and the CITES cap, and the stock in storage (supply a "
+            "registry with saigapop report --registry FILE; the bundled data include none)"
+        ),
     ),
 )
 

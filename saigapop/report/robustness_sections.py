@@ -113,7 +113,7 @@ def trial_tables(trials: xr.Dataset) -> tuple[pd.DataFrame, dict[str, pd.DataFra
         {
             _("Trial"): names,
             _("Set"): [_set_words(str(v)) for v in trials["kind"].values],
-            _("What differs"): [str(v) for v in trials["description"].values],
+            _("What differs"): [_(str(v)) for v in trials["description"].values],
             _("Conditioning"): [_conditioning_words(v) for v in trials["conditioning"].values],
             _("Pareto k̂"): np.where(np.isfinite(k), k, np.nan).round(2),
             _("ESS (draws)"): trials["ess"].values.astype(float).round(0),
@@ -274,8 +274,8 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
         passcol = _("Passes")
         if passcol in frame and _("Trial") in frame:
             failed = sorted(set(frame.loc[~frame[passcol].astype(bool), _("Trial")]))
-            n = vb.add("trials.count", frame[_("Trial")].nunique(), "trials")
-            nf = vb.add("trials.failed_count", len(failed), "trials in which the quota fails")
+            n = vb.add("trials.count", frame[_("Trial")].nunique(), _("trials"))
+            nf = vb.add("trials.failed_count", len(failed), _("trials in which the quota fails"))
             paragraphs.append(
                 _("The quota was applied in {n} trials; it fails in {nf}.").format(n=n, nf=nf)
             )
@@ -289,14 +289,14 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
         )
     elif ds is not None and ds.sizes.get("trial", 0):
         grid, by_pop = trial_tables(ds)
-        n = vb.add("trials.count", len(grid), "trials (reference and robustness sets)")
+        n = vb.add("trials.count", len(grid), _("trials (reference and robustness sets)"))
         n_ref = vb.add(
             "trials.reference_count",
             int((ds["kind"] == "reference").sum()),
-            "reference trials",
+            _("reference trials"),
         )
         failed = [str(t) for t in ds.attrs.get("failed_trials", [])]
-        nf = vb.add("trials.failed_count", len(failed), "trials in which the quota fails")
+        nf = vb.add("trials.failed_count", len(failed), _("trials in which the quota fails"))
         reweighted = [
             str(t)
             for t, c in zip(ds["trial"].values, ds["conditioning"].values, strict=True)
@@ -310,7 +310,7 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
         nu = vb.add(
             "trials.unreliable_weights_count",
             len(unreliable),
-            "reweighted trials whose importance weights are unreliable (k̂ > 0.7)",
+            _("reweighted trials whose importance weights are unreliable (k̂ > 0.7)"),
         )
         paragraphs.append(
             _(
@@ -381,7 +381,7 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
     if summary is not None and summary.sizes.get("procedure", 0):
         risks, perf = mse_tables(summary)
         n_rep = vb.add(
-            "mse.replicates", int(summary.attrs.get("n_replicates", 0)), "MSE replicates"
+            "mse.replicates", int(summary.attrs.get("n_replicates", 0)), _("MSE replicates")
         )
         proc_rows = risks[risks[_("Procedure")] == _procedure_words("procedure")]
         passing = proc_rows.loc[proc_rows[_("Meets every criterion")], _("Population")].tolist()

@@ -26,6 +26,7 @@ from saigapop.report.contracts import Figure, Section, Table, ValueBook
 from saigapop.report.i18n import _
 from saigapop.report.inputs import ValidationInputs
 from saigapop.report.prose import join_words
+from saigapop.report.vocabulary import population_name
 
 __all__ = ["alternatives_table", "parameter_words", "sensitivity_section"]
 
@@ -173,7 +174,7 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
             nu = vb.add(
                 "sensitivity.unreliable_count",
                 len(bad_names),
-                "alternative priors whose reweighting is unreliable (k̂ > 0.7)",
+                _("alternative priors whose reweighting is unreliable (k̂ > 0.7)"),
             )
             paragraphs.append(
                 _(
@@ -199,17 +200,21 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
             a = vb.add(
                 f"sensitivity.{pop}.largest_low",
                 lo,
-                f"{pop}: lowest quota under the most influential reliable alternative prior",
+                _(
+                    "{pop}: lowest quota under the most influential reliable alternative prior"
+                ).format(pop=population_name(pop)),
             )
             b = vb.add(
                 f"sensitivity.{pop}.largest_high",
                 hi,
-                f"{pop}: highest quota under the most influential reliable alternative prior",
+                _(
+                    "{pop}: highest quota under the most influential reliable alternative prior"
+                ).format(pop=population_name(pop)),
             )
             r = vb.add(
                 f"sensitivity.{pop}.reference",
                 float(top["reference"]),
-                f"{pop}: reference quota, adult males a year",
+                _("{pop}: reference quota, adult males a year").format(pop=population_name(pop)),
             )
             paragraphs.append(
                 _(
@@ -217,7 +222,7 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
                     "the prior on {parameter}: from {low} to {high} adult males a year "
                     "(reference {reference})."
                 ).format(
-                    population=pop,
+                    population=population_name(pop),
                     parameter=words.get(top["parameter"], top["parameter"]).lower(),
                     low=a,
                     high=b,
@@ -280,7 +285,7 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
         nd = vb.add(
             "sensitivity.prior_decides_count",
             len(driven),
-            "parameters whose posterior the prior decides (power scaling)",
+            _("parameters whose posterior the prior decides (power scaling)"),
         )
         paragraphs.append(
             _(

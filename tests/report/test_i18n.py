@@ -27,6 +27,7 @@ from saigapop.report import (
 from saigapop.report.exporters._layout import lay_out
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.inputs import TrialInputs, ValidationInputs, prepare_quota
+from saigapop.report.standard_sections import DEPENDENCIES
 from saigapop.report.vocabulary import VERBATIM_COLUMNS
 from saigapop.validation import Check
 
@@ -321,10 +322,15 @@ ALLOWED = {
     "R_max", "F_r", "P", "P*", "M", "F", "M/F", "h", "s", "n", "exp", "log", "SHA-256", "SGP",
     "UTC", "CSV", "JSON", "DataTree", "saigapop", "report.json", "File", "Row", "Saiga",
     "tatarica", "WWF", "Wade", "Kock", "Milner-Gulland", "Kühl", "et", "al", "seed", "Hindcast",
-    "MASE",
+    "MASE", "PSIS", "PSIS-LOO", "k", "N", "CV", "GTIN", "SBC", "LogNormal", "Normal", "Beta",
+    "HalfNormal", "LogitNormal", "mu", "sigma", "alpha", "beta",
+    "base",  # the name of the reference trial (saigapop.management.trials), an identifier
+    "python",
+    *DEPENDENCIES,  # package names in the provenance
 }  # fmt: skip
 #: Identifier-like tokens: dotted names, snake_case, file names, hashes, package names.
 _IDENTIFIER = re.compile(r".*[._\d].*|[a-z0-9-]+\d[a-z0-9-]*|[a-z]+-[a-z]+")
+_COMMAND = re.compile(r"saigapop report(?: --[\w-]+(?: [A-Z]+)?)*")
 _LATIN = re.compile(
     r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ0-9_.\-'’*/]*[A-Za-zÀ-ÖØ-öø-ÿ0-9*]|[A-Za-zÀ-ÖØ-öø-ÿ]"
 )
@@ -360,11 +366,11 @@ def _english_words(payload, html: str) -> list[str]:
         for table in laid.tables:
             texts += table.titles
             keep = [i for i, c in enumerate(table.columns) if c not in VERBATIM_COLUMNS]
-            skip_values = table.table.name in ("provenance", "named_values")
             for row in table.rows:
-                texts += [row[i].text for i in keep if not skip_values]
+                texts += [row[i].text for i in keep]
     words = []
     for text in texts:
+        text = _COMMAND.sub(" ", text)  # command lines quoted for the reader stay as typed
         for word in _LATIN.findall(text):
             word = word.strip(".'’")
             if word in ALLOWED or _IDENTIFIER.fullmatch(word):
