@@ -31,6 +31,7 @@ from saigapop.report.contracts import Section, Table, ValueBook
 from saigapop.report.i18n import _
 from saigapop.report.inputs import TrialInputs
 from saigapop.report.prose import join_words
+from saigapop.report.vocabulary import population_name
 
 __all__ = ["mse_tables", "robustness_section", "slug", "trial_tables"]
 
@@ -364,7 +365,9 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
             tables.append(
                 Table(
                     f"trials_{slug(pop)}",
-                    _("{population}: the quota in every trial").format(population=pop),
+                    _("{population}: the quota in every trial").format(
+                        population=population_name(str(pop))
+                    ),
                     frame,
                     caption=_(
                         "Quota applied: {quota} adult males a year. Risks over the projection "
@@ -398,7 +401,7 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
         )
         paragraphs.append(
             _("The procedure behind the quota meets every criterion in: {pops}.").format(
-                pops=join_words(passing)
+                pops=join_words([population_name(str(p)) for p in passing])
             )
             if passing
             else _(

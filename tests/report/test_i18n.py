@@ -8,6 +8,7 @@ import re
 import warnings
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import docx_text, html_text, normalise, pdf_text
@@ -324,6 +325,7 @@ ALLOWED = {
     "tatarica", "WWF", "Wade", "Kock", "Milner-Gulland", "Kühl", "et", "al", "seed", "Hindcast",
     "MASE", "PSIS", "PSIS-LOO", "k", "N", "CV", "GTIN", "SBC", "LogNormal", "Normal", "Beta",
     "HalfNormal", "LogitNormal", "mu", "sigma", "alpha", "beta",
+    "rho",  # Mohn's rho in its threshold, |rho| <= 0.3
     "base",  # the name of the reference trial (saigapop.management.trials), an identifier
     "python",
     *DEPENDENCIES,  # package names in the provenance
@@ -414,3 +416,66 @@ def test_russian_docx_uses_the_russian_template_strings(model_payloads, ru_model
     doc = python_docx.Document(io.BytesIO(render_docx(model_payloads["ru"])))
     assert doc.core_properties.language == "ru"
     assert "стр." in doc.sections[0].footer.paragraphs[0].text
+
+
+@pytest.fixture(scope="module")
+def full_ru_payload(data, ru_config, model_inputs):
+    """A Russian report with every section: trials, MSE, alternative priors, checks."""
+    from saigapop.management.mse import procedure_from_quota, run_mse, summarise_mse
+    from saigapop.management.trials import DEFAULT_TRIALS, run_trials, synthetic_counts
+
+    posterior = model_inputs["fit"]
+    result = model_inputs["quota"].result
+    picked = [t for t in DEFAULT_TRIALS if t.name in ("base", "obs_cv_0.1", "double_catastrophes")]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        trials = run_trials(
+            posterior, result, trials=picked, counts=synthetic_counts(posterior), progress=False
+        )
+        mse = run_mse(
+            posterior,
+            procedure_from_quota(result, posterior),
+            n_replicates=40,
+            block_size=20,
+            limits={"Betpakdala": 2e5, "Ural": 2e5, "Ustyurt": 1e4},
+        )
+    alternatives = pd.DataFrame(
+        {
+            "parameter": ["obs_cv", "obs_cv", "harem_size", "harem_size"],
+            "alternative": ["low", "high", "low", "high"],
+            "prior": ["LogNormal(mu=-2.3, sigma=0.3)"] * 4,
+            "population": "Ural",
+            "value": [3900.0, 4500.0, 3000.0, 4400.0],
+            "reference": 4200.0,
+            "khat": [1.2, 0.3, 0.1, 0.2],
+            "ess": [5.0, 900.0, 1200.0, 1100.0],
+            "reliable": [False, True, True, True],
+        }
+    )
+    checks = [
+        Check(
+            "Pareto k",
+            False,
+            1.15,
+            "< 0.70",
+            "worst k-hat 1.15 (count: Ural 2019); 1 of 40 observations at or above 0.70",
+        ),
+        Check(
+            "Mohn's rho", True, 0.12, "|rho| <= 0.3", "largest |rho| = 0.12 (N, Ural) over 5 peels"
+        ),
+    ]
+    inputs = {
+        **model_inputs,
+        "trials": TrialInputs(trials=trials, mse=summarise_mse(mse)),
+        "validation": ValidationInputs(
+            checks=checks, alternatives=alternatives, method="reweighted"
+        ),
+    }
+    return build_payload(data, config=ru_config, **inputs)
+
+
+def test_every_section_in_russian_has_no_english_left(full_ru_payload):
+    for key in ("robustness", "sensitivity", "diagnostics"):
+        assert full_ru_payload.section(key).computed, key
+    words = _english_words(full_ru_payload, render_html(full_ru_payload))
+    assert words == [], words
