@@ -13,7 +13,15 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from saigapop.locale import _, current_language
 
-__all__ = ["RC", "animal_axis", "drawing_figures", "figure_to_png", "number_axis", "tick_number"]
+__all__ = [
+    "RC",
+    "animal_axis",
+    "drawing_figures",
+    "figure_to_png",
+    "number_axis",
+    "tick_integer",
+    "tick_number",
+]
 
 _DRAW: ContextVar[bool] = ContextVar("saigapop_draw_figures", default=True)
 #: A 1×1 transparent PNG returned while drawing is off.
@@ -82,6 +90,27 @@ def tick_number(x: float) -> str:
     from babel.numbers import get_decimal_symbol
 
     return text.replace(".", get_decimal_symbol(language))
+
+
+def tick_integer(x: float) -> str:
+    r"""Return a whole-number tick label with the language's thousands separator.
+
+    Examples
+    --------
+    >>> from saigapop.locale import use_language
+    >>> tick_integer(3500.0)
+    '3,500'
+    >>> with use_language("ru"):
+    ...     tick_integer(3500.0)
+    '3\xa0500'
+    """
+    text = f"{x:,.0f}"
+    language = current_language()
+    if language == "en":
+        return text
+    from babel.numbers import get_group_symbol
+
+    return text.replace(",", get_group_symbol(language))
 
 
 def _animals(x: float, _pos: object) -> str:

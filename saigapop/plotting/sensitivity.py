@@ -11,7 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from saigapop.plotting._style import RC
+from saigapop.locale import _
+from saigapop.plotting._style import RC, tick_integer
 
 __all__ = ["plot_quota_tornado"]
 
@@ -123,9 +124,9 @@ def plot_quota_tornado(
             pad = 0.18 * max(hi - lo, 0.05 * max(abs(ref), 1.0))
             ax.set_xlim(lo - pad, hi + pad)
             ax.set_ylim(-0.5, len(params) - 0.5)
-            ax.set_title(pop)
+            ax.set_title(_(pop))
             ax.set_xlabel(f"{words['quota']} ({unit})")
-            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _pos: tick_integer(x)))
         handles = [
             Patch(color=_BELOW, label=words["below"]),
             Patch(color=_ABOVE, label=words["above"]),

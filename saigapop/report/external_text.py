@@ -1,4 +1,4 @@
-"""Sentences other modules write in English that the report shows: the validation checks.
+"""Sentences other modules write in English that the report shows: validation checks, notes.
 
 The acceptance checks of :mod:`saigapop.validation` carry a name, a threshold and one
 sentence (``Check.text``) built with f-strings. The report re-words the known forms from
@@ -77,6 +77,13 @@ _FORMS: tuple[tuple[str, str], ...] = (
         ),
     ),
 )
+_FORMS += (
+    (  # the note of saigapop.report.inputs.prepare_trials (formatted before the report)
+        rf"The MSE ran {_num('n')} replicates \(posterior draws × stochastic futures\) in "
+        rf"blocks of {_num('b')}\.",
+        N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
+    ),
+)
 #: Whole short texts (no numbers).
 _WHOLE = (
     N_("no observations"),
@@ -87,7 +94,7 @@ _WHOLE = (
 )
 _NUMBER_FIELDS = {
     "mase", "n", "inside", "n2", "prob", "khat", "bad", "threshold", "coverage", "low", "high",
-    "rho", "peels", "p", "m", "adj", "sims", "draws", "failed", "driven", "conflict",
+    "rho", "peels", "p", "m", "adj", "sims", "draws", "failed", "driven", "conflict", "b",
 }  # fmt: skip
 
 

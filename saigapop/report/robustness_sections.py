@@ -28,6 +28,7 @@ import xarray as xr
 
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
+from saigapop.report.external_text import translate_check_text
 from saigapop.report.i18n import _
 from saigapop.report.inputs import TrialInputs
 from saigapop.report.prose import join_words
@@ -409,7 +410,7 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
                 "population: see the failure columns of the MSE risk table."
             )
         )
-        paragraphs += list(notes)
+        paragraphs += [translate_check_text(note) for note in notes]
         tables.append(
             Table(
                 "mse_risks",

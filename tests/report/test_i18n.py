@@ -325,6 +325,7 @@ ALLOWED = {
     "tatarica", "WWF", "Wade", "Kock", "Milner-Gulland", "Kühl", "et", "al", "seed", "Hindcast",
     "MASE", "PSIS", "PSIS-LOO", "k", "N", "CV", "GTIN", "SBC", "LogNormal", "Normal", "Beta",
     "HalfNormal", "LogitNormal", "mu", "sigma", "alpha", "beta",
+    "Kallioinen",
     "rho",  # Mohn's rho in its threshold, |rho| <= 0.3
     "base",  # the name of the reference trial (saigapop.management.trials), an identifier
     "python",
@@ -466,7 +467,13 @@ def full_ru_payload(data, ru_config, model_inputs):
     ]
     inputs = {
         **model_inputs,
-        "trials": TrialInputs(trials=trials, mse=summarise_mse(mse)),
+        "trials": TrialInputs(
+            trials=trials,
+            mse=summarise_mse(mse),
+            notes=(
+                "The MSE ran 40 replicates (posterior draws × stochastic futures) in blocks of 20.",
+            ),
+        ),
         "validation": ValidationInputs(
             checks=checks, alternatives=alternatives, method="reweighted"
         ),
