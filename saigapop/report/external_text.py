@@ -84,6 +84,17 @@ _FORMS += (
         N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
     ),
 )
+_FORMS += (
+    (  # the coverage check of saigapop.report.inputs (formatted before the report)
+        rf"{_num('inside')} of {_num('n')} counts inside their {_num('pct')} % predictive "
+        r"interval(?:; outside: (?P<names>.+))?",
+        N_("{inside} of {n} counts inside their {pct} % predictive interval"),
+    ),
+    (
+        rf"reported \(psense {_num('threshold')}\)",
+        N_("reported (psense {threshold})"),
+    ),
+)
 #: Whole short texts (no numbers).
 _WHOLE = (
     N_("no observations"),
@@ -94,7 +105,7 @@ _WHOLE = (
 )
 _NUMBER_FIELDS = {
     "mase", "n", "inside", "n2", "prob", "khat", "bad", "threshold", "coverage", "low", "high",
-    "rho", "peels", "p", "m", "adj", "sims", "draws", "failed", "driven", "conflict", "b",
+    "rho", "peels", "p", "m", "adj", "sims", "draws", "failed", "driven", "conflict", "b", "pct",
 }  # fmt: skip
 
 
@@ -144,5 +155,8 @@ def translate_check_text(text: str) -> str:
                 if values.get("failed")
                 else ""
             )
-        return _(message).format(**values)
+        text = _(message).format(**values)
+        if values.get("names") and "{names}" not in message:
+            text += "; " + _("outside: {names}").format(names=values["names"])
+        return text
     return text
