@@ -14,7 +14,7 @@ import re
 from saigapop.report.formatting import localise_number
 from saigapop.report.i18n import N_, _, current_language
 
-__all__ = ["CHECK_NAMES", "translate_check_text"]
+__all__ = ["CHECK_NAMES", "translate_check_text", "translate_registry_text"]
 
 #: Names of the validation checks.
 CHECK_NAMES = (
@@ -159,4 +159,100 @@ def translate_check_text(text: str) -> str:
         if values.get("names") and "{names}" not in message:
             text += "; " + _("outside: {names}").format(names=values["names"])
         return text
+    return text
+
+
+_R = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+_REGISTRY_FIXED = (
+    N_("No removals were given, so the horns were not checked against removals."),
+    N_(
+        "Horns were checked against the removals of their population-year: every "
+        "population-year's horns are covered by recorded removals."
+    ),
+)
+
+
+def translate_registry_text(text: str) -> str:
+    """Return a paragraph of the horn-registry section in the report language.
+
+    The registry module (:func:`saigapop.registry.report.registry_section`) writes its prose
+    in English; its known forms are re-worded here with localised numbers. An unknown form
+    (for example the list of population-years whose horns exceed the removals) is returned
+    as written.
+
+    Examples
+    --------
+    >>> from saigapop.report.i18n import use_language
+    >>> s = "Stock available for export: 275 accepted horns in storage (50.0 kg)."
+    >>> with use_language("ru"):
+    ...     translate_registry_text(s)
+    'Запасы, доступные для экспорта: принятых рогов на хранении — 275 (50,0 кг).'
+    """
+    if current_language() == "en" or not text:
+        return text
+    whole = _(text)
+    if whole != text:
+        return whole
+    loc = localise_number
+    m = re.fullmatch(
+        rf"The horn registry lists ({_R}) horns: ({_R}) accepted and ({_R}) rejected(.*)", text
+    )
+    if m:
+        out = _(
+            "The horn registry lists {n} horns: {accepted} accepted and {rejected} rejected"
+        ).format(n=loc(m[1]), accepted=loc(m[2]), rejected=loc(m[3]))
+        rest = m[4]
+        if rest == "; no row has any fault.":
+            return out + "; " + _("no row has any fault.")
+        r = re.fullmatch(r"\. Rows rejected, by reason \(a row may have several\): (.+)\.", rest)
+        if r:
+            reasons = ", ".join(
+                f"{_(d)} ({loc(k)})" for d, k in re.findall(rf"(.+?) \(({_R})\)(?:, |$)", r[1])
+            )
+            return (
+                out
+                + ". "
+                + _("Rows rejected, by reason (a row may have several): {reasons}.").format(
+                    reasons=reasons
+                )
+            )
+        return text
+    m = re.fullmatch(
+        rf"Exports per calendar year against the quota and the CITES cap of ({_R}) kg: (.+)\. "
+        r"Exports from stock come from animals already removed and add no mortality; rejected "
+        r"rows that record an export are counted in the totals\.",
+        text,
+    )
+    if m:
+        parts = []
+        for p in re.finditer(
+            rf"(\d{{4}}): ({_R}) kg exported \(({_R}) kg from stock, ({_R}) kg from that year's "
+            rf"harvest\)(?:, quota ({_R}) kg)?; (within|ABOVE) the limit of ({_R}) kg",
+            m[2],
+        ):
+            year, total, stock, new, quota, verdict, limit = p.groups()
+            part = _(
+                "{year}: {total} kg exported ({stock} kg from stock, {new} kg from that year's "
+                "harvest)"
+            ).format(year=year, total=loc(total), stock=loc(stock), new=loc(new))
+            if quota:
+                part += ", " + _("quota {quota} kg").format(quota=loc(quota))
+            verdict_text = (
+                _("within the limit of {limit} kg")
+                if verdict == "within"
+                else _("ABOVE the limit of {limit} kg")
+            )
+            parts.append(part + "; " + verdict_text.format(limit=loc(limit)))
+        return _(
+            "Exports per calendar year against the quota and the CITES cap of {cap} kg: "
+            "{parts}. Exports from stock come from animals already removed and add no "
+            "mortality; rejected rows that record an export are counted in the totals."
+        ).format(cap=loc(m[1]), parts="; ".join(parts))
+    m = re.fullmatch(
+        rf"Stock available for export: ({_R}) accepted horns in storage \(({_R}) kg\)\.", text
+    )
+    if m:
+        return _("Stock available for export: {n} accepted horns in storage ({kg} kg).").format(
+            n=loc(m[1]), kg=loc(m[2])
+        )
     return text

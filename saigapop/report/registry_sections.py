@@ -17,6 +17,7 @@ import pandas as pd
 
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
+from saigapop.report.external_text import translate_registry_text
 from saigapop.report.i18n import _
 
 __all__ = ["registry_quota_kg", "registry_report_section"]
@@ -185,6 +186,6 @@ def registry_report_section(
     return Section(
         "registry",
         _("Monitoring and traceability: the horn registry"),
-        tuple(reg.prose),
+        tuple(translate_registry_text(p) for p in reg.prose),
         tables=tables,
     )

@@ -23,6 +23,7 @@ __all__ = [
     "DATA_PHRASES",
     "DATA_WORDS",
     "VERBATIM_COLUMNS",
+    "is_verbatim",
     "population_full_name",
     "population_name",
 ]
@@ -167,7 +168,7 @@ COLUMN_TITLES = (
 )
 
 #: Columns shown exactly as written, in every language: citations, links, file names,
-#: identifiers of parameters and values, and notes quoted from the sources.
+#: identifiers of parameters and values, notes quoted from the sources, validator messages.
 VERBATIM_COLUMNS = frozenset(
     {
         "Source",
@@ -181,8 +182,19 @@ VERBATIM_COLUMNS = frozenset(
         "Prior",
         "Column",
         "Value",
+        "Finding",  # the registry validator's message for one file row
+        "Mark (GS1)",
     }
 )
+
+
+def is_verbatim(column: str) -> bool:
+    """Whether a column is shown as written: by its English name or its translated title.
+
+    Some section builders title their columns in the report language already.
+    """
+    return column in VERBATIM_COLUMNS or column in {_(c) for c in VERBATIM_COLUMNS}
+
 
 #: Codes of the data files and of the report's own tables, shown as words.
 DATA_WORDS = (
@@ -287,4 +299,9 @@ DATA_PHRASES = (
     N_("cannot check this final"),
     N_("against abundance: no count for"),
     N_("in"),
+    # horn-registry accounting (saigapop.registry)
+    N_("input"),
+    N_("accepted"),
+    N_("rejected"),
+    N_("not placed in a population-year"),
 )

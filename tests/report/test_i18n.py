@@ -29,7 +29,7 @@ from saigapop.report.exporters._layout import lay_out
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.inputs import TrialInputs, ValidationInputs, prepare_quota
 from saigapop.report.standard_sections import DEPENDENCIES
-from saigapop.report.vocabulary import VERBATIM_COLUMNS
+from saigapop.report.vocabulary import is_verbatim
 from saigapop.validation import Check
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -368,7 +368,8 @@ def _english_words(payload, html: str) -> list[str]:
     for laid in lay_out(payload):
         for table in laid.tables:
             texts += table.titles
-            keep = [i for i, c in enumerate(table.columns) if c not in VERBATIM_COLUMNS]
+            with use_language(payload.language):
+                keep = [i for i, c in enumerate(table.columns) if not is_verbatim(c)]
             for row in table.rows:
                 texts += [row[i].text for i in keep]
     words = []
@@ -485,4 +486,18 @@ def test_every_section_in_russian_has_no_english_left(full_ru_payload):
     for key in ("robustness", "sensitivity", "diagnostics"):
         assert full_ru_payload.section(key).computed, key
     words = _english_words(full_ru_payload, render_html(full_ru_payload))
+    assert words == [], words
+
+
+def test_registry_section_in_russian_has_no_english_left(data, ru_config):
+    from saigapop.registry import make_synthetic_registry, validate_registry
+
+    synth = make_synthetic_registry(400, faults={"female_horn": 3}, seed=7)
+    registry = validate_registry(synth.registry, synth.removals)
+    payload = build_payload(data, registry=registry, config=ru_config)
+    assert payload.section("registry").computed
+    text = " ".join(payload.section("registry").paragraphs)
+    assert "Реестр рогов содержит рогов: 400" in text
+    assert "рог записан от самки" in text
+    words = _english_words(payload, render_html(payload))
     assert words == [], words

@@ -13,7 +13,7 @@ from saigapop.report.contracts import Figure, ReportPayload, Section, Table
 from saigapop.report.external_text import translate_check_text
 from saigapop.report.formatting import localise_number
 from saigapop.report.i18n import current_language, gettext, use_language
-from saigapop.report.vocabulary import VERBATIM_COLUMNS
+from saigapop.report.vocabulary import is_verbatim
 
 __all__ = ["Cell", "LaidFigure", "LaidSection", "LaidTable", "lay_out", "split_links"]
 
@@ -122,7 +122,7 @@ def _lay_table(table: Table, number: int) -> LaidTable:
                 row.append(Cell(text, "url", split_links(value)))
             elif numeric[col]:
                 row.append(Cell("" if text == gettext("n/a") else text, "num"))
-            elif col in VERBATIM_COLUMNS:
+            elif is_verbatim(col):
                 row.append(Cell(text, ""))
             elif col in ("Check", "Detail", "Threshold"):
                 shown = translate_cell(translate_check_text(text))
