@@ -12,6 +12,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
+from saigapop.runner import TaskError
 from saigapop.validation import (
     SBCResult,
     plot_rank_histograms,
@@ -155,8 +156,10 @@ def test_sbc_records_failed_fits_and_uses_map_fn():
     if res.failures:
         assert "divergent" in res.failures[0][1]
         assert not res.check().passed
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(TaskError, match="ZeroDivisionError"):
         run_sbc(simulator, lambda y, s: 1 / 0, 3, catch=False)
+    with pytest.raises(ZeroDivisionError):
+        run_sbc(simulator, lambda y, s: 1 / 0, 3, catch=False, map_fn=map)
     with pytest.raises(RuntimeError, match="every SBC fit failed"):
         run_sbc(simulator, lambda y, s: 1 / 0, 3)
 
@@ -233,3 +236,29 @@ def test_sbc_result_uniformity_is_a_table():
     u = SBCResult(ranks, 9).uniformity(bins=5)
     assert isinstance(u, pd.DataFrame)
     assert u.loc[0, "p_chi2"] == pytest.approx(1.0)
+
+
+def test_sbc_through_run_grid_matches_plain_map():
+    """The default path (saigapop.runner.run_grid, serial) gives the ranks of a plain map."""
+    a = run_sbc(simulator, exact_fitter(), 12, n_draws=19, seed=5)
+    b = run_sbc(simulator, exact_fitter(), 12, n_draws=19, seed=5, map_fn=map)
+    xr.testing.assert_identical(a.ranks, b.ranks)
+
+
+def test_sbc_store_resumes_without_refitting(tmp_path):
+    calls = []
+
+    def counting(y, seed):
+        calls.append(seed)
+        return exact_fitter()(y, seed)
+
+    a = run_sbc(simulator, counting, 8, n_draws=19, seed=4, store=tmp_path)
+    assert len(calls) == 8
+    assert len(list(tmp_path.glob("sim_*.nc"))) == 8
+    b = run_sbc(simulator, counting, 8, n_draws=19, seed=4, store=tmp_path)
+    assert len(calls) == 8  # every simulation was read back, none refitted
+    xr.testing.assert_allclose(a.ranks, b.ranks)
+    partial = SBCResult.from_store(tmp_path)
+    assert partial.n_sims == 8
+    assert partial.n_draws == 19
+    xr.testing.assert_allclose(partial.ranks, a.ranks)
