@@ -262,3 +262,36 @@ def test_sbc_store_resumes_without_refitting(tmp_path):
     assert partial.n_sims == 8
     assert partial.n_draws == 19
     xr.testing.assert_allclose(partial.ranks, a.ranks)
+
+
+# --- data-independent prior scales (what a valid SBC of the saiga model needs) ----------------
+
+
+def test_config_fixes_prior_scales_independently_of_the_data():
+    import saigapop as sp
+    from saigapop.exceptions import ConfigError
+    from saigapop.model.config import ModelConfig
+    from saigapop.model.inputs import prepare_inputs
+
+    data = sp.load_kazakhstan()
+    default = prepare_inputs(data, ModelConfig())
+    cfg = ModelConfig(
+        initial_abundance_scale=(("Ural", 20_000.0), ("Kalmykia", 5.0)),
+        density_scale=(("Ustyurt", 1e6),),
+    )
+    fixed = prepare_inputs(data, cfg)
+    pops = list(fixed.populations)
+    ural, ust = pops.index("Ural"), pops.index("Ustyurt")
+    assert fixed.init_scale[ural] == 20_000.0
+    assert fixed.density_scale[ust] == 1e6
+    # populations not listed keep the data-derived values
+    others = [i for i in range(len(pops)) if i != ural]
+    np.testing.assert_array_equal(fixed.init_scale[others], default.init_scale[others])
+    assert default.init_scale[ural] != 20_000.0
+    notes = " ".join(fixed.notes)
+    assert "fixed by the config for ['Ural']" in notes
+    assert "Kalmykia, which is not in the data; ignored" in notes
+    assert ModelConfig.from_json(cfg.to_json()) == cfg
+    for bad in ((("Ural", -1.0),), (("Ural", 1.0), ("Ural", 2.0)), (("Ural",),)):
+        with pytest.raises(ConfigError):
+            ModelConfig(initial_abundance_scale=bad)
