@@ -184,6 +184,7 @@ def test_sbc_small_configuration(out_dir):
     print(res.check().line())
     _save(out_dir, "sbc_ranks", sv.plot_rank_histograms(result=res), u)
     res.ranks.to_netcdf(out_dir / "sbc_ranks.nc")
+    assert res.n_sims >= 100, "the acceptance check needs at least 100 simulations"
     assert res.check().passed
 
 
@@ -238,6 +239,19 @@ def test_pareto_khat_every_count(data, reference_fit, out_dir):
     print(sv.residual_runs(reference_fit, data).to_string())
     _save(out_dir, "loo_khat", sv.plot_khat(result=res), res.table)
     assert res.check().passed
+
+
+def test_exact_loo_worst_counts(data, fitter, reference_fit, out_dir):
+    """Exact leave-one-out refits for the counts whose PSIS k-hat is worst."""
+    loo = sv.pareto_khat(reference_fit)
+    worst = loo.worst(20)
+    worst = worst[(worst["variable"] == "count") & worst["observation"].str.endswith(" count")]
+    worst = worst.head(int(os.environ.get("SAIGAPOP_LOO_REFITS", "4")))
+    counts = [(str(o).split()[0], int(str(o).split()[1])) for o in worst["observation"]]
+    table = sv.run_exact_loo(data, fitter, counts, reference=loo, grid=_grid())
+    print(table.to_string())
+    _save(out_dir, "loo_exact", table=table)
+    assert np.isfinite(table["elpd_exact"]).all()
 
 
 def test_influence_refits(data, fitter, out_dir):
