@@ -267,8 +267,8 @@ class SBCResult:
         col = f"p_{test}"
         p = u[col].to_numpy()
         m = len(p) if correction == "bonferroni" else 1
+        worst = int(np.argmin(p))  # the smallest raw p-value (adjusted ones clip at 1)
         adj = np.minimum(1.0, p * m)
-        worst = int(np.argmin(adj))
         label = u.loc[worst, "parameter"] + (
             f" [{u.loc[worst, 'element']}]" if u.loc[worst, "element"] else ""
         )
@@ -462,11 +462,12 @@ def plot_rank_histograms(
         for j, label in enumerate(element_labels(arr.isel(simulation=0, drop=True))):
             ranks = flat[:, j][np.isfinite(flat[:, j])]
             if ranks.size:
-                panels.append((name + (f"\n{label}" if label else ""), ranks.astype(int)))
+                short = ", ".join(part.split("=", 1)[-1] for part in label.split(", "))
+                panels.append((name + (f"\n{short}" if label else ""), ranks.astype(int)))
     n = len(panels)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = figure(nrows, ncols, width=1.9 * ncols, height=1.6 * nrows + 0.3)
+    fig, axes = figure(nrows, ncols, width=2.4 * ncols, height=1.8 * nrows + 0.3)
     n_draws = result.n_draws
     for k, ax in enumerate(axes.ravel()):
         if k >= n:
@@ -482,7 +483,7 @@ def plot_rank_histograms(
             np.repeat(edges, 2)[1:-1], np.repeat(lo, 2), np.repeat(hi, 2), color="0.85", lw=0
         )
         ax.hist(ranks, bins=edges, color="#0072B2", alpha=0.8)
-        ax.set_title(title)
+        ax.set_title(title, fontsize="small")
         ax.set_yticks([])
     fig.supxlabel(f"rank of the true value among L = {n_draws} posterior draws")
     return fig

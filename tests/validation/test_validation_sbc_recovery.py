@@ -295,3 +295,17 @@ def test_config_fixes_prior_scales_independently_of_the_data():
     for bad in ((("Ural", -1.0),), (("Ural", 1.0), ("Ural", 2.0)), (("Ural",),)):
         with pytest.raises(ConfigError):
             ModelConfig(initial_abundance_scale=bad)
+
+
+def test_sbc_check_names_the_smallest_raw_p_value():
+    # both adjusted p-values clip at 1; the text must still name the smaller raw p-value
+    flat = np.tile(np.arange(10), 10).astype(float)  # perfectly uniform: p = 1
+    tilted = flat.copy()
+    tilted[:6] = 0.0  # a few extra zeros: p < 1 but p * 2 > 1
+    res = SBCResult(xr.Dataset({"a": ("simulation", flat), "b": ("simulation", tilted)}), 9)
+    p = res.uniformity(bins=5).set_index("parameter")["p_chi2"]
+    assert p["b"] < p["a"]
+    assert 2 * p["b"] > 1
+    check = res.check()
+    assert "(b)" in check.text
+    assert check.passed
