@@ -208,8 +208,12 @@ class ModelConfig:
         d["streams"] = sorted(self.streams)
         d["age_classes"] = list(self.age_classes)
         d["catchability_breaks"] = [list(b) for b in self.catchability_breaks]
-        d["initial_abundance_scale"] = [list(b) for b in self.initial_abundance_scale]
-        d["density_scale"] = [list(b) for b in self.density_scale]
+        # left out when empty, so the JSON (and the model hash) of existing configs is unchanged
+        for name in ("initial_abundance_scale", "density_scale"):
+            if getattr(self, name):
+                d[name] = [list(b) for b in getattr(self, name)]
+            else:
+                del d[name]
         return d
 
     def to_json(self) -> str:

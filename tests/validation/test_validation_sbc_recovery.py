@@ -292,6 +292,9 @@ def test_config_fixes_prior_scales_independently_of_the_data():
     assert "fixed by the config for ['Ural']" in notes
     assert "Kalmykia, which is not in the data; ignored" in notes
     assert ModelConfig.from_json(cfg.to_json()) == cfg
+    # unset, they stay out of the JSON: the model hash of existing fits does not change
+    assert "initial_abundance_scale" not in ModelConfig().to_json()
+    assert "density_scale" not in ModelConfig().to_json()
     for bad in ((("Ural", -1.0),), (("Ural", 1.0), ("Ural", 2.0)), (("Ural",),)):
         with pytest.raises(ConfigError):
             ModelConfig(initial_abundance_scale=bad)
