@@ -94,13 +94,13 @@ def trigger_level(
 
     Examples
     --------
-    Failures only below 10 put the trigger at 9, not where the tail average of failures
-    first drops below ``alpha``:
+    Failures only below 30 put the trigger at 29, not at 149 where the tail average of
+    failures first drops to ``alpha``:
 
-    >>> v = np.arange(100.0)
-    >>> level, basis, risk, hit = trigger_level(v, v < 10, alpha=0.2)
+    >>> v = np.arange(1000.0)
+    >>> level, basis, risk, hit = trigger_level(v, v < 30, alpha=0.2)
     >>> float(level), basis, float(risk), float(hit)
-    (9.0, 'conditional', 1.0, 0.1)
+    (29.0, 'conditional', 1.0, 0.03)
     """
     if direction not in ("below", "above"):
         raise ValueError(f"direction must be 'below' or 'above', got {direction!r}")

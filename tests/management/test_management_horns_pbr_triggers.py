@@ -163,3 +163,27 @@ def test_trigger_level_ignores_undefined_values():
     assert np.isfinite(lvl)
     assert basis == "percentile"
     assert trigger_level(np.full(3, np.nan), np.zeros(3, bool))[1] == "undefined"
+
+
+def test_stock_from_a_population_not_assessed_uses_the_national_cap_and_is_shown():
+    """The cap is national: stock from Ural counts when only Betpakdala is assessed.
+
+    Before, the stock's kilograms were taken off the cap but appeared in no row, so the
+    table's kg fell short of the cap minus the unused part by exactly the stock.
+    """
+    stock = HornStock(horns=3000, unit="pieces", origin="Ural")  # 495 kg at 165 g
+    out = allocate_cap({"Betpakdala": 40_000.0}, stock=stock, years=[2026])
+    assert out["population"].values.tolist() == ["Betpakdala", "Ural"]
+    assert out["assessed"].values.tolist() == [True, False]
+    y = out.sel(year=2026)
+    assert float(y["kg"].sel(population="Ural", source="stock")) == pytest.approx(495.0)
+    assert float(y["kg"].sel(population="Ural", source="new_harvest")) == 0.0
+    assert np.isnan(float(y["quota_animals"].sel(population="Ural")))
+    # every kg charged to the cap is in the table
+    assert float(y["kg"].sum()) + float(y["unused_cap_kg"]) == pytest.approx(10_000.0)
+    # Betpakdala gets only what the stock leaves: floor((10,000 − 495) / 0.33) males
+    new = float(y["animals"].sel(population="Betpakdala", source="new_harvest"))
+    assert new == np.floor((10_000.0 - 495.0) / 0.33)
+    assert out.attrs["stock_origin"] == "Ural" and not out.attrs["stock_origin_assessed"]
+    same = allocate_cap({"Ural": 40_000.0}, stock=stock, years=[2026])
+    assert same.attrs["stock_origin_assessed"] and same["assessed"].values.tolist() == [True]
