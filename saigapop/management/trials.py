@@ -210,7 +210,9 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     """Return the census counts stored with a fitted posterior, if any.
 
     Looks for ``count`` (or ``census_count``) with dims ``(population, year)`` in the
-    DataTree's ``observed_data`` group; returns ``None`` when there is none.
+    DataTree's ``observed_data`` group, or — as :mod:`saigapop.model` stores them — a flat
+    ``count`` labelled ``"<population> <year> count"``, which is put back on
+    ``(population, year)`` (NaN where there was no count); ``None`` when there is none.
 
     Examples
     --------
@@ -224,6 +226,25 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     for name in ("count", "census_count"):
         if name in obs and {"population", "year"} <= set(obs[name].dims):
             return obs[name].transpose("population", "year")
+    if "count" in obs and obs["count"].ndim == 1:
+        # the PyMC model stores counts flat, labelled "<population> <year> <kind>"
+        dim = obs["count"].dims[0]
+        cells: dict[tuple[str, int], float] = {}
+        for label, value in zip(obs[dim].values, obs["count"].values, strict=True):
+            parts = str(label).rsplit(" ", 2)
+            if len(parts) != 3 or parts[2] != "count" or not parts[1].isdigit():
+                raise ConfigError(
+                    f"observed count label {label!r} is not '<population> <year> count'"
+                )
+            cells[(parts[0], int(parts[1]))] = float(value)
+        pops = list(dict.fromkeys(p for p, _ in cells))
+        years = sorted({y for _, y in cells})
+        out = np.full((len(pops), len(years)), np.nan)
+        for (p, y), value in cells.items():
+            out[pops.index(p), years.index(y)] = value
+        return xr.DataArray(
+            out, dims=("population", "year"), coords={"population": pops, "year": years}
+        )
     return None
 
 

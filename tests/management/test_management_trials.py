@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 import pytest
 
 from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
@@ -199,3 +200,25 @@ def test_reweighted_trial_needs_counts(small):
 def test_custom_trial_kind_is_validated():
     with pytest.raises(Exception, match="reference"):
         Trial("x", "other")  # type: ignore[arg-type]
+
+
+def test_observed_counts_read_the_models_flat_layout():
+    """The fit stores counts flat ("Ural 2011 count"); trials must find them (CLI --trials)."""
+    from saigapop.datasets import load_kazakhstan
+    from saigapop.management.trials import observed_counts
+
+    labels = ["Ural 2011 count", "Betpakdala 2012 count", "Ural 2025 count"]
+    obs = xr.Dataset(
+        {"count": ("count_obs", [17_700.0, 1.1e5, 2.3e6])}, coords={"count_obs": labels}
+    )
+    post = synthetic_posterior({"Ural": 2.3e6}, chains=1, draws=2)
+    dt = xr.DataTree.from_dict({"posterior": post["posterior"].to_dataset(), "observed_data": obs})
+    c = observed_counts(dt)
+    assert c.dims == ("population", "year")
+    assert float(c.sel(population="Ural", year=2011)) == 17_700.0
+    assert float(c.sel(population="Ural", year=2025)) == 2.3e6
+    assert np.isnan(float(c.sel(population="Betpakdala", year=2011)))
+    bundled = load_kazakhstan().to_xarray()["count"]
+    assert float(bundled.sel(population="Ural", year=2025)) == float(
+        c.sel(population="Ural", year=2025)
+    )
