@@ -10,7 +10,8 @@ Run (the fit is written by ``benchmarks/fit.py`` / ``saigapop.model.io.save_fit`
     PYTHONPATH=$PWD nice -n 10 .venv/bin/python scripts/bundled_quota.py /work/fits/bundled.zarr
 
 Options: ``--seed`` (operating model, default 2025 as ``saigapop report``), ``--replicates``
-(MSE, default 1000), ``--skip-trials``, ``--skip-mse``. Ends with ``name: value unit`` lines.
+(MSE, default 1000), ``--refits DIR`` (trials conditioned by refits from
+``scripts/refit_trials.py`` instead of reweighting), ``--skip-trials``, ``--skip-mse``. Ends with ``name: value unit`` lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,6 @@ from saigapop.management import (
     realised_removals,
     run_trials,
     solve_quota,
-
 )
 from saigapop.management.mse import (
     mse_table,
@@ -64,12 +65,19 @@ def prior_driven(fit: xr.DataTree) -> dict[str, bool]:
 
 
 def main() -> None:
+    """Print the quota, cap allocation, triggers, cross-checks, trials and MSE."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("fit", help="saved fit (.zarr or .nc)")
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--replicates", type=int, default=1000)
     ap.add_argument("--skip-trials", action="store_true")
     ap.add_argument("--skip-mse", action="store_true")
+    ap.add_argument(
+        "--refits",
+        type=Path,
+        default=None,
+        help="directory of refits <trial>.zarr (scripts/refit_trials.py)",
+    )
     args = ap.parse_args()
 
     t_all = time.perf_counter()
@@ -84,7 +92,10 @@ def main() -> None:
         f"latest census {latest}; seed {args.seed}; sex ratio prior-driven: {flags}"
     )
     om = OperatingModel.from_posterior(fit, realised_removals=removed, seed=args.seed)
-    print(f"convergence: max R-hat {om.settings['max_rhat']:.4f}, converged {om.settings['converged']}")
+    print(
+        f"convergence: max R-hat {om.settings['max_rhat']:.4f}, "
+        f"converged {om.settings['converged']}"
+    )
     criteria = default_criteria(DEFAULT_ABUNDANCE_LIMITS, prior_driven=flags)
     t0 = time.perf_counter()
     result = solve_quota(om, criteria, progress=False)
@@ -171,10 +182,11 @@ def main() -> None:
         )
 
     # ---- PBR and ICES ---------------------------------------------------------------
-    at = om.project(ConstantHarvest(), result.level.sel(population=pops).values[None], record="full")
-    at = at.isel(candidate=0)
+    levels = result.level.sel(population=pops).values[None]
+    at = om.project(ConstantHarvest(), levels, record="full").isel(candidate=0)
     qy = list(om.quota_years)
-    human = at["removed"].sel(year=qy).sum(("source", "sex", "age_class")).mean("year").median("draw")
+    removed_q = at["removed"].sel(year=qy).sum(("source", "sex", "age_class"))
+    human = removed_q.mean("year").median("draw")
     male = at["male_mortality"].sel(year=qy).mean("year").median("draw")
     pbr = pbr_table(om, human_caused=human, male_human_caused=male)
     limits = {p: DEFAULT_ABUNDANCE_LIMITS[p] for p in pops}
@@ -192,7 +204,18 @@ def main() -> None:
     if not args.skip_trials:
         print("\n== Reference and robustness trials (the recommended quota in each) ==")
         t0 = time.perf_counter()
-        trials = run_trials(fit, result, seed=args.seed, realised_removals=removed, progress=False)
+        refits = {}
+        if args.refits is not None:
+            refits = {p.stem: load_fit(p) for p in sorted(args.refits.glob("*.zarr"))}
+        print(f"refitted trials: {sorted(refits) or 'none'}")
+        trials = run_trials(
+            fit,
+            result,
+            seed=args.seed,
+            realised_removals=removed,
+            progress=False,
+            refits=refits,
+        )
         t_trials = time.perf_counter() - t0
         tt = trial_table(trials)
         print(tt.round(4).to_string())
@@ -200,7 +223,7 @@ def main() -> None:
         for t in trials["trial"].values:
             x = trials.sel(trial=t)
             print(
-                f"  {str(t):28s} {str(x['kind'].values):10s} {str(x['conditioning'].values)}"
+                f"  {t!s:28s} {x['kind'].values!s:10s} {x['conditioning'].values!s}"
                 f" | passes: {bool(x['trial_passes'].all())}"
             )
         print(f"failed trials: {trials.attrs['failed_trials']}")

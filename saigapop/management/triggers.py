@@ -28,7 +28,6 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
-
 from scipy.optimize import isotonic_regression
 from scipy.stats import beta
 

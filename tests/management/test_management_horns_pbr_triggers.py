@@ -98,7 +98,8 @@ def test_trigger_level_conditional_and_fallback():
     lvl, basis, risk, hit = trigger_level(v, np.zeros(200, bool), alpha=0.1)
     assert basis == "percentile"
     assert lvl == pytest.approx(0.1)
-    assert risk == 0.0 and hit == pytest.approx(0.1)
+    assert risk == 0.0
+    assert hit == pytest.approx(0.1)
 
 
 def test_trigger_is_local_not_the_tail_average():
@@ -184,6 +185,8 @@ def test_stock_from_a_population_not_assessed_uses_the_national_cap_and_is_shown
     # Betpakdala gets only what the stock leaves: floor((10,000 − 495) / 0.33) males
     new = float(y["animals"].sel(population="Betpakdala", source="new_harvest"))
     assert new == np.floor((10_000.0 - 495.0) / 0.33)
-    assert out.attrs["stock_origin"] == "Ural" and not out.attrs["stock_origin_assessed"]
+    assert out.attrs["stock_origin"] == "Ural"
+    assert not out.attrs["stock_origin_assessed"]
     same = allocate_cap({"Ural": 40_000.0}, stock=stock, years=[2026])
-    assert same.attrs["stock_origin_assessed"] and same["assessed"].values.tolist() == [True]
+    assert same.attrs["stock_origin_assessed"]
+    assert same["assessed"].values.tolist() == [True]

@@ -133,7 +133,8 @@ def test_small_population_strict_limits_gets_zero_with_reason(det):
     result = solve_quota(om, crit, progress=False)
     assert float(result.level.sel(population="Small")) == 0.0
     reason = str(result.reason.sel(population="Small").values)
-    assert reason.startswith("zero quota") and "abundance" in reason
+    assert reason.startswith("zero quota")
+    assert "abundance" in reason
     assert str(result.binding.sel(population="Small").values) == "abundance"
 
 
