@@ -11,7 +11,8 @@ Run (the fit is written by ``benchmarks/fit.py`` / ``saigapop.model.io.save_fit`
 
 Options: ``--seed`` (operating model, default 2025 as ``saigapop report``), ``--replicates``
 (MSE, default 1000), ``--refits DIR`` (trials conditioned by refits from
-``scripts/refit_trials.py`` instead of reweighting), ``--skip-trials``, ``--skip-mse``. Ends with ``name: value unit`` lines.
+``scripts/refit_trials.py`` instead of reweighting), ``--skip-trials``, ``--skip-mse``.
+Ends with ``name: value unit`` lines.
 """
 
 from __future__ import annotations

@@ -56,9 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data = load_kazakhstan()
-    sc = SamplerConfig(
-        chains=args.chains, draws=args.draws, tune=args.tune, random_seed=args.seed
-    )
+    sc = SamplerConfig(chains=args.chains, draws=args.draws, tune=args.tune, random_seed=args.seed)
     for name, (config, prior, value) in REFITS.items():
         if args.only and name not in args.only:
             continue
