@@ -49,6 +49,7 @@ from saigapop.management.mse import (
     procedure_from_quota,
     run_mse,
     summarise_mse,
+    tune_procedure,
 )
 from saigapop.management.trials import trial_table
 from saigapop.model.io import load_fit
@@ -256,6 +257,28 @@ def main() -> None:
             f"mse_wall: {t_mse:.1f} s (serial, {mse.sizes['replicate']} replicates, "
             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})"
         )
+        print("\n== Tuning the procedure's harvest fraction (same replicates, CRN) ==")
+        cols = ["sex_ratio_risk_upper", "conception_risk_upper", "added_upper", "mean_yield"]
+        for trade in (True, False):
+            best, tuned = tune_procedure(
+                fit,
+                procs[0],
+                multipliers=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0),
+                n_replicates=args.replicates,
+                seed=args.seed,
+                realised_removals=removed,
+                trade_effect=trade,
+            )
+            label = "with" if trade else "without"
+            print(f"-- {label} the trade effect on poaching while export is open --")
+            print(mse_table(tuned)[cols].round(4).to_string())
+            if best is None:
+                print(f"tuned_procedure_{label}_trade: none passes")
+            else:
+                hf = best.harvest_fraction
+                hf = hf if isinstance(hf, dict) else dict.fromkeys(pops, hf)
+                fr = ", ".join(f"{p} {float(v):.5f}" for p, v in hf.items())
+                print(f"tuned_procedure_{label}_trade: harvest fraction {fr}")
     print(f"total_wall: {time.perf_counter() - t_all:.1f} s")
 
 
