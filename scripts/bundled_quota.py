@@ -51,7 +51,7 @@ from saigapop.management.mse import (
     summarise_mse,
     tune_procedure,
 )
-from saigapop.management.trials import trial_table
+from saigapop.management.trials import DEFAULT_TRIALS, build_trial_model, trial_table
 from saigapop.model.io import load_fit
 
 pd.set_option("display.width", 200)
@@ -234,6 +234,42 @@ def main() -> None:
             f"trials_passed: {int(trials['trial_passes'].all('population').sum())} of "
             f"{trials.sizes['trial']}"
         )
+
+        # the quota that passes every reference trial (DESIGN §5): solve in each
+        # projection-changing or refitted reference trial and keep the minimum
+        print("\n== Quota solved in every reference trial (minimum = passes them all) ==")
+        levels, binding, names = [], [], []
+        for t in DEFAULT_TRIALS:
+            if t.kind != "reference" or (t.reweight is not None and t.name not in refits):
+                continue
+            om_t = build_trial_model(
+                refits.get(t.name, fit), t, seed=args.seed, realised_removals=removed
+            )
+            r_t = solve_quota(om_t, criteria, progress=False)
+            levels.append(r_t.level.sel(population=pops).values)
+            binding.append(r_t.binding.sel(population=pops).values)
+            names.append(t.name)
+        lv = pd.DataFrame(np.array(levels), index=names, columns=pops)
+        bd = pd.DataFrame(np.array(binding), index=names, columns=pops)
+        print(pd.concat([lv, bd.add_suffix(" binding")], axis=1).to_string())
+        robust = lv.min(axis=0)
+        print(
+            "minimum over reference trials: "
+            + ", ".join(f"{p} {robust[p]:,.0f} ({lv[p].idxmin()})" for p in pops)
+        )
+        check = run_trials(
+            fit,
+            robust.values.tolist(),
+            criteria,
+            seed=args.seed,
+            realised_removals=removed,
+            progress=False,
+            refits=refits,
+        )
+        ok = check["trial_passes"].all("population").to_series()
+        print(f"at that quota, trials failing: {[t for t, v in ok.items() if not v] or 'none'}")
+        for p in pops:
+            print(f"robust_quota_{p}: {robust[p]:.0f} adult males/year")
 
     # ---- MSE ------------------------------------------------------------------------
     if not args.skip_mse:
