@@ -27,6 +27,7 @@ dropped. Trials run through :func:`saigapop.runner.run_grid` (serially by defaul
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -210,7 +211,9 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     """Return the census counts stored with a fitted posterior, if any.
 
     Looks for ``count`` (or ``census_count``) with dims ``(population, year)`` in the
-    DataTree's ``observed_data`` group; returns ``None`` when there is none.
+    DataTree's ``observed_data`` group, or — as :mod:`saigapop.model` stores them — a flat
+    ``count`` labelled ``"<population> <year> count"``, which is put back on
+    ``(population, year)`` (NaN where there was no count); ``None`` when there is none.
 
     Examples
     --------
@@ -224,6 +227,25 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     for name in ("count", "census_count"):
         if name in obs and {"population", "year"} <= set(obs[name].dims):
             return obs[name].transpose("population", "year")
+    if "count" in obs and obs["count"].ndim == 1:
+        # the PyMC model stores counts flat, labelled "<population> <year> <kind>"
+        dim = obs["count"].dims[0]
+        cells: dict[tuple[str, int], float] = {}
+        for label, value in zip(obs[dim].values, obs["count"].values, strict=True):
+            parts = str(label).rsplit(" ", 2)
+            if len(parts) != 3 or parts[2] != "count" or not parts[1].isdigit():
+                raise ConfigError(
+                    f"observed count label {label!r} is not '<population> <year> count'"
+                )
+            cells[(parts[0], int(parts[1]))] = float(value)
+        pops = list(dict.fromkeys(p for p, _ in cells))
+        years = sorted({y for _, y in cells})
+        out = np.full((len(pops), len(years)), np.nan)
+        for (p, y), value in cells.items():
+            out[pops.index(p), years.index(y)] = value
+        return xr.DataArray(
+            out, dims=("population", "year"), coords={"population": pops, "year": years}
+        )
     return None
 
 
@@ -689,6 +711,11 @@ def _weighted_quantile(x: Array, w: Array, q: float) -> Array:
     return np.take_along_axis(xs, idx[..., None], -1)[..., 0]
 
 
+def _n_samples(posterior: xr.DataTree | xr.Dataset) -> int:
+    ds = validate_posterior(posterior)
+    return int(ds.sizes["chain"] * ds.sizes["draw"])
+
+
 def _evaluate_trial(
     posterior: xr.DataTree | xr.Dataset,
     trial: Trial,
@@ -698,8 +725,11 @@ def _evaluate_trial(
     counts: xr.DataArray | None,
     om_options: Mapping[str, Any],
     seed: int,
+    refit: xr.DataTree | xr.Dataset | None = None,
 ) -> xr.Dataset:
     """One trial: project the quota and its paired baseline, weight, summarise."""
+    if refit is not None:
+        posterior = refit
     om = build_trial_model(posterior, trial, seed=seed, **om_options)
     lv = np.asarray(levels, dtype=float) * float(trial.stress.get("export_multiplier", 1.0))
     proj = om.project(export, lv[None, :], record="summary")
@@ -792,6 +822,7 @@ def run_trials(
     seed: int = 0,
     progress: bool | None = None,
     runner: Mapping[str, Any] | None = None,
+    refits: Mapping[str, xr.DataTree | xr.Dataset] | None = None,
     **om_options: Any,
 ) -> xr.Dataset:
     """Evaluate one quota in every trial (reference and robustness sets).
@@ -822,6 +853,11 @@ def run_trials(
     runner
         Options of :func:`saigapop.runner.run_grid` (default ``{"serial": True}``; e.g.
         ``{"serial": False, "n_workers": 2}`` or ``{"client": client}``).
+    refits
+        Trial name → a posterior refitted under that trial's assumption (e.g. by
+        ``scripts/refit_trials.py``). Such a trial is conditioned by the refit instead of
+        reweighting (its ``conditioning`` says so; uniform weights, Pareto k̂ NaN); the
+        quota applied is still the one given.
     **om_options
         Options shared by every trial (e.g. ``realised_removals``, ``planned_culls``,
         ``n_draws``).
@@ -864,11 +900,26 @@ def run_trials(
     names = [t.name for t in trials]
     if len(set(names)) != len(names):
         raise ConfigError("trial names must be unique")
+    refits = dict(refits or {})
+    unknown = sorted(set(refits) - set(names))
+    if unknown:
+        raise ConfigError(f"refits given for unknown trials {unknown}; trials: {names}")
+    trials = [
+        dataclasses.replace(
+            t,
+            reweight=None,
+            conditioning=f"refit: the model refitted under '{t.differs}' "
+            f"({_n_samples(refits[t.name])} draws)",
+        )
+        if t.name in refits
+        else t
+        for t in trials
+    ]
     opts = {"serial": True, **dict(runner or {})}
     show = progress if progress is not None else len(trials) > 4
     out = run_grid(
         _evaluate_trial,
-        {t.name: {"trial": t} for t in trials},
+        {t.name: {"trial": t, "refit": refits.get(t.name)} for t in trials},
         shared={
             "posterior": posterior,
             "levels": levels,

@@ -120,7 +120,10 @@ def test_sex_ratio_binds_before_abundance(om):
 
 
 def test_small_population_strict_limits_gets_zero_with_reason(det):
-    dt = synthetic_posterior({"Small": 3_000.0}, chains=1, draws=200, seed=4)
+    # ~3,000 animals hovering near a limit of 2,900 (λ ≈ 1: survival lowered), no export
+    # may add any risk of falling below it: even a fraction of an animal a year does
+    survival = {"female": (0.45, 0.8, 0.8), "male": (0.45, 0.75, 0.6)}
+    dt = synthetic_posterior({"Small": 3_000.0}, chains=1, draws=200, seed=4, survival=survival)
     om = OperatingModel.from_posterior(dt, seed=1)
     crit = (
         AbundanceRisk(limits={"Small": 2_900.0}, max_added_risk=0.0),
@@ -128,14 +131,11 @@ def test_small_population_strict_limits_gets_zero_with_reason(det):
         ConceptionRisk(),
     )
     result = solve_quota(om, crit, progress=False)
-    assert float(result.level.sel(population="Small")) <= 5.0
+    assert float(result.level.sel(population="Small")) == 0.0
     reason = str(result.reason.sel(population="Small").values)
-    assert "zero quota" in reason or "limit" in reason
-    assert str(result.binding.sel(population="Small").values) in {
-        "abundance",
-        "p_star",
-        "sex_ratio",
-    }
+    assert reason.startswith("zero quota")
+    assert "abundance" in reason
+    assert str(result.binding.sel(population="Small").values) == "abundance"
 
 
 def test_nothing_safe_returns_zero_not_an_exception(om):
