@@ -43,7 +43,7 @@ from saigapop.management._mc import mcse_mean
 from saigapop.management.criteria import Criterion, default_criteria
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
-from saigapop.management.quota import QuotaResult
+from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult
 
 __all__ = [
     "DEFAULT_TRIALS",
@@ -1083,3 +1083,78 @@ def solve_across_trials(
     out["quota"] = level.min("trial")
     out["binding_trial"] = level.idxmin("trial")
     return out
+
+
+def solve_robust_quota(
+    om: OperatingModel,
+    posterior: xr.DataTree | xr.Dataset,
+    criteria: Sequence[Criterion] | None = None,
+    *,
+    seed: int = 0,
+    p_star: float = DEFAULT_P_STAR,
+    progress: bool | None = None,
+    **options: Any,
+) -> tuple[QuotaResult, xr.Dataset]:
+    """Solve the quota that passes in every reference trial, with its risks on ``om``.
+
+    DESIGN §5 and the IWC practice: a quota is recommended only if it passes in every
+    reference operating model. The quota is solved on ``om`` (the fitted world) and in every
+    reference trial that changes the projection (:func:`solve_across_trials`); per population
+    the smaller is kept. Where a trial sets it, the result is re-solved on ``om`` up to that
+    level (so its risk curve and risks are those of the fitted world at the recommended
+    quota) and ``binding``/``reason`` name the trial and its binding criterion. Reweighted
+    trials are not solved (the solver takes unweighted draws): :func:`run_trials` checks them.
+
+    Parameters
+    ----------
+    om
+        Operating model of the fitted world.
+    posterior
+        The fit ``om`` was built from (each trial builds its own operating model from it).
+    criteria
+        Default :func:`default_criteria`.
+    seed, p_star, progress
+        As in :func:`solve_across_trials` and :func:`~saigapop.management.solve_quota`.
+    **options
+        :meth:`OperatingModel.from_posterior` options shared by the trials (e.g.
+        ``realised_removals``, ``n_draws``), as used to build ``om``.
+
+    Returns
+    -------
+    (QuotaResult, xarray.Dataset)
+        The recommended quota and the per-trial solutions (:func:`solve_across_trials`).
+
+    Examples
+    --------
+    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> post = synthetic_posterior(chains=1, draws=40)
+    >>> om = OperatingModel.from_posterior(post, seed=1)
+    >>> result, across = solve_robust_quota(om, post, seed=1, progress=False)
+    >>> bool((result.level <= across["level"] + 1e-9).all())
+    True
+    """
+    from saigapop.management.quota import solve_quota
+
+    base = solve_quota(om, criteria, p_star=p_star, progress=False)
+    across = solve_across_trials(
+        posterior, base.criteria, seed=seed, progress=progress, p_star=p_star, **options
+    )
+    robust = across["quota"].reindex(population=base.level["population"]).values
+    lower = robust < base.level.values
+    if not lower.any():
+        return base, across
+    upper = np.where(lower, robust, base.level.values)
+    result = solve_quota(om, base.criteria, p_star=p_star, upper=upper, max_expand=0)
+    binding, reason = base.binding.astype(object), base.reason.astype(object)
+    for j, pop in enumerate(base.level["population"].values):
+        if not lower[j]:
+            continue
+        trial = str(across["binding_trial"].sel(population=pop).values)
+        crit = str(across["binding"].sel(trial=trial, population=pop).values)
+        binding[j] = f"{crit} ({trial})"
+        reason[j] = (
+            f"set by the reference trial {trial!r}, where {crit} binds at "
+            f"{robust[j]:,.0f} a year; in the fitted world alone the quota would be "
+            f"{float(base.level[j]):,.0f}"
+        )
+    return dataclasses.replace(result, binding=binding, reason=reason), across

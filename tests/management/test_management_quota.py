@@ -222,3 +222,26 @@ def test_solve_across_reference_trials_takes_the_minimum(posterior):
     out = solve_across_trials(posterior, trials=trials, seed=3, progress=False)
     np.testing.assert_array_equal(out["quota"].values, out["level"].min("trial").values)
     assert set(out["binding_trial"].values) <= {"base", "hill_mating_pessimistic"}
+
+
+def test_robust_quota_passes_every_solved_reference_trial(posterior):
+    """The recommended quota is the minimum over reference trials and passes in each."""
+    from saigapop.management import DEFAULT_TRIALS, solve_quota, solve_robust_quota
+    from saigapop.management.trials import build_trial_model
+
+    om = OperatingModel.from_posterior(posterior, seed=3)
+    result, across = solve_robust_quota(om, posterior, seed=3, progress=False)
+    fitted = solve_quota(om, progress=False).level
+    expected = np.minimum(fitted.values, across["quota"].values)
+    np.testing.assert_allclose(result.level.values, expected, atol=1.0)
+    lowered = across["quota"].values < fitted.values
+    assert lowered.any(), "a reference trial should lower the quota in this synthetic world"
+    for j, pop in enumerate(result.level["population"].values):
+        binding = str(result.binding.sel(population=pop).values)
+        trial = str(across["binding_trial"].sel(population=pop).values)
+        assert (trial in binding) == bool(lowered[j])
+    # at the recommended quota, every solved reference trial passes all criteria
+    for trial in (t for t in DEFAULT_TRIALS if t.kind == "reference" and t.reweight is None):
+        t_om = build_trial_model(posterior, trial, seed=3)
+        at = solve_quota(t_om, result.criteria, upper=result.level.values, max_expand=0)
+        assert (at.level.values >= result.level.values - 1.0).all(), trial.name
