@@ -7,7 +7,9 @@ baseline — beside a straightforward per-draw Python loop computing the same pe
 failures (run on a subset of draws in the same process and scaled to 4000 draws; its
 results are checked equal to the vectorised ones on that subset).
 
-Run: ``python benchmarks/quota.py``. Ends with ``name: value unit`` lines.
+Run: ``python benchmarks/quota.py [FIT]`` — with a saved fit (e.g. the bundled-data fit,
+4 chains × 1000 draws) instead of the synthetic posterior. Ends with ``name: value unit``
+lines.
 """
 
 from __future__ import annotations
@@ -33,7 +35,18 @@ from saigapop.management._reference import loop_risks
 CHAINS, DRAWS, HORIZON, N_CURVE, LOOP_DRAWS = 4, 1000, 13, 200, 40
 
 
-def build() -> OperatingModel:
+def build(fit_path: str | None = None) -> OperatingModel:
+    if fit_path is not None:
+        # the bundled-data fit (4 chains x 1000 draws): its own realised 2025 cull
+        from saigapop.datasets import load_kazakhstan
+        from saigapop.management import realised_removals
+        from saigapop.model.io import load_fit
+
+        fit = load_fit(fit_path)
+        removed = realised_removals(load_kazakhstan().removals, 2025)
+        return OperatingModel.from_posterior(
+            fit, horizon=HORIZON, seed=1, realised_removals=removed, planned_culls=plan()
+        )
     post = synthetic_posterior(chains=CHAINS, draws=DRAWS, seed=2025, adult_male_share=0.2)
     # the 2025 cull, known: Ural 108,500 (interim composition ~47 % males, 43 % females,
     # 10 % young), Betpakdala ~87,500 (national residual; split assumed the same)
@@ -53,7 +66,13 @@ def build() -> OperatingModel:
             "age": ["calf", "yearling", "adult"],
         },
     )
-    # planned reduction culls 2026-2028 (40 % males, 40 % females, 20 % young-of-year)
+    return OperatingModel.from_posterior(
+        post, horizon=HORIZON, seed=1, realised_removals=realised, planned_culls=plan()
+    )
+
+
+def plan() -> HarvestSchedule:
+    """Planned reduction culls 2026-2028 (40 % males, 40 % females, 20 % young-of-year)."""
     records = []
     for pop, total in (("Betpakdala", 150_000.0), ("Ural", 300_000.0)):
         for year in (2026, 2027, 2028):
@@ -63,15 +82,13 @@ def build() -> OperatingModel:
                 (pop, year, "male", "calf", 0.1 * total),
                 (pop, year, "female", "calf", 0.1 * total),
             ]
-    plan = HarvestSchedule.from_records(records, label="planned reduction culls")
-    return OperatingModel.from_posterior(
-        post, horizon=HORIZON, seed=1, realised_removals=realised, planned_culls=plan
-    )
+    return HarvestSchedule.from_records(records, label="planned reduction culls")
 
 
 def main() -> None:
+    fit_path = sys.argv[1] if len(sys.argv) > 1 else None
     t0 = time.perf_counter()
-    om = build()
+    om = build(fit_path)
     t_build = time.perf_counter() - t0
     crit = default_criteria()
     solve_quota(om, crit, progress=False)  # warm-up (imports, caches)
@@ -104,7 +121,10 @@ def main() -> None:
         np.array_equal(vec.transpose("criterion", "candidate", "draw", "population").values, ref)
     )
 
-    print(f"problem: {len(om.populations)} populations x {om.n_draws} draws x {om.horizon} years")
+    print(
+        f"problem: {len(om.populations)} populations x {om.n_draws} draws x {om.horizon} years"
+        f" ({fit_path or 'synthetic posterior'})"
+    )
     print(result)
     print(result.table()[[c for c in result.table().columns if c != "reason"]].T.to_string())
     print(f"loop and vectorised per-draw failures identical on {len(draws)} draws: {same}")

@@ -87,10 +87,10 @@ def run_analysis(
 
     The pipeline: :func:`saigapop.model.fit.fit` → :func:`~saigapop.model.diagnostics.
     check_convergence` → :meth:`OperatingModel.from_posterior` (with the removals already
-    realised after the latest census) → :func:`~saigapop.management.solve_quota` with
-    :func:`~saigapop.management.default_criteria` (the stricter sex-ratio floor where the
-    sex ratio is prior-driven) → :func:`~saigapop.report.inputs.prepare_quota` (allocation of
-    the CITES cap with the horns in storage, triggers, PBR, projections) →
+    realised after the latest census) → :func:`~saigapop.management.solve_robust_quota` with
+    :func:`~saigapop.management.default_criteria` (the quota of the fitted world, lowered
+    where a reference trial needs less) → :func:`~saigapop.report.inputs.prepare_quota`
+    (allocation of the CITES cap with the horns in storage, triggers, PBR, projections) →
     :func:`~saigapop.report.inputs.prepare_trials` (robustness trials, reweighted where they
     change the observation model, and the closed-loop MSE against zero export and PBR) →
     :func:`~saigapop.report.inputs.prepare_validation` (posterior predictive coverage,
@@ -142,7 +142,7 @@ def run_analysis(
         OperatingModel,
         default_criteria,
         realised_removals,
-        solve_quota,
+        solve_robust_quota,
     )
     from saigapop.model.config import ModelConfig, SamplerConfig
     from saigapop.model.diagnostics import check_convergence
@@ -199,24 +199,22 @@ def run_analysis(
     latest = int(posterior.attrs.get("latest_census_year", data.census["year"].max()))
     step("Building the operating model")
     n_total = chains * draws
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        om = OperatingModel.from_posterior(
-            posterior,
-            realised_removals=realised_removals(data.removals, latest),
-            seed=seed,
-            n_draws=None if om_draws is None or om_draws >= n_total else om_draws,
-        )
-    step("Solving the quota")
-    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = solve_quota(om, default_criteria(all_limits, prior_driven=flags), progress=False)
-        step("Allocating the cap, triggers and PBR")
-        quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
     om_options = {
         "realised_removals": realised_removals(data.removals, latest),
         "n_draws": None if om_draws is None or om_draws >= n_total else om_draws,
     }
+    om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
+    step("Solving the quota in the fitted world and in every reference trial")
+    result, across = solve_robust_quota(
+        om,
+        posterior,
+        default_criteria(all_limits, prior_driven=flags),
+        seed=seed,
+        progress=False,
+        **om_options,
+    )
+    step("Allocating the cap, triggers and PBR")
+    quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
     trial_inputs = None
     if trials:
         trial_inputs = prepare_trials(
@@ -234,8 +232,15 @@ def run_analysis(
     if validation or sensitivity:
         alternatives = None
         if sensitivity:
+            fitted_world = across["level"].sel(trial="base")
             alternatives = _alternative_quotas(
-                posterior, result, om_options, seed=seed, n_draws=om.n_draws, step=step
+                posterior,
+                result,
+                fitted_world,
+                om_options,
+                seed=seed,
+                n_draws=om.n_draws,
+                step=step,
             )
         if validation:
             validation_inputs = prepare_validation(
@@ -269,6 +274,7 @@ def run_analysis(
 def _alternative_quotas(
     posterior: Any,
     result: Any,
+    fitted_world: Any,
     om_options: Mapping[str, Any],
     *,
     seed: int,
@@ -290,7 +296,8 @@ def _alternative_quotas(
             res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
         return {p: float(res.level.sel(population=p)) for p in pops}
 
-    reference = {p: float(result.level.sel(population=p)) for p in pops}
+    # the reweighted alternatives are solved in the fitted world: compare like with like
+    reference = {p: float(fitted_world.sel(population=p)) for p in pops}
     return reweighted_alternative_quotas(
         posterior,
         solve,

@@ -50,7 +50,13 @@ from saigapop.management.pbr import (
 )
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, risk_curve, solve_quota
 from saigapop.management.synthetic import synthetic_posterior
-from saigapop.management.trials import DEFAULT_TRIALS, Trial, run_trials, solve_across_trials
+from saigapop.management.trials import (
+    DEFAULT_TRIALS,
+    Trial,
+    run_trials,
+    solve_across_trials,
+    solve_robust_quota,
+)
 from saigapop.management.triggers import compute_triggers, trigger_level
 
 __all__ = [
@@ -94,6 +100,7 @@ __all__ = [
     "run_trials",
     "solve_across_trials",
     "solve_quota",
+    "solve_robust_quota",
     "summarise_mse",
     "synthetic_posterior",
     "trigger_level",

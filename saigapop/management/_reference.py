@@ -112,11 +112,16 @@ def loop_risks(
                 out[0, c, j, p] = below and not base_below
                 sr = False
                 cl = False
+                exp_floor = base_floor = False
                 for t in range(first_rut, len(er)):
-                    if er[t] < min_relative * br[t] or (er[t] < floor <= br[t]):
+                    if er[t] < min_relative * br[t]:
                         sr = True
+                    exp_floor = exp_floor or er[t] < floor
+                    base_floor = base_floor or br[t] < floor
                     if bc[t] > 0 and 1.0 - ec[t] / bc[t] > max_loss:
                         cl = True
+                # floor: crossed with export at some rut, never without (added risk)
+                sr = sr or (exp_floor and not base_floor)
                 out[1, c, j, p] = sr
                 out[2, c, j, p] = cl
     return out

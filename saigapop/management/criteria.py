@@ -26,9 +26,10 @@ Defaults and why (``docs/management.md`` argues them at length):
   probability that true abundance falls below a fixed limit in any census of the quota
   years and the ten years after.
 * :class:`SexRatioRisk`: the adult sex ratio at every rut stays at or above **90 %** of the
-  no-export ratio, and — where the ratio is prior-driven — the export never pushes it
-  below an absolute floor of **0.2 breeding males per breeding female**; allowed
-  probability of failure 5 %.
+  no-export ratio, and — where the ratio is prior-driven — the export does not take below
+  an absolute floor of **0.2 breeding males per breeding female** a draw whose no-export
+  ratio stays above it (added risk against the paired baseline); allowed probability of
+  failure 5 %.
 * :class:`ConceptionRisk`: the export reduces conception (mate shortage) by at most
   **2 %** at every rut, with at least **95 %** probability.
 * :class:`GrowthRate`: λ ≥ 1 — for deterministic checks.
@@ -307,7 +308,11 @@ class SexRatioRisk(Criterion):
     The ratio is breeding males per breeding female at the rut (the mating function's
     argument). A draw *fails* if, at any rut of the assessment years, the export ratio is
     below ``min_relative`` times the paired baseline ratio, or — where the sex ratio is
-    prior-driven — the export pushes it below ``floor`` when the baseline is above it.
+    prior-driven — the export takes it below ``floor`` at some rut while the paired
+    no-export ratio stays above the floor at every rut (the floor as *added* risk: its
+    share of failures is ``P(below | export) − P(below | no export)``). The absolute
+    probabilities of going below the floor with and without export are ``risk`` and
+    ``baseline_risk``.
 
     Parameters
     ----------
@@ -362,11 +367,15 @@ class SexRatioRisk(Criterion):
         r = _np(projection["ratio"].sel(year=yrs), ("year", "candidate", "draw", "population"))
         rb = _np(baseline["ratio"].sel(year=yrs), ("year", "draw", "population"))[:, None]
         rel = (r < self.min_relative * rb).any(axis=0)
-        below = r < self.floor
-        base_below = rb < self.floor
-        floor_fail = ((below & ~base_below).any(axis=0)) & pd_
-        exp = below.any(axis=0)
-        base = base_below[:, 0].any(axis=0)
+        exp = (r < self.floor).any(axis=0)  # below the floor at some rut, with export
+        base = (rb[:, 0] < self.floor).any(axis=0)  # ... and without (same draw, CRN)
+        # the floor as *added* risk against the paired baseline: a draw fails it when the
+        # export takes it below the floor and the no-export world never goes there, so
+        # P(floor failure) = P(below with export) − P(below without) exactly (male-only
+        # harvest only lowers the ratio). Draws whose no-export ratio already dips below the
+        # floor — a cull, a dzhut, or a prior that puts the ratio near it — are judged by
+        # the relative test, not charged to the export.
+        floor_fail = exp & ~base[None] & pd_
         return exp, base, rel | floor_fail
 
 

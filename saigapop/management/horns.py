@@ -165,6 +165,12 @@ def allocate_cap(
     stock runs out; the rest of the cap is shared across populations in proportion to what
     their own quotas can supply and **never above any population's own quota**.
 
+    The cap is national, so stock from *any* population counts against it. When the stock's
+    ``origin`` is not among the quota's populations (a report on some populations only),
+    the origin is added as a row of its own with ``assessed = False``, no quota
+    (``quota_animals`` NaN) and no new harvest: every kilogram charged to the cap is in the
+    table, and ``kg`` summed over populations and sources plus ``unused_cap_kg`` is the cap.
+
     Parameters
     ----------
     quota
@@ -187,7 +193,9 @@ def allocate_cap(
         Over ``(year, population, source)`` with ``source`` in (``stock``,
         ``new_harvest``): ``kg``, ``horns``, ``animals`` (new harvest: adult males to be
         taken, adding mortality; stock: male-equivalents already removed, adding none),
-        plus ``quota_animals``, ``quota_kg`` and ``unused_cap_kg``.
+        plus ``quota_animals``, ``quota_kg`` (NaN for a population not assessed),
+        ``assessed`` (by population) and ``unused_cap_kg``; attrs ``stock_origin`` and
+        ``stock_origin_assessed``.
 
     Examples
     --------
@@ -217,12 +225,19 @@ def allocate_cap(
     quota = quota.sel(year=list(years)).transpose("year", "population")
     pops = [str(p) for p in quota["population"].values]
     q = np.maximum(quota.values.astype(float), 0.0)
+    assessed = [True] * len(pops)
+    if stock is not None and stock_policy == "first" and stock.origin not in pops:
+        # the cap is national: stock from a population not assessed here still uses it,
+        # so it gets its own row (no quota, no new harvest) instead of vanishing
+        pops.append(str(stock.origin))
+        assessed.append(False)
+        q = np.concatenate([q, np.zeros((q.shape[0], 1))], axis=1)
     q_kg = conv.animals_to_kg(q)
     n_y, n_p = q.shape
     kg = np.zeros((n_y, n_p, 2))
     animals = np.zeros((n_y, n_p, 2))
     stock_left = stock.kg(conv) if (stock is not None and stock_policy == "first") else 0.0
-    origin = pops.index(stock.origin) if stock is not None and stock.origin in pops else None
+    origin = pops.index(stock.origin) if stock_left > 0 else None
     unused = np.zeros(n_y)
     stock_kg_by_year = np.zeros(n_y)
     for i in range(n_y):
@@ -245,15 +260,19 @@ def allocate_cap(
             "kg": (("year", "population", "source"), kg),
             "animals": (("year", "population", "source"), animals),
             "horns": (("year", "population", "source"), animals * conv.horns_per_male),
-            "quota_animals": (("year", "population"), q),
-            "quota_kg": (("year", "population"), q_kg),
+            "quota_animals": (("year", "population"), np.where(assessed, q, np.nan)),
+            "quota_kg": (("year", "population"), np.where(assessed, q_kg, np.nan)),
+            "assessed": (("population",), np.array(assessed)),
             "unused_cap_kg": (("year",), unused),
             "stock_kg": (("year",), stock_kg_by_year),
         },
         coords=coords,
     )
-    if stock is not None and origin is None:
-        ds.attrs["stock_origin"] = stock.origin
+    if stock is not None:
+        ds.attrs["stock_origin"] = str(stock.origin)
+        ds.attrs["stock_origin_assessed"] = bool(
+            stock.origin in pops and assessed[pops.index(stock.origin)]
+        )
     ds.attrs.update(
         cap_kg=cap_kg,
         kg_per_male=conv.kg_per_male,

@@ -19,8 +19,9 @@ Model year *t* (census *t* → census *t + 1*):
 1. **Calving** (May): births ``B = P_{t-1} D(N_t) Σ_a N_{f,a} φ_a (1 + τ_a)`` with ``P`` the
    previous rut's conception and ``D`` the density factor on fecundity; half are female.
    A **pasteurellosis** event (probability ``catastrophe_rate[pasteurellosis]`` per
-   population-year, rate pooled across populations) kills ``severity × intensity`` of each
-   sex × age class — mostly females and calves.
+   population-year, rate pooled across populations) kills ``1 − (1 − severity)^u`` of each
+   sex × age class, ``u ~ U(0.5, 1.5)`` the event's intensity (``u = 1``: the posterior
+   severity; never all of a class while the severity is below 1) — mostly females and calves.
 2. **Removals** (Jul–Nov): the export harvest (a :class:`~saigapop.management.HarvestRule`
    in the quota years, plus a wounding loss: animals shot and not retrieved), the planned
    reduction culls after implementation error (achieved fraction of plan, selectivity that
@@ -32,7 +33,7 @@ Model year *t* (census *t* → census *t + 1*):
    ``P = 1 − exp(−h M/F)``.
 4. **Winter**: survival by sex × age times a population-year process-noise factor
    ``exp(ε)`` (the model's form; ``logit`` optional); a **dzhut** event multiplies
-   survival by ``1 − severity × intensity`` — mostly calves and post-rut adult males.
+   survival by ``(1 − severity)^u`` — mostly calves and post-rut adult males.
 
 Risks are always on *true* abundance; the observation model (catchability, lognormal CV) is
 used only to translate trigger levels into expected counts.
@@ -387,11 +388,13 @@ class OperatingModel:
         if not catastrophes:
             events = np.zeros_like(events)
         intensity = 0.5 + u_int  # uniform(0.5, 1.5), mean 1
-        kill = np.clip(
-            severity.transpose(1, 0, 2, 3)[:, None, :, None] * intensity[..., None, None],
-            0.0,
-            1.0,
-        )  # (cat, T, D, P, 2, 3)
+        # intensity acts on the log of the surviving share, (1 − s)^u: u = 1 is the
+        # posterior severity, larger u kills more, and the kill stays below 1 whenever the
+        # severity does (the former s × u clipped at 1 wiped out whole classes — every
+        # female once s·u ≥ 1, e.g. s = 0.7, u = 1.45 — so the rut ratio became M / 0)
+        surviving = np.clip(1.0 - severity, 0.0, 1.0).transpose(1, 0, 2, 3)[:, None, :, None]
+        with np.errstate(divide="ignore"):
+            kill = -np.expm1(intensity[..., None, None] * np.log(surviving))  # (cat,T,D,P,2,3)
         kill = np.where(events[..., None, None], kill, 0.0)
         calving_survival = 1.0 - kill[0]
         survival = survival * (1.0 - kill[1])
@@ -704,7 +707,14 @@ class OperatingModel:
             females = fc + fy
             females += fa
             males = ma + ywt * my if ywt else ma
-            ratio = males / np.maximum(females, 1e-300)
+            # no breeding female left: the ratio is +inf (0 with no male either), never a
+            # huge finite M / 1e-300 that overflows h · M / F in the mating function
+            ratio = np.divide(
+                males,
+                females,
+                out=np.where(males > 0, np.inf, 0.0),
+                where=females > 0,
+            )
             conc = _mating(
                 ratio,
                 self.mating_form,

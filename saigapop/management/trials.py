@@ -27,6 +27,7 @@ dropped. Trials run through :func:`saigapop.runner.run_grid` (serially by defaul
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -42,7 +43,7 @@ from saigapop.management._mc import mcse_mean
 from saigapop.management.criteria import Criterion, default_criteria
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
-from saigapop.management.quota import QuotaResult
+from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult
 
 __all__ = [
     "DEFAULT_TRIALS",
@@ -210,7 +211,9 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     """Return the census counts stored with a fitted posterior, if any.
 
     Looks for ``count`` (or ``census_count``) with dims ``(population, year)`` in the
-    DataTree's ``observed_data`` group; returns ``None`` when there is none.
+    DataTree's ``observed_data`` group, or — as :mod:`saigapop.model` stores them — a flat
+    ``count`` labelled ``"<population> <year> count"``, which is put back on
+    ``(population, year)`` (NaN where there was no count); ``None`` when there is none.
 
     Examples
     --------
@@ -224,6 +227,25 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
     for name in ("count", "census_count"):
         if name in obs and {"population", "year"} <= set(obs[name].dims):
             return obs[name].transpose("population", "year")
+    if "count" in obs and obs["count"].ndim == 1:
+        # the PyMC model stores counts flat, labelled "<population> <year> <kind>"
+        dim = obs["count"].dims[0]
+        cells: dict[tuple[str, int], float] = {}
+        for label, value in zip(obs[dim].values, obs["count"].values, strict=True):
+            parts = str(label).rsplit(" ", 2)
+            if len(parts) != 3 or parts[2] != "count" or not parts[1].isdigit():
+                raise ConfigError(
+                    f"observed count label {label!r} is not '<population> <year> count'"
+                )
+            cells[(parts[0], int(parts[1]))] = float(value)
+        pops = list(dict.fromkeys(p for p, _ in cells))
+        years = sorted({y for _, y in cells})
+        out = np.full((len(pops), len(years)), np.nan)
+        for (p, y), value in cells.items():
+            out[pops.index(p), years.index(y)] = value
+        return xr.DataArray(
+            out, dims=("population", "year"), coords={"population": pops, "year": years}
+        )
     return None
 
 
@@ -689,6 +711,11 @@ def _weighted_quantile(x: Array, w: Array, q: float) -> Array:
     return np.take_along_axis(xs, idx[..., None], -1)[..., 0]
 
 
+def _n_samples(posterior: xr.DataTree | xr.Dataset) -> int:
+    ds = validate_posterior(posterior)
+    return int(ds.sizes["chain"] * ds.sizes["draw"])
+
+
 def _evaluate_trial(
     posterior: xr.DataTree | xr.Dataset,
     trial: Trial,
@@ -698,8 +725,11 @@ def _evaluate_trial(
     counts: xr.DataArray | None,
     om_options: Mapping[str, Any],
     seed: int,
+    refit: xr.DataTree | xr.Dataset | None = None,
 ) -> xr.Dataset:
     """One trial: project the quota and its paired baseline, weight, summarise."""
+    if refit is not None:
+        posterior = refit
     om = build_trial_model(posterior, trial, seed=seed, **om_options)
     lv = np.asarray(levels, dtype=float) * float(trial.stress.get("export_multiplier", 1.0))
     proj = om.project(export, lv[None, :], record="summary")
@@ -792,6 +822,7 @@ def run_trials(
     seed: int = 0,
     progress: bool | None = None,
     runner: Mapping[str, Any] | None = None,
+    refits: Mapping[str, xr.DataTree | xr.Dataset] | None = None,
     **om_options: Any,
 ) -> xr.Dataset:
     """Evaluate one quota in every trial (reference and robustness sets).
@@ -822,6 +853,11 @@ def run_trials(
     runner
         Options of :func:`saigapop.runner.run_grid` (default ``{"serial": True}``; e.g.
         ``{"serial": False, "n_workers": 2}`` or ``{"client": client}``).
+    refits
+        Trial name → a posterior refitted under that trial's assumption (e.g. by
+        ``scripts/refit_trials.py``). Such a trial is conditioned by the refit instead of
+        reweighting (its ``conditioning`` says so; uniform weights, Pareto k̂ NaN); the
+        quota applied is still the one given.
     **om_options
         Options shared by every trial (e.g. ``realised_removals``, ``planned_culls``,
         ``n_draws``).
@@ -864,11 +900,26 @@ def run_trials(
     names = [t.name for t in trials]
     if len(set(names)) != len(names):
         raise ConfigError("trial names must be unique")
+    refits = dict(refits or {})
+    unknown = sorted(set(refits) - set(names))
+    if unknown:
+        raise ConfigError(f"refits given for unknown trials {unknown}; trials: {names}")
+    trials = [
+        dataclasses.replace(
+            t,
+            reweight=None,
+            conditioning=f"refit: the model refitted under '{t.differs}' "
+            f"({_n_samples(refits[t.name])} draws)",
+        )
+        if t.name in refits
+        else t
+        for t in trials
+    ]
     opts = {"serial": True, **dict(runner or {})}
     show = progress if progress is not None else len(trials) > 4
     out = run_grid(
         _evaluate_trial,
-        {t.name: {"trial": t} for t in trials},
+        {t.name: {"trial": t, "refit": refits.get(t.name)} for t in trials},
         shared={
             "posterior": posterior,
             "levels": levels,
@@ -1032,3 +1083,78 @@ def solve_across_trials(
     out["quota"] = level.min("trial")
     out["binding_trial"] = level.idxmin("trial")
     return out
+
+
+def solve_robust_quota(
+    om: OperatingModel,
+    posterior: xr.DataTree | xr.Dataset,
+    criteria: Sequence[Criterion] | None = None,
+    *,
+    seed: int = 0,
+    p_star: float = DEFAULT_P_STAR,
+    progress: bool | None = None,
+    **options: Any,
+) -> tuple[QuotaResult, xr.Dataset]:
+    """Solve the quota that passes in every reference trial, with its risks on ``om``.
+
+    DESIGN §5 and the IWC practice: a quota is recommended only if it passes in every
+    reference operating model. The quota is solved on ``om`` (the fitted world) and in every
+    reference trial that changes the projection (:func:`solve_across_trials`); per population
+    the smaller is kept. Where a trial sets it, the result is re-solved on ``om`` up to that
+    level (so its risk curve and risks are those of the fitted world at the recommended
+    quota) and ``binding``/``reason`` name the trial and its binding criterion. Reweighted
+    trials are not solved (the solver takes unweighted draws): :func:`run_trials` checks them.
+
+    Parameters
+    ----------
+    om
+        Operating model of the fitted world.
+    posterior
+        The fit ``om`` was built from (each trial builds its own operating model from it).
+    criteria
+        Default :func:`default_criteria`.
+    seed, p_star, progress
+        As in :func:`solve_across_trials` and :func:`~saigapop.management.solve_quota`.
+    **options
+        :meth:`OperatingModel.from_posterior` options shared by the trials (e.g.
+        ``realised_removals``, ``n_draws``), as used to build ``om``.
+
+    Returns
+    -------
+    (QuotaResult, xarray.Dataset)
+        The recommended quota and the per-trial solutions (:func:`solve_across_trials`).
+
+    Examples
+    --------
+    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> post = synthetic_posterior(chains=1, draws=40)
+    >>> om = OperatingModel.from_posterior(post, seed=1)
+    >>> result, across = solve_robust_quota(om, post, seed=1, progress=False)
+    >>> bool((result.level <= across["level"] + 1e-9).all())
+    True
+    """
+    from saigapop.management.quota import solve_quota
+
+    base = solve_quota(om, criteria, p_star=p_star, progress=False)
+    across = solve_across_trials(
+        posterior, base.criteria, seed=seed, progress=progress, p_star=p_star, **options
+    )
+    robust = across["quota"].reindex(population=base.level["population"]).values
+    lower = robust < base.level.values
+    if not lower.any():
+        return base, across
+    upper = np.where(lower, robust, base.level.values)
+    result = solve_quota(om, base.criteria, p_star=p_star, upper=upper, max_expand=0)
+    binding, reason = base.binding.astype(object), base.reason.astype(object)
+    for j, pop in enumerate(base.level["population"].values):
+        if not lower[j]:
+            continue
+        trial = str(across["binding_trial"].sel(population=pop).values)
+        crit = str(across["binding"].sel(trial=trial, population=pop).values)
+        binding[j] = f"{crit} ({trial})"
+        reason[j] = (
+            f"set by the reference trial {trial!r}, where {crit} binds at "
+            f"{robust[j]:,.0f} a year; in the fitted world alone the quota would be "
+            f"{float(base.level[j]):,.0f}"
+        )
+    return dataclasses.replace(result, binding=binding, reason=reason), across

@@ -11,12 +11,14 @@ three quantities are known before the autumn take of year *t*:
 
 Each draw of the projection at the quota either shows an export-caused failure of some
 criterion (the union used by the P* buffer) or not. The trigger level of a quantity is the
-least extreme level beyond which the *conditional* probability of an export-caused failure
-exceeds the allowed risk ``alpha`` (default: the P* buffer), with at least ``min_draws``
-draws beyond it (``basis = "conditional"``). Where no such level exists in the projections
-— failures are too rare or unrelated to that quantity — the trigger falls back to the
-``alpha`` percentile of the projected quantity, the edge of the range the quota was judged
-on (``basis = "percentile"``; for die-offs, the percentile among draws that had one).
+least extreme level at which the **local** probability of an export-caused failure,
+``P(fail | value = x)`` (isotonic regression of failures on the value), exceeds the allowed
+risk ``alpha`` (default: the P* buffer) beyond sampling noise, with at least ``min_draws``
+draws at or beyond it (``basis = "conditional"``). Where no such level exists in the
+projections — failures are too rare or unrelated to that quantity — the trigger falls back
+to the ``alpha`` percentile of the projected quantity, the edge of the range the quota was
+judged on (``basis = "percentile"``; for die-offs, the percentile among draws that had one).
+Each trigger comes with the projected probability that it is hit (``*_hit``).
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
+from scipy.optimize import isotonic_regression
+from scipy.stats import beta
 
 from saigapop.management.criteria import Criterion
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult
 
-__all__ = ["compute_triggers", "trigger_level"]
+__all__ = ["DEFAULT_CONFIDENCE", "compute_triggers", "trigger_level"]
+
+#: One-sided confidence that the local risk at a conditional trigger exceeds the allowed
+#: risk (Clopper–Pearson lower bound): a trigger is not set by sampling noise.
+DEFAULT_CONFIDENCE: float = 0.9
 
 
 def trigger_level(
@@ -42,8 +50,25 @@ def trigger_level(
     direction: str = "below",
     alpha: float = DEFAULT_P_STAR,
     min_draws: int = 20,
-) -> tuple[float, str, float]:
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> tuple[float, str, float, float]:
     """Trigger level of one quantity from per-draw values and failures.
+
+    The local risk ``P(fail | value = x)`` is estimated by isotonic regression of the
+    per-draw failures on the value (non-increasing towards benign values: a lower census,
+    a lower sex ratio or a larger die-off is never *safer*). The trigger is the least
+    extreme level at which this local risk exceeds ``alpha``, provided the draws of that
+    step show it beyond sampling noise (the one-sided ``confidence`` Clopper–Pearson lower
+    bound of their failure rate exceeds ``alpha``) and at least ``min_draws`` draws lie at
+    or beyond it (``basis = "conditional"``). Otherwise the trigger falls back to the
+    ``alpha`` percentile of the projected quantity — for die-offs, among draws that had one
+    — the edge of the range the quota was judged on (``basis = "percentile"``).
+
+    Why local and not the tail average ``P(fail | value ≤ x)``: the tail average mixes in
+    the much worse draws far below ``x``, so it stays above ``alpha`` long after the local
+    risk has fallen below it — with failures concentrated in the lowest decile it put
+    census triggers above the median projected census, a trigger already breached in most
+    worlds the quota was judged safe in.
 
     Parameters
     ----------
@@ -54,45 +79,67 @@ def trigger_level(
     direction
         ``"below"`` (low values are bad: census, sex ratio) or ``"above"`` (die-off).
     alpha
-        Allowed conditional failure probability.
+        Allowed local failure probability.
     min_draws
-        Minimum draws beyond a level for its conditional probability to count.
+        Minimum draws at or beyond a conditional trigger.
+    confidence
+        One-sided confidence that the local risk at the trigger exceeds ``alpha``.
 
     Returns
     -------
     tuple
-        ``(level, basis, conditional failure probability beyond the level)``.
+        ``(level, basis, local failure probability at the level, share of draws at or
+        beyond the level)`` — the last is the projected probability that the trigger is hit.
 
     Examples
     --------
-    >>> v = np.arange(100.0)
-    >>> level, basis, risk = trigger_level(v, v < 10, alpha=0.2)
-    >>> float(level), basis, round(float(risk), 3)
-    (48.0, 'conditional', 0.204)
+    Failures only below 30 put the trigger at 29, not at 149 where the tail average of
+    failures first drops to ``alpha``:
+
+    >>> v = np.arange(1000.0)
+    >>> level, basis, risk, hit = trigger_level(v, v < 30, alpha=0.2)
+    >>> float(level), basis, float(risk), float(hit)
+    (29.0, 'conditional', 1.0, 0.03)
     """
+    if direction not in ("below", "above"):
+        raise ValueError(f"direction must be 'below' or 'above', got {direction!r}")
     v = np.asarray(value, dtype=float)
     f = np.asarray(fail, dtype=bool)
     finite = np.isfinite(v)  # e.g. a sex ratio where no adult female is left
     v, f = v[finite], f[finite]
     if v.size == 0:
-        return np.nan, "undefined", np.nan
-    order = np.argsort(v if direction == "below" else -v, kind="stable")
-    vs, fs = v[order], f[order]
-    k = np.arange(1, len(v) + 1)
-    cond = np.cumsum(fs) / k  # P(fail | among the k most extreme draws)
-    ok = (cond > alpha) & (k >= min_draws)
+        return np.nan, "undefined", np.nan, np.nan
+    # distinct values ordered from the most extreme, with their draws and failures
+    key = v if direction == "below" else -v
+    uniq, inv = np.unique(key, return_inverse=True)
+    n_u = np.bincount(inv).astype(float)
+    f_u = np.bincount(inv, weights=f.astype(float))
+    iso = isotonic_regression(f_u / n_u, weights=n_u, increasing=False)
+    local = iso.x  # local risk at each distinct value, non-increasing
+    starts = np.asarray(iso.blocks)[:-1]
+    stops = np.asarray(iso.blocks)[1:]
+    n_b = np.add.reduceat(n_u, starts)
+    f_b = np.add.reduceat(f_u, starts)
+    lower = beta.ppf(1.0 - confidence, f_b, n_b - f_b + 1.0)  # Clopper–Pearson, f_b = 0 → nan
+    lower = np.where(f_b > 0, lower, 0.0)
+    beyond = np.cumsum(n_u)  # draws at or beyond each distinct value
+    level_of = -uniq if direction == "above" else uniq
+    ok = (local[starts] > alpha) & (lower > alpha) & (beyond[stops - 1] >= min_draws)
     if direction == "above":
-        ok &= vs > 0  # a die-off trigger needs a die-off
+        ok &= level_of[stops - 1] > 0  # a die-off trigger needs a die-off
     if ok.any():
-        j = int(np.flatnonzero(ok)[-1])
-        return vs[j], "conditional", cond[j]
+        b = int(np.flatnonzero(ok)[-1])
+        j = stops[b] - 1  # least extreme value of the step
+        return float(level_of[j]), "conditional", float(local[j]), float(beyond[j] / v.size)
     q = alpha if direction == "below" else 1.0 - alpha
     pool = v
     if direction == "above" and np.any(v > 0):
         pool = v[v > 0]  # die-offs: the percentile among draws that had one
-    level = np.quantile(pool, q)
-    beyond = v <= level if direction == "below" else v >= level
-    return level, "percentile", (f[beyond].mean() if beyond.any() else np.nan)
+    level = float(np.quantile(pool, q))
+    hit = v <= level if direction == "below" else v >= level
+    j = int(np.searchsorted(uniq, level if direction == "below" else -level, side="right")) - 1
+    j = min(max(j, 0), uniq.size - 1)
+    return level, "percentile", float(local[j]), float(hit.mean())
 
 
 def compute_triggers(
@@ -127,8 +174,9 @@ def compute_triggers(
         Over ``(year, population)``: ``die_off`` (share killed in May above which the
         autumn take is suspended), ``census`` (true abundance below which…),
         ``expected_count`` (the same level as an expected survey count), ``sex_ratio``
-        (adult males per adult female at the census), each with ``*_basis`` and
-        ``*_conditional_risk``.
+        (adult males per adult female at the census), each with ``*_basis``,
+        ``*_conditional_risk`` (local risk at the level) and ``*_hit`` (projected
+        probability that the trigger is hit).
 
     Examples
     --------
@@ -170,6 +218,7 @@ def compute_triggers(
         name: np.full((len(years), len(pops)), np.nan)
         for name in ("die_off", "census", "sex_ratio")
     }
+    hit = {name: np.full((len(years), len(pops)), np.nan) for name in cond}
     q = om.catchability  # (draw, pop)
     for i, y in enumerate(years):
         sel = proj.sel(year=y)
@@ -192,10 +241,11 @@ def compute_triggers(
                 ("census", census, "below"),
                 ("sex_ratio", ratio, "below"),
             ):
-                lvl, b, c = trigger_level(
+                lvl, b, c, h = trigger_level(
                     v[:, j], fail[:, j], direction=d, alpha=alpha, min_draws=min_draws
                 )
                 out[name][i, j], basis[name][i, j], cond[name][i, j] = lvl, b, c
+                hit[name][i, j] = h
             out["expected_count"][i, j] = out["census"][i, j] * float(np.median(q[:, j]))
     dims = ("year", "population")
     ds = xr.Dataset(coords={"year": years, "population": pops})
@@ -204,6 +254,11 @@ def compute_triggers(
     for name in basis:
         ds[f"{name}_basis"] = (dims, basis[name])
         ds[f"{name}_conditional_risk"] = (dims, cond[name])
+        ds[f"{name}_hit"] = (dims, hit[name])
+        ds[f"{name}_hit"].attrs["long_name"] = "projected probability that the trigger is hit"
+        ds[f"{name}_conditional_risk"].attrs["long_name"] = (
+            "local probability of an export-caused failure at the trigger level"
+        )
     ds["die_off"].attrs["long_name"] = (
         "share of the population killed at calving (May) that suspends the take"
     )
@@ -212,5 +267,10 @@ def compute_triggers(
     ds["sex_ratio"].attrs["long_name"] = (
         "adult males per adult female at the census below which the take is suspended"
     )
-    ds.attrs.update(alpha=alpha, min_draws=min_draws, p_fail=float(fail.mean()))
+    ds.attrs.update(
+        alpha=alpha,
+        min_draws=min_draws,
+        confidence=DEFAULT_CONFIDENCE,
+        p_fail=float(fail.mean()),
+    )
     return ds

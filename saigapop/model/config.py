@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +45,27 @@ _TIMINGS = ("calving", "removal", "winter")
 
 def _fail(msg: str) -> None:
     raise ConfigError(msg)
+
+
+def _population_values(name: str, items: Any) -> tuple[tuple[str, float], ...]:
+    """Validate ``(population, positive number)`` pairs; return them as a tuple."""
+    out: list[tuple[str, float]] = []
+    for item in items:
+        if (
+            not isinstance(item, tuple | list)
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or isinstance(item[1], bool)
+            or not isinstance(item[1], int | float)
+            or not math.isfinite(item[1])
+            or item[1] <= 0
+        ):
+            _fail(f"{name} items must be (population, positive number) pairs, got {item!r}")
+        out.append((item[0], float(item[1])))
+    names = [p for p, _ in out]
+    if len(set(names)) != len(names):
+        _fail(f"duplicate populations in {name}: {names!r}")
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +110,14 @@ class ModelConfig:
         Weight of yearling males (1.5 years at the rut) among breeding males; 0 by default.
     max_removal_fraction
         Cap on the fraction of any class removed in one step (keeps the state positive).
+    initial_abundance_scale
+        ``(population, animals)`` pairs fixing the centre of the initial-abundance prior
+        (``N0 = scale × exp(initial_abundance)``). Populations not listed keep the default,
+        computed from the data (first count backcast at 1.2/yr). Fixing it makes the prior
+        independent of the data, which simulation-based calibration needs.
+    density_scale
+        ``(population, animals)`` pairs fixing the density scale *K* of density dependence.
+        Populations not listed keep the default, the largest count in the data.
     """
 
     start_year: int = 2003
@@ -105,6 +135,8 @@ class ModelConfig:
     sex_ratio_ess: int = 200
     yearling_breeding_weight: float = 0.0
     max_removal_fraction: float = 0.95
+    initial_abundance_scale: tuple[tuple[str, float], ...] = ()
+    density_scale: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.start_year, int) or not 1900 <= self.start_year <= 2100:
@@ -161,6 +193,8 @@ class ModelConfig:
             )
         if not 0.0 < self.max_removal_fraction < 1.0:
             _fail(f"max_removal_fraction must be in (0, 1), got {self.max_removal_fraction!r}")
+        for name in ("initial_abundance_scale", "density_scale"):
+            object.__setattr__(self, name, _population_values(name, getattr(self, name)))
 
     def uses(self, stream: str) -> bool:
         """Return whether likelihood ``stream`` is switched on."""
@@ -174,6 +208,12 @@ class ModelConfig:
         d["streams"] = sorted(self.streams)
         d["age_classes"] = list(self.age_classes)
         d["catchability_breaks"] = [list(b) for b in self.catchability_breaks]
+        # left out when empty, so the JSON (and the model hash) of existing configs is unchanged
+        for name in ("initial_abundance_scale", "density_scale"):
+            if getattr(self, name):
+                d[name] = [list(b) for b in getattr(self, name)]
+            else:
+                del d[name]
         return d
 
     def to_json(self) -> str:
@@ -187,6 +227,8 @@ class ModelConfig:
         d["streams"] = frozenset(d["streams"])
         d["age_classes"] = tuple(d["age_classes"])
         d["catchability_breaks"] = tuple((p, int(y)) for p, y in d["catchability_breaks"])
+        for name in ("initial_abundance_scale", "density_scale"):
+            d[name] = tuple((p, float(v)) for p, v in d.get(name, ()))
         return cls(**d)
 
 

@@ -484,6 +484,19 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         fill = (sums_df["value"].max() / len(pops)) if not sums_df.empty else np.nanmax(dens)
         dens = np.where(np.isnan(dens), fill, dens)
 
+    for name, values, target in (
+        ("initial-abundance prior centre", config.initial_abundance_scale, back),
+        ("density scale K", config.density_scale, dens),
+    ):
+        fixed = {pop: v for pop, v in values if pop in pidx}
+        for pop, v in fixed.items():
+            target[pidx[pop]] = v
+        if fixed:
+            notes.append(f"{name} fixed by the config for {sorted(fixed)} (not from the data)")
+        for pop, _ in values:
+            if pop not in pidx:
+                notes.append(f"{name} given for {pop}, which is not in the data; ignored")
+
     return ModelInputs(
         populations=pops,
         years=years,

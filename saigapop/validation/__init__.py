@@ -25,7 +25,14 @@ from saigapop.validation.checklist import (
     binomial_band,
     checklist_table,
 )
-from saigapop.validation.fitters import add_log_densities, model_fitter, prior_fitter, sbc_fitter
+from saigapop.validation.fitters import (
+    QuotaFunction,
+    add_log_densities,
+    model_fitter,
+    posterior_draws,
+    prior_fitter,
+    sbc_fitter,
+)
 from saigapop.validation.hindcast import (
     HindcastResult,
     RunsTest,
@@ -40,15 +47,17 @@ from saigapop.validation.hindcast import (
 from saigapop.validation.loo import (
     INFLUENCE_CASES,
     LOOResult,
+    count_log_predictive,
     drop_census_rows,
     pareto_khat,
     plot_khat,
+    run_exact_loo,
     run_influence,
     without_counts,
     without_planning_estimates,
     without_preliminary,
 )
-from saigapop.validation.recovery import RecoveryResult, plot_recovery, recovery
+from saigapop.validation.recovery import RecoveryResult, plot_recovery, recovery, run_recovery
 from saigapop.validation.retrospective import (
     RetrospectiveResult,
     decision_retrospective,
@@ -94,6 +103,7 @@ __all__ = [
     "HindcastResult",
     "LOOResult",
     "ObservationDesign",
+    "QuotaFunction",
     "RecoveryResult",
     "RetrospectiveResult",
     "RunsTest",
@@ -104,6 +114,7 @@ __all__ = [
     "add_log_densities",
     "binomial_band",
     "checklist_table",
+    "count_log_predictive",
     "decision_retrospective",
     "default_alternatives",
     "drop_census_rows",
@@ -121,6 +132,7 @@ __all__ = [
     "plot_retrospective",
     "plot_sensitivity",
     "plot_tornado",
+    "posterior_draws",
     "predict_counts",
     "prior_fitter",
     "prior_sensitivity",
@@ -128,8 +140,10 @@ __all__ = [
     "recovery",
     "residual_runs",
     "run_alternative_priors",
+    "run_exact_loo",
     "run_hindcast",
     "run_influence",
+    "run_recovery",
     "run_retrospective",
     "run_sbc",
     "runs_test",

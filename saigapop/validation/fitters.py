@@ -6,7 +6,9 @@ in the tests — fits in:
 * retrospective, hindcast, influence refits: ``fitter(data, end_year) -> DataTree``
   (:func:`model_fitter`);
 * alternative priors: ``fitter(data, priors) -> DataTree`` (:func:`prior_fitter`);
-* SBC: ``fitter(data, seed) -> DataTree`` (:func:`sbc_fitter`).
+* SBC: ``fitter(data, seed) -> DataTree`` (:func:`sbc_fitter`);
+* decision retrospective, tornado: ``quota(fit) -> Series`` (:class:`QuotaFunction`, the
+  pipeline of ``saigapop report``).
 
 :func:`add_log_densities` adds the ``log_likelihood`` and ``log_prior`` groups that PSIS-LOO
 and power-scaling need, by rebuilding the PyMC model from the same data, config and priors.
@@ -16,14 +18,27 @@ and power-scaling need, by rebuilding the PyMC model from the same data, config 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import os
+import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import xarray as xr
 
 from saigapop.io import SaigaData
 
-__all__ = ["add_log_densities", "model_fitter", "prior_fitter", "sbc_fitter"]
+__all__ = [
+    "QuotaFunction",
+    "add_log_densities",
+    "model_fitter",
+    "posterior_draws",
+    "prior_fitter",
+    "sbc_fitter",
+]
 
 
 def _fit_kwargs(config: Any, sampler_config: Any) -> tuple[Any, Any]:
@@ -138,18 +153,162 @@ def prior_fitter(
     return fitter
 
 
+def posterior_draws(
+    data: SaigaData,
+    config: Any = None,
+    priors: Mapping[str, Any] | None = None,
+    sampler_config: Any = None,
+) -> xr.DataTree:
+    """Sample the posterior as :func:`saigapop.model.fit` does, without predictive groups.
+
+    Builds the model and runs the same numpyro NUTS call with the same seeds as
+    :func:`saigapop.model.fit` (numpyro sampler only), then adds the scan deterministics
+    and the contract variables. Prior and posterior predictive sampling — which compile two
+    more JAX functions and take about 40 % of a small fit — are skipped: SBC and recovery
+    need only the posterior (and contraction takes its prior from the ``prior`` group,
+    so use :func:`saigapop.model.fit` there).
+
+    Parameters
+    ----------
+    data, config, priors, sampler_config
+        As for :func:`saigapop.model.fit`.
+
+    Returns
+    -------
+    xarray.DataTree
+        Groups ``posterior`` and ``sample_stats``; attrs ``random_seed`` and ``sampler``.
+    """
+    from pymc.sampling.jax import sample_numpyro_nuts
+
+    fit_module = importlib.import_module("saigapop.model.fit")  # the module, not fit()
+
+    from saigapop.model.build import build_model
+    from saigapop.model.priors import DEFAULT_PRIORS
+
+    cfg, sc = _fit_kwargs(config, sampler_config)
+    if sc.sampler != "numpyro":
+        raise ValueError(f"posterior_draws runs numpyro only, got sampler={sc.sampler!r}")
+    merged = dict(DEFAULT_PRIORS) | dict(priors or {})
+    model = build_model(data, cfg, merged)
+    fit_module.use_host_devices(max(sc.chains, os.cpu_count() or 1))
+    with model, warnings.catch_warnings(), fit_module._jitted_jax_logp():
+        warnings.simplefilter("ignore", FutureWarning)
+        idata = sample_numpyro_nuts(
+            draws=sc.draws,
+            tune=sc.tune,
+            chains=sc.chains,
+            target_accept=sc.target_accept,
+            random_seed=sc.random_seed,
+            var_names=fit_module._free_names(model),
+            progressbar=False,
+            chain_method="parallel",
+            compute_convergence_checks=False,
+            nuts_kwargs={"max_tree_depth": sc.max_tree_depth, "dense_mass": sc.dense_mass},
+        )
+    post = idata["posterior"].to_dataset()
+    if "N" not in post:
+        post = fit_module._add_scan_deterministics(post, model)
+    posterior = fit_module.contract_variables(post, model.inputs)
+    dt = xr.DataTree.from_dict(
+        {"posterior": posterior, "sample_stats": idata["sample_stats"].to_dataset()}
+    )
+    dt.attrs.update({"random_seed": sc.random_seed, "sampler": sc.sampler})
+    return dt
+
+
 def sbc_fitter(
     config: Any = None,
     priors: Mapping[str, Any] | None = None,
     sampler_config: Any = None,
+    *,
+    posterior_only: bool = False,
 ) -> Callable[[SaigaData, int], xr.DataTree]:
-    """``fitter(data, seed)`` for :func:`~saigapop.validation.sbc.run_sbc` (seed per simulation)."""
+    """``fitter(data, seed)`` for :func:`~saigapop.validation.sbc.run_sbc` (seed per simulation).
+
+    With ``posterior_only=True`` the fit skips prior and posterior predictive sampling
+    (:func:`posterior_draws`); the posterior draws are the same.
+    """
 
     def fitter(data: SaigaData, seed: int) -> xr.DataTree:
         from saigapop.model.fit import fit
 
         cfg, sc = _fit_kwargs(config, sampler_config)
         sc = dataclasses.replace(sc, random_seed=int(seed) % 2**32)
+        if posterior_only:
+            return posterior_draws(data, cfg, priors, sc)
         return fit(data, cfg, priors, sampler_config=sc, progressbar=False)
 
     return fitter
+
+
+@dataclass
+class QuotaFunction:
+    """``quota(fit) -> Series``: the quota ``saigapop report`` would issue from a fit.
+
+    The same steps as ``saigapop.cli.run_analysis``: an operating model from the posterior
+    with the removals realised after the fit's latest census, then
+    :func:`saigapop.management.solve_quota` under
+    :func:`~saigapop.management.default_criteria` (the stricter sex-ratio floor where the
+    sex ratio is prior-driven). Each call's convergence verdict is appended to :attr:`log`,
+    because a quota from an unconverged fit must not be read as the issued one.
+
+    Parameters
+    ----------
+    data
+        The data the fits come from (for the realised removals; only the rows of the fit's
+        latest census year are used).
+    limits
+        Abundance limits per population (default ``DEFAULT_ABUNDANCE_LIMITS``).
+    seed
+        Seed of the operating model.
+    om_draws
+        Posterior draws used by the operating model (default 2,000 as in the CLI).
+    """
+
+    data: Any
+    limits: Mapping[str, float] | None = None
+    seed: int = 1
+    om_draws: int | None = 2000
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, fit: xr.DataTree) -> pd.Series:
+        """Quota per population (adult males a year) from ``fit``; logs its convergence."""
+        from saigapop.management import (
+            DEFAULT_ABUNDANCE_LIMITS,
+            OperatingModel,
+            default_criteria,
+            realised_removals,
+            solve_quota,
+        )
+        from saigapop.model.diagnostics import check_convergence
+        from saigapop.report.inputs import sex_ratio_prior_driven
+
+        post = fit["posterior"]
+        n_total = int(post.sizes["chain"] * post.sizes["draw"])
+        latest = int(fit.attrs.get("latest_census_year", int(post["year"].max())))
+        limits = {**DEFAULT_ABUNDANCE_LIMITS, **(self.limits or {})}
+        draws = None if self.om_draws is None or self.om_draws >= n_total else self.om_draws
+        conv = check_convergence(fit)
+        flags = sex_ratio_prior_driven(fit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            om = OperatingModel.from_posterior(
+                fit,
+                realised_removals=realised_removals(self.data.removals, latest),
+                seed=self.seed,
+                n_draws=draws,
+            )
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = solve_quota(om, default_criteria(limits, prior_driven=flags), progress=False)
+        level = result.level.to_series() if hasattr(result.level, "to_series") else result.level
+        self.log.append(
+            {
+                "data_year": latest,
+                "converged": bool(conv.passed),
+                "divergences": int(conv.divergences),
+                "failures": "; ".join(conv.failures),
+                "prior_driven_sex_ratio": ", ".join(p for p, v in flags.items() if v),
+            }
+        )
+        return pd.Series(level, dtype=float)

@@ -14,7 +14,9 @@ it?":
 * without the 2021 preliminary figures (:func:`without_preliminary`);
 * without Ustyurt 2022 (:func:`without_counts`).
 
-Leave-future-out is covered by :mod:`saigapop.validation.hindcast` (one-step-ahead refits).
+Where :math:`\hat k` is too high for PSIS, :func:`run_exact_loo` refits without the count and
+scores it exactly (:func:`count_log_predictive`). Leave-future-out is covered by
+:mod:`saigapop.validation.hindcast` (one-step-ahead refits).
 
 References
 ----------
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
+from scipy import special, stats
 
 from saigapop.constants import FLAG_SEPARATOR
 from saigapop.io import SaigaData
@@ -52,9 +55,11 @@ from saigapop.validation.retrospective import last_census_year, terminal_quantit
 __all__ = [
     "INFLUENCE_CASES",
     "LOOResult",
+    "count_log_predictive",
     "drop_census_rows",
     "pareto_khat",
     "plot_khat",
+    "run_exact_loo",
     "run_influence",
     "without_counts",
     "without_planning_estimates",
@@ -326,6 +331,136 @@ def run_influence(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def count_log_predictive(
+    fit: xr.DataTree | xr.Dataset, *, population: str, year: int, value: float
+) -> float:
+    r"""Log predictive density of one count: :math:`\log \frac1S \sum_s p(y \mid \theta_s)`.
+
+    The model's count likelihood: ``y ~ LogNormal(log(q · N), obs_cv)`` with ``q`` the
+    catchability of that population-year and ``N`` the census total (every sex and age).
+    From a fit that left the count out this is the exact leave-one-out predictive density
+    that PSIS-LOO approximates.
+
+    Parameters
+    ----------
+    fit
+        DataTree (``posterior`` group) or posterior Dataset with ``N``,
+        ``catchability_year`` and ``obs_cv``.
+    population, year, value
+        The count.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from scipy import stats
+    >>> n = xr.DataArray(np.full((1, 2, 1, 1, 2, 1), 500.0), dims=("chain", "draw",
+    ...     "population", "year", "sex", "age"), coords={"population": ["A"], "year": [2020]})
+    >>> post = xr.Dataset({"N": n, "obs_cv": (("chain", "draw"), [[0.2, 0.2]]),
+    ...     "catchability_year": n.isel(sex=0, age=0, drop=True) * 0 + 1.0})
+    >>> lp = count_log_predictive(post, population="A", year=2020, value=900.0)
+    >>> bool(np.isclose(lp, stats.lognorm.logpdf(900.0, 0.2, scale=1000.0)))
+    True
+    """
+    post = group(fit, "posterior") if isinstance(fit, xr.DataTree) else fit
+    at = {"population": population, "year": int(year)}
+    total = post["N"].sel(at).sum([d for d in ("sex", "age") if d in post["N"].dims])
+    mu = np.log(post["catchability_year"].sel(at) * total)
+    sigma = post["obs_cv"]
+    mu, sigma = xr.broadcast(mu, sigma)
+    lp = stats.norm.logpdf(np.log(value), mu.values, sigma.values) - np.log(value)
+    return float(special.logsumexp(lp) - np.log(lp.size))
+
+
+def _exact_loo_task(
+    population: str,
+    year: int,
+    value: float,
+    *,
+    data: SaigaData,
+    fitter: Callable[[SaigaData, int], xr.DataTree],
+    end_year: int,
+) -> dict[str, Any]:
+    refit = fitter(without_counts(data, population=population, year=int(year)), end_year)
+    lp = count_log_predictive(refit, population=population, year=int(year), value=value)
+    return {"population": population, "year": int(year), "observed": value, "elpd_exact": lp}
+
+
+def _count_value(data: SaigaData, population: str, year: int) -> float:
+    rows = data.census
+    sel = rows[
+        (rows["population"] == population) & (rows["year"] == int(year)) & (rows["kind"] == "count")
+    ]
+    if len(sel) != 1:
+        raise ValueError(f"expected one count for {population} {year}, found {len(sel)}")
+    return float(sel["value"].iloc[0])
+
+
+def run_exact_loo(
+    data: SaigaData,
+    fitter: Callable[[SaigaData, int], xr.DataTree],
+    counts: Sequence[tuple[str, int]],
+    *,
+    reference: LOOResult | None = None,
+    year: int | None = None,
+    grid: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Exact leave-one-out for counts whose Pareto k̂ is too high: refit without each one.
+
+    Parameters
+    ----------
+    data
+        The full data.
+    fitter
+        ``fitter(data, end_year) -> DataTree``; every refit keeps ``end_year`` (= ``year``).
+    counts
+        ``(population, year)`` of the counts to leave out (e.g. the worst k̂ of
+        :func:`pareto_khat`).
+    reference
+        The PSIS-LOO result of the full fit, to put its k̂ and elpd beside the exact value.
+    year
+        Last model year (default the last census year of ``data``).
+    grid
+        Keyword arguments of :func:`saigapop.runner.run_grid` (default serial).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``population``, ``year``, ``observed``, ``elpd_exact`` and, with ``reference``,
+        ``khat``, ``elpd_psis`` and ``psis_error`` (PSIS minus exact).
+    """
+    from saigapop.runner import run_grid
+
+    end = last_census_year(data) if year is None else int(year)
+    kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
+    out = run_grid(
+        _exact_loo_task,
+        [{"population": p, "year": int(y), "value": _count_value(data, p, y)} for p, y in counts],
+        shared={"data": data, "fitter": fitter, "end_year": end},
+        seed=None,
+        retries=0,
+        on_error="raise",
+        desc="exact LOO",
+        **kwargs,
+    )
+    table = pd.DataFrame(list(out))
+    if reference is not None:
+        ref = reference.table[reference.table["variable"] == "count"]
+        ref = ref.assign(label=ref["observation"].astype(str))
+        khat, elpd = [], []
+        for r in table.itertuples():
+            hit = ref[ref["label"].str.startswith(f"{r.population} {r.year}")]
+            khat.append(float(hit["khat"].iloc[0]) if len(hit) == 1 else np.nan)
+            elpd.append(float(hit["elpd_loo"].iloc[0]) if len(hit) == 1 else np.nan)
+        table["khat"] = khat
+        table["elpd_psis"] = elpd
+        table["psis_error"] = table["elpd_psis"] - table["elpd_exact"]
+    return table
 
 
 def plot_khat(*, result: LOOResult, threshold: float = KHAT_THRESHOLD, n_labels: int = 6) -> Figure:

@@ -264,13 +264,33 @@ def _as_series(value: Any) -> pd.Series:
     raise TypeError(f"quota_fn must return a Series, DataArray or mapping, got {type(value)}")
 
 
+def _decision_task(
+    year: int,
+    *,
+    data: SaigaData,
+    fitter: Fitter,
+    quota_fn: Callable[[xr.DataTree], Any],
+) -> pd.DataFrame:
+    """Fit with the data up to ``year`` and return its quota (module level, for Dask)."""
+    fit = fitter(data.select(years=slice(None, int(year))), int(year))
+    s = _as_series(quota_fn(fit))
+    out = pd.DataFrame(
+        {"data_year": int(year), "population": s.index.astype(str), "quota": s.to_numpy(float)}
+    )
+    log = getattr(quota_fn, "log", None)
+    if log:  # e.g. QuotaFunction's convergence verdict: travels back from a Dask worker
+        out = out.assign(**{k: v for k, v in log[-1].items() if k != "data_year"})
+    return out
+
+
 def decision_retrospective(
     data: SaigaData,
     fitter: Fitter,
     quota_fn: Callable[[xr.DataTree], Any],
     *,
     years: Sequence[int] = (2021, 2022, 2023, 2024),
-    map_fn: Callable[[Callable[[int], Any], Iterable[int]], Iterable[Any]] = map,
+    map_fn: Callable[[Callable[[int], Any], Iterable[int]], Iterable[Any]] | None = None,
+    grid: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Compute the quota that would have been issued with the data up to each of ``years``.
 
@@ -282,16 +302,20 @@ def decision_retrospective(
         ``fitter(data, end_year) -> DataTree``.
     quota_fn
         Quota from a fit: returns a Series, DataArray (over ``population``) or mapping
-        population → animals per year (e.g. wrapping ``saigapop.management.solve_quota``).
+        population → animals per year (e.g. :class:`~saigapop.validation.QuotaFunction`,
+        whose convergence log is added as columns).
     years
         Last data years.
     map_fn
-        ``map``-like callable over the years.
+        ``map``-like callable over the years; by default the fits run through
+        :func:`saigapop.runner.run_grid` with the options ``grid`` (default serial).
+    grid
+        Keyword arguments of :func:`saigapop.runner.run_grid` (``n_workers``, ``client``…).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``data_year``, ``population``, ``quota``.
+        Columns ``data_year``, ``population``, ``quota`` (and the quota function's log).
 
     Examples
     --------
@@ -302,15 +326,26 @@ def decision_retrospective(
     >>> decision_retrospective(data, fake_fit, quota, years=[2021, 2022])["quota"].tolist()
     [1000.0, 2000.0]
     """
+    opts = {"data": data, "fitter": fitter, "quota_fn": quota_fn}
+    if map_fn is not None:
+        parts = list(map_fn(lambda y: _decision_task(y, **opts), list(years)))
+    else:
+        from saigapop.runner import run_grid
 
-    def one(year: int) -> pd.DataFrame:
-        fit = fitter(data.select(years=slice(None, int(year))), int(year))
-        s = _as_series(quota_fn(fit))
-        return pd.DataFrame(
-            {"data_year": int(year), "population": s.index.astype(str), "quota": s.to_numpy(float)}
+        kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
+        parts = list(
+            run_grid(
+                _decision_task,
+                [{"year": int(y)} for y in years],
+                shared=opts,
+                seed=None,
+                retries=0,
+                on_error="raise",
+                desc="decision retrospective",
+                **kwargs,
+            )
         )
-
-    return pd.concat(list(map_fn(one, list(years))), ignore_index=True)
+    return pd.concat(parts, ignore_index=True)
 
 
 def plot_retrospective(

@@ -38,8 +38,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -204,6 +205,23 @@ class SBCResult:
     n_draws: int
     failures: tuple[tuple[int, str], ...] = ()
 
+    @classmethod
+    def from_store(cls, store: str | Path) -> SBCResult:
+        """Read the ranks a (possibly unfinished) :func:`run_sbc` wrote to ``store``.
+
+        Failed fits are not stored, so a partial run read this way has no failures listed.
+        """
+        files = sorted(Path(store).glob("sim_*.nc"))
+        if not files:
+            raise FileNotFoundError(f"no SBC ranks in {store}")
+        parts = []
+        for f in files:
+            with xr.open_dataset(f) as ds:
+                parts.append(ds.load())
+        ranks = xr.concat(parts, dim="simulation", coords="minimal", compat="override")
+        ranks = ranks.assign_coords(simulation=[int(f.name.split("_")[1]) for f in files])
+        return cls(ranks, int(parts[0].attrs["n_draws"]))
+
     @property
     def n_sims(self) -> int:
         """Number of simulations with ranks."""
@@ -249,8 +267,8 @@ class SBCResult:
         col = f"p_{test}"
         p = u[col].to_numpy()
         m = len(p) if correction == "bonferroni" else 1
+        worst = int(np.argmin(p))  # the smallest raw p-value (adjusted ones clip at 1)
         adj = np.minimum(1.0, p * m)
-        worst = int(np.argmin(adj))
         label = u.loc[worst, "parameter"] + (
             f" [{u.loc[worst, 'element']}]" if u.loc[worst, "element"] else ""
         )
@@ -277,6 +295,36 @@ def _as_truth_and_data(sim: Any) -> tuple[xr.Dataset, Any]:
     return truth, data
 
 
+def _sbc_task(
+    index: int,
+    sim_seed: int,
+    *,
+    simulator: Callable[[np.random.Generator], Any],
+    fitter: Callable[[Any, int], xr.DataTree | xr.Dataset],
+    n_draws: int,
+    var_names: Sequence[str] | None,
+    catch: bool,
+    store: str | None = None,
+) -> tuple[int, xr.Dataset | None, str]:
+    """One SBC simulation: simulate, fit, rank (module level so Dask can ship it)."""
+    path = None if store is None else Path(store) / f"sim_{index:05d}_{sim_seed}.nc"
+    if path is not None and path.exists():
+        with xr.open_dataset(path) as ds:
+            return index, ds.load(), ""
+    rng = np.random.default_rng(sim_seed)
+    try:
+        truth, data = _as_truth_and_data(simulator(rng))
+        post = fitter(data, sim_seed)
+        ranks = rank_statistics(truth, post, n_draws=n_draws, var_names=var_names, rng=rng)
+        if path is not None:
+            ranks.to_netcdf(path)
+        return index, ranks, ""
+    except Exception as err:
+        if not catch:
+            raise
+        return index, None, f"{type(err).__name__}: {err}"
+
+
 def run_sbc(
     simulator: Callable[[np.random.Generator], Any],
     fitter: Callable[[Any, int], xr.DataTree | xr.Dataset],
@@ -285,10 +333,16 @@ def run_sbc(
     n_draws: int = 99,
     seed: int = 0,
     var_names: Sequence[str] | None = None,
-    map_fn: Callable[[Callable[[int], Any], Iterable[int]], Iterable[Any]] = map,
+    grid: Mapping[str, Any] | None = None,
+    map_fn: Callable[[Callable[[int], Any], Iterable[int]], Iterable[Any]] | None = None,
     catch: bool = True,
+    store: str | Path | None = None,
 ) -> SBCResult:
     """Run SBC: simulate from the prior, fit, rank the truth among the posterior draws.
+
+    The simulations run through :func:`saigapop.runner.run_grid` (DESIGN §5): serially in
+    this process by default, on a Dask ``LocalCluster`` with ``grid={"n_workers": 2}``, or on
+    any cluster with ``grid={"client": client}``; every path gives the same ranks.
 
     Parameters
     ----------
@@ -306,34 +360,56 @@ def run_sbc(
         Master seed; simulation ``i`` uses an independent child seed.
     var_names
         Parameters to rank (default: every truth variable in the posterior).
+    grid
+        Keyword arguments of :func:`saigapop.runner.run_grid` (``serial``, ``n_workers``,
+        ``client``, ``scheduler_address``, ``progress``). Default ``{"serial": True}``.
+        Simulator and fitter must then be picklable by ``cloudpickle`` (closures are).
     map_fn
-        ``map``-like callable running the simulations (builtin ``map`` by default; pass a
-        Dask ``client.map`` wrapper to distribute).
+        Instead of ``run_grid``, any ``map``-like callable ``map_fn(f, range(n_sims))``.
     catch
-        Record fits that raise as failures instead of stopping.
+        Record fits that raise as failures instead of stopping (with ``catch=False`` the
+        first error is raised, wrapped in :class:`saigapop.runner.TaskError` by ``run_grid``).
+    store
+        Folder where each simulation's ranks are written as it finishes (NetCDF, named by
+        index and seed). A rerun with the same arguments loads them instead of refitting, so
+        a long SBC can be resumed; :meth:`SBCResult.from_store` reads a partial run.
 
     Returns
     -------
     SBCResult
     """
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n_sims)]
+    opts = {
+        "simulator": simulator,
+        "fitter": fitter,
+        "n_draws": n_draws,
+        "var_names": None if var_names is None else list(var_names),
+        "catch": catch,
+        "store": None if store is None else str(store),
+    }
+    if store is not None:
+        Path(store).mkdir(parents=True, exist_ok=True)
+    if map_fn is not None:
+        results = list(map_fn(lambda i: _sbc_task(i, seeds[i], **opts), range(n_sims)))
+    else:
+        from saigapop.runner import run_grid
 
-    def one(i: int) -> tuple[int, xr.Dataset | None, str]:
-        rng = np.random.default_rng(seeds[i])
-        try:
-            truth, data = _as_truth_and_data(simulator(rng))
-            post = fitter(data, seeds[i])
-            return (
-                i,
-                rank_statistics(truth, post, n_draws=n_draws, var_names=var_names, rng=rng),
-                "",
-            )
-        except Exception as err:
-            if not catch:
-                raise
-            return i, None, f"{type(err).__name__}: {err}"
-
-    results = sorted(map_fn(one, range(n_sims)), key=lambda r: r[0])
+        kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
+        out = run_grid(
+            _sbc_task,
+            [{"index": i, "sim_seed": seeds[i]} for i in range(n_sims)],
+            shared=opts,
+            seed=None,
+            retries=0,
+            on_error="report" if catch else "raise",
+            desc="SBC",
+            **kwargs,
+        )
+        results = [
+            r if r is not None else (i, None, "task failed in the runner")
+            for i, r in enumerate(out)
+        ]
+    results = sorted(results, key=lambda r: r[0])
     ok = [r[1] for r in results if r[1] is not None]
     failures = tuple((r[0], r[2]) for r in results if r[1] is None)
     if not ok:
@@ -386,11 +462,12 @@ def plot_rank_histograms(
         for j, label in enumerate(element_labels(arr.isel(simulation=0, drop=True))):
             ranks = flat[:, j][np.isfinite(flat[:, j])]
             if ranks.size:
-                panels.append((name + (f"\n{label}" if label else ""), ranks.astype(int)))
+                short = ", ".join(part.split("=", 1)[-1] for part in label.split(", "))
+                panels.append((name + (f"\n{short}" if label else ""), ranks.astype(int)))
     n = len(panels)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = figure(nrows, ncols, width=1.9 * ncols, height=1.6 * nrows + 0.3)
+    fig, axes = figure(nrows, ncols, width=2.4 * ncols, height=1.8 * nrows + 0.3)
     n_draws = result.n_draws
     for k, ax in enumerate(axes.ravel()):
         if k >= n:
@@ -406,7 +483,7 @@ def plot_rank_histograms(
             np.repeat(edges, 2)[1:-1], np.repeat(lo, 2), np.repeat(hi, 2), color="0.85", lw=0
         )
         ax.hist(ranks, bins=edges, color="#0072B2", alpha=0.8)
-        ax.set_title(title)
+        ax.set_title(title, fontsize="small")
         ax.set_yticks([])
     fig.supxlabel(f"rank of the true value among L = {n_draws} posterior draws")
     return fig

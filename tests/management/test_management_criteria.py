@@ -61,6 +61,31 @@ def test_sex_ratio_relative_and_floor():
     assert relaxed["fail"].squeeze().values.tolist() == [False, False, True]
 
 
+def test_sex_ratio_floor_is_added_risk_against_the_paired_baseline():
+    """A draw whose no-export ratio already dips below the floor is not a floor failure.
+
+    Draw 0: the baseline is below 0.2 at the first rut; the export (≥ 90 % of baseline
+    everywhere) goes below 0.2 at the second rut as well — the old per-rut test charged
+    that to the export. Draw 1: the baseline never goes below 0.2, the export does (fail).
+    Draw 2: neither goes below. Absolute risks 2/3 with and 1/3 without export; the floor
+    part of the decision risk is their difference, 1/3.
+    """
+    ratio_b = np.array([[[[0.3, 0.19, 0.215]], [[0.3, 0.21, 0.3]], [[0.3, 0.3, 0.3]]]])
+    ratio_e = np.array([[[[0.3, 0.185, 0.198]], [[0.3, 0.195, 0.3]], [[0.3, 0.29, 0.3]]]])
+    ratio_b = np.concatenate([ratio_b, np.full((1, 3, 1, 1), 0.3)], axis=-1)
+    ratio_e = np.concatenate([ratio_e, np.full((1, 3, 1, 1), 0.3)], axis=-1)
+    years = (2025, 2026, 2027, 2028)
+    base = _proj(np.ones((1, 3, 1, 4)), ratio=ratio_b, years=years)
+    exp = _proj(np.ones((1, 3, 1, 4)), ratio=ratio_e, years=years)
+    out = SexRatioRisk().evaluate(exp, base.isel(candidate=0))
+    assert out["fail"].squeeze().values.tolist() == [False, True, False]
+    assert float(out["risk"].squeeze()) == pytest.approx(2 / 3)
+    assert float(out["baseline_risk"].squeeze()) == pytest.approx(1 / 3)
+    assert float(out["decision_risk"].squeeze()) == pytest.approx(
+        float(out["added_risk"].squeeze())
+    )
+
+
 def test_conception_loss_is_relative_to_baseline():
     cb = np.array([[[[0.9, 0.9, 0.9]], [[0.9, 0.9, 0.9]]]])
     ce = np.array([[[[0.9, 0.89, 0.9]], [[0.9, 0.87, 0.9]]]])  # 1.1 % and 3.3 % loss

@@ -90,13 +90,53 @@ def test_pbr_table_and_ices_rule(om):
 
 def test_trigger_level_conditional_and_fallback():
     v = np.linspace(0, 1, 200)
-    lvl, basis, risk = trigger_level(v, v < 0.1, alpha=0.3)
+    lvl, basis, risk, hit = trigger_level(v, v < 0.1, alpha=0.3)
     assert basis == "conditional"
-    assert 0.1 < lvl < 0.5
-    assert risk > 0.3
-    lvl, basis, _ = trigger_level(v, np.zeros(200, bool), alpha=0.1)
+    assert lvl == v[v < 0.1].max()  # exactly where failures stop
+    assert risk == 1.0
+    assert hit == pytest.approx(0.1)
+    lvl, basis, risk, hit = trigger_level(v, np.zeros(200, bool), alpha=0.1)
     assert basis == "percentile"
     assert lvl == pytest.approx(0.1)
+    assert risk == 0.0
+    assert hit == pytest.approx(0.1)
+
+
+def test_trigger_is_local_not_the_tail_average():
+    """Failures concentrated in the lowest decile do not lift the trigger to the median.
+
+    Local risk 0.35 in the lowest decile, 0.12 in the next, 0.03 above (overall ≈ 0.07 <
+    P* = 0.1, as at a solved quota). The tail average P(fail | census ≤ x) stays above 0.1
+    up to about the 40th percentile, where the old rule put the trigger; the local risk
+    crosses 0.1 at the 20th.
+    """
+    rng = np.random.default_rng(5)
+    v = rng.lognormal(np.log(1.5e6), 0.3, 4000)
+    rank = np.argsort(np.argsort(v)) / v.size
+    p = np.where(rank < 0.1, 0.35, np.where(rank < 0.2, 0.12, 0.03))
+    fail = rng.random(4000) < p
+    lvl, basis, risk, hit = trigger_level(v, fail, alpha=0.1)
+    assert basis == "conditional"
+    assert hit <= 0.21  # at most the 20th percentile: never above the median
+    assert lvl < np.median(v)
+    assert risk > 0.1
+    assert float(np.mean(fail[v <= np.quantile(v, 0.35)])) > 0.1  # what the old rule read
+
+
+def test_trigger_is_not_set_by_noise():
+    """Failures unrelated to the quantity at a rate below alpha give the percentile."""
+    rng = np.random.default_rng(7)
+    for seed in range(5):
+        r = np.random.default_rng(seed)
+        v = r.lognormal(0.0, 0.5, 4000)
+        fail = r.random(4000) < 0.07
+        lvl, basis, _, hit = trigger_level(v, fail, alpha=0.1)
+        assert basis == "percentile", seed
+        assert hit == pytest.approx(0.1, abs=1e-3)
+    die = np.where(rng.random(4000) < 0.05, rng.uniform(0.1, 0.9, 4000), 0.0)
+    lvl, basis, _, _ = trigger_level(die, rng.random(4000) < 0.07, direction="above")
+    assert basis == "percentile"
+    assert lvl == pytest.approx(np.quantile(die[die > 0], 0.9))
 
 
 def test_compute_triggers(om):
@@ -120,7 +160,33 @@ def test_cap_allocation_from_a_quota_result(om):
 
 def test_trigger_level_ignores_undefined_values():
     v = np.r_[np.linspace(0, 1, 100), np.nan, np.nan]
-    lvl, basis, _ = trigger_level(v, np.zeros(102, bool), alpha=0.1)
+    lvl, basis, _, _ = trigger_level(v, np.zeros(102, bool), alpha=0.1)
     assert np.isfinite(lvl)
     assert basis == "percentile"
     assert trigger_level(np.full(3, np.nan), np.zeros(3, bool))[1] == "undefined"
+
+
+def test_stock_from_a_population_not_assessed_uses_the_national_cap_and_is_shown():
+    """The cap is national: stock from Ural counts when only Betpakdala is assessed.
+
+    Before, the stock's kilograms were taken off the cap but appeared in no row, so the
+    table's kg fell short of the cap minus the unused part by exactly the stock.
+    """
+    stock = HornStock(horns=3000, unit="pieces", origin="Ural")  # 495 kg at 165 g
+    out = allocate_cap({"Betpakdala": 40_000.0}, stock=stock, years=[2026])
+    assert out["population"].values.tolist() == ["Betpakdala", "Ural"]
+    assert out["assessed"].values.tolist() == [True, False]
+    y = out.sel(year=2026)
+    assert float(y["kg"].sel(population="Ural", source="stock")) == pytest.approx(495.0)
+    assert float(y["kg"].sel(population="Ural", source="new_harvest")) == 0.0
+    assert np.isnan(float(y["quota_animals"].sel(population="Ural")))
+    # every kg charged to the cap is in the table
+    assert float(y["kg"].sum()) + float(y["unused_cap_kg"]) == pytest.approx(10_000.0)
+    # Betpakdala gets only what the stock leaves: floor((10,000 − 495) / 0.33) males
+    new = float(y["animals"].sel(population="Betpakdala", source="new_harvest"))
+    assert new == np.floor((10_000.0 - 495.0) / 0.33)
+    assert out.attrs["stock_origin"] == "Ural"
+    assert not out.attrs["stock_origin_assessed"]
+    same = allocate_cap({"Ural": 40_000.0}, stock=stock, years=[2026])
+    assert same.attrs["stock_origin_assessed"]
+    assert same["assessed"].values.tolist() == [True]

@@ -178,3 +178,30 @@ def test_vectorised_risks_equal_plain_loop(om):
         vec.transpose("criterion", "candidate", "draw", "population").values, ref
     )
     assert ref.any()
+
+
+def test_severe_die_offs_never_wipe_out_a_class_and_the_rut_does_not_overflow():
+    """A pasteurellosis of posterior severity 0.7 at intensity up to 1.5 kills < 100 %.
+
+    Before the fix the kill was ``severity × intensity`` clipped at 1: every female died in
+    about a third of events, the rut ratio became ``M / 1e-300`` and ``h · M / F``
+    overflowed (a warning the CLI used to silence).
+    """
+    import warnings
+
+    dt = synthetic_posterior({"A": 1e5}, chains=1, draws=200, catastrophe_rate=(1.0, 0.0), seed=4)
+    sev = dt["posterior"]["catastrophe_severity"].copy()
+    sev.loc[{"catastrophe": "pasteurellosis"}] = 0.7
+    dt["posterior"]["catastrophe_severity"] = sev
+    om = OperatingModel.from_posterior(dt, seed=1, poaching=False)
+    kill = 1.0 - om.calving_survival[:, :, om.events[0]]  # (sex, age, event)
+    # kill = 1 − (1 − s)^u with u ~ U(0.5, 1.5): between 1 − 0.3^0.5 and 1 − 0.3^1.5
+    assert kill.min() >= 1.0 - 0.3**0.5 - 1e-12
+    assert kill.max() <= 1.0 - 0.3**1.5 + 1e-12
+    assert kill.min() < 0.46
+    assert kill.max() > 0.83
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        proj = om.project(ConstantHarvest(), np.array([[2000.0]]), record="full")
+    assert np.all(proj["breeding_females"].isel(year=slice(0, -1)).values > 0)
+    assert np.isfinite(proj["conception"].isel(year=slice(0, -1)).values).all()

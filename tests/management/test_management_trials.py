@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
+from saigapop.exceptions import ConfigError
 from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
 from saigapop.management._mc import mcse_mean
 from saigapop.management.trials import (
@@ -199,3 +201,47 @@ def test_reweighted_trial_needs_counts(small):
 def test_custom_trial_kind_is_validated():
     with pytest.raises(Exception, match="reference"):
         Trial("x", "other")  # type: ignore[arg-type]
+
+
+def test_observed_counts_read_the_models_flat_layout():
+    """The fit stores counts flat ("Ural 2011 count"); trials must find them (CLI --trials)."""
+    from saigapop.datasets import load_kazakhstan
+    from saigapop.management.trials import observed_counts
+
+    labels = ["Ural 2011 count", "Betpakdala 2012 count", "Ural 2025 count"]
+    obs = xr.Dataset(
+        {"count": ("count_obs", [17_700.0, 1.1e5, 2.3e6])}, coords={"count_obs": labels}
+    )
+    post = synthetic_posterior({"Ural": 2.3e6}, chains=1, draws=2)
+    dt = xr.DataTree.from_dict({"posterior": post["posterior"].to_dataset(), "observed_data": obs})
+    c = observed_counts(dt)
+    assert c.dims == ("population", "year")
+    assert float(c.sel(population="Ural", year=2011)) == 17_700.0
+    assert float(c.sel(population="Ural", year=2025)) == 2.3e6
+    assert np.isnan(float(c.sel(population="Betpakdala", year=2011)))
+    bundled = load_kazakhstan().to_xarray()["count"]
+    assert float(bundled.sel(population="Ural", year=2025)) == float(
+        c.sel(population="Ural", year=2025)
+    )
+
+
+def test_refitted_trial_uses_its_own_posterior_and_says_so(small):
+    """A trial given a refit is evaluated on that posterior, unweighted, labelled 'refit'."""
+    post, counts = small
+    refit = synthetic_posterior(chains=2, draws=60, seed=9, adult_male_share=0.2)
+    levels = [2000.0, 2000.0, 100.0]
+    trials = [t for t in DEFAULT_TRIALS if t.name in ("base", "obs_cv_0.3")]
+    out = run_trials(
+        post, levels, trials=trials, counts=counts, refits={"obs_cv_0.3": refit}, progress=False
+    )
+    t = out.sel(trial="obs_cv_0.3")
+    assert str(t["conditioning"].values).startswith("refit:")
+    assert "120 draws" in str(t["conditioning"].values)
+    assert float(t["ess"]) == 120.0
+    assert not np.isfinite(float(t["pareto_k"]))
+    # the same numbers as the base trial run on the refitted posterior itself
+    alone = run_trials(refit, levels, trials=trials[:1], progress=False).sel(trial="base")
+    for var in ("risk", "baseline_risk", "decision_risk", "decision_mcse", "sex_ratio"):
+        np.testing.assert_array_equal(t[var].values, alone[var].values)
+    with pytest.raises(ConfigError, match="unknown trials"):
+        run_trials(post, levels, trials=trials, counts=counts, refits={"nope": refit})

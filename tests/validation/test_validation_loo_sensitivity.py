@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import saigapop as sp
+import saigapop.validation as sv
 from saigapop.validation import (
     INFLUENCE_CASES,
     Alternative,
@@ -224,3 +225,74 @@ def test_default_alternatives_vary_the_issue_priors():
     }
     assert harem["low"] == pytest.approx(12.0, rel=0.05)
     assert harem["high"] == pytest.approx(30.0, rel=0.05)
+
+
+# --- exact leave-one-out ------------------------------------------------------------------------
+
+
+def _count_posterior(n_total, q, cv, population="Ustyurt", year=2012):
+    """Posterior Dataset with census total ``n_total`` per draw split over two cells."""
+    n_total = np.asarray(n_total, float).reshape(1, -1)
+    cells = np.stack([0.4 * n_total, 0.6 * n_total], axis=-1)[:, :, None, None, None, :]
+    cells = np.concatenate([cells, np.full_like(cells, np.nan)], axis=-2)  # calves: NaN
+    dims = ("chain", "draw", "population", "year", "sex", "age")
+    coords = {"population": [population], "year": [year], "age": ["yearling", "adult"]}
+    n = xr.DataArray(cells.reshape(1, -1, 1, 1, 2, 2), dims=dims, coords=coords)
+    qy = xr.full_like(n.isel(sex=0, age=0, drop=True), q)
+    cv = np.broadcast_to(np.asarray(cv, float), n.shape[:2])
+    return xr.Dataset({"N": n, "catchability_year": qy, "obs_cv": (("chain", "draw"), cv)})
+
+
+def test_count_log_predictive_matches_a_plain_loop():
+    rng = np.random.default_rng(3)
+    total = rng.uniform(40_000, 90_000, 200)
+    cv = rng.uniform(0.1, 0.4, (1, 200))
+    post = _count_posterior(total, 0.9, cv)
+    y = 63_600.0
+    dens = [stats.lognorm.pdf(y, s, scale=0.9 * t) for s, t in zip(cv.ravel(), total, strict=True)]
+    want = np.log(np.mean(dens))
+    got = sv.count_log_predictive(post, population="Ustyurt", year=2012, value=y)
+    assert got == pytest.approx(want, rel=1e-10)
+
+
+def test_run_exact_loo_refits_without_the_count(data):
+    seen = []
+
+    def fitter(d, end_year):
+        # stand-in refit: remembers whether the count was left out; posterior centred at 50,000
+        rows = d.census
+        seen.append(
+            (
+                end_year,
+                bool(((rows["population"] == "Ustyurt") & (rows["year"] == 2012)).any()),
+            )
+        )
+        return xr.DataTree.from_dict({"posterior": _count_posterior([50_000.0] * 4, 1.0, 0.2)})
+
+    ref = sv.LOOResult(
+        pd.DataFrame(
+            {
+                "variable": ["count"],
+                "observation": ["Ustyurt 2012 count"],
+                "khat": [1.18],
+                "elpd_loo": [-10.0],
+                "observed": [np.nan],
+            }
+        ),
+        pd.DataFrame(),
+    )
+    table = sv.run_exact_loo(data, fitter, [("Ustyurt", 2012)], reference=ref)
+    assert seen == [(sv.last_census_year(data), False)]
+    y = float(
+        data.census.query("population == 'Ustyurt' and year == 2012 and kind == 'count'")[
+            "value"
+        ].iloc[0]
+    )
+    want = stats.lognorm.logpdf(y, 0.2, scale=50_000.0)
+    row = table.iloc[0]
+    assert row["observed"] == y
+    assert row["elpd_exact"] == pytest.approx(want)
+    assert row["khat"] == 1.18
+    assert row["psis_error"] == pytest.approx(-10.0 - want)
+    with pytest.raises(ValueError, match="one count"):
+        sv.run_exact_loo(data, fitter, [("Ustyurt", 1990)])

@@ -128,6 +128,22 @@ def test_decision_retrospective_table(data):
     assert out["quota"].tolist() == [2021.0, 2022.0, 2023.0, 2024.0]
 
 
+def test_decision_retrospective_keeps_the_quota_log(data):
+    class Quota:  # like QuotaFunction: logs a verdict per fit
+        def __init__(self):
+            self.log = []
+
+        def __call__(self, y):
+            self.log.append({"data_year": y, "converged": y != 2022})
+            return {"Ural": 1.0, "Ustyurt": 0.0}
+
+    out = decision_retrospective(
+        data, lambda d, end: int(d.census["year"].max()), Quota(), years=[2021, 2022]
+    )
+    assert out["converged"].tolist() == [True, True, False, False]
+    assert out["population"].tolist() == ["Ural", "Ustyurt", "Ural", "Ustyurt"]
+
+
 def test_last_census_year(data):
     assert last_census_year(data) == 2025
     assert last_census_year(data.select(years=slice(None, 2021))) == 2021

@@ -12,6 +12,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
+from saigapop.runner import TaskError
 from saigapop.validation import (
     SBCResult,
     plot_rank_histograms,
@@ -155,8 +156,10 @@ def test_sbc_records_failed_fits_and_uses_map_fn():
     if res.failures:
         assert "divergent" in res.failures[0][1]
         assert not res.check().passed
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(TaskError, match="ZeroDivisionError"):
         run_sbc(simulator, lambda y, s: 1 / 0, 3, catch=False)
+    with pytest.raises(ZeroDivisionError):
+        run_sbc(simulator, lambda y, s: 1 / 0, 3, catch=False, map_fn=map)
     with pytest.raises(RuntimeError, match="every SBC fit failed"):
         run_sbc(simulator, lambda y, s: 1 / 0, 3)
 
@@ -233,3 +236,79 @@ def test_sbc_result_uniformity_is_a_table():
     u = SBCResult(ranks, 9).uniformity(bins=5)
     assert isinstance(u, pd.DataFrame)
     assert u.loc[0, "p_chi2"] == pytest.approx(1.0)
+
+
+def test_sbc_through_run_grid_matches_plain_map():
+    """The default path (saigapop.runner.run_grid, serial) gives the ranks of a plain map."""
+    a = run_sbc(simulator, exact_fitter(), 12, n_draws=19, seed=5)
+    b = run_sbc(simulator, exact_fitter(), 12, n_draws=19, seed=5, map_fn=map)
+    xr.testing.assert_identical(a.ranks, b.ranks)
+
+
+def test_sbc_store_resumes_without_refitting(tmp_path):
+    calls = []
+
+    def counting(y, seed):
+        calls.append(seed)
+        return exact_fitter()(y, seed)
+
+    a = run_sbc(simulator, counting, 8, n_draws=19, seed=4, store=tmp_path)
+    assert len(calls) == 8
+    assert len(list(tmp_path.glob("sim_*.nc"))) == 8
+    b = run_sbc(simulator, counting, 8, n_draws=19, seed=4, store=tmp_path)
+    assert len(calls) == 8  # every simulation was read back, none refitted
+    xr.testing.assert_allclose(a.ranks, b.ranks)
+    partial = SBCResult.from_store(tmp_path)
+    assert partial.n_sims == 8
+    assert partial.n_draws == 19
+    xr.testing.assert_allclose(partial.ranks, a.ranks)
+
+
+# --- data-independent prior scales (what a valid SBC of the saiga model needs) ----------------
+
+
+def test_config_fixes_prior_scales_independently_of_the_data():
+    import saigapop as sp
+    from saigapop.exceptions import ConfigError
+    from saigapop.model.config import ModelConfig
+    from saigapop.model.inputs import prepare_inputs
+
+    data = sp.load_kazakhstan()
+    default = prepare_inputs(data, ModelConfig())
+    cfg = ModelConfig(
+        initial_abundance_scale=(("Ural", 20_000.0), ("Kalmykia", 5.0)),
+        density_scale=(("Ustyurt", 1e6),),
+    )
+    fixed = prepare_inputs(data, cfg)
+    pops = list(fixed.populations)
+    ural, ust = pops.index("Ural"), pops.index("Ustyurt")
+    assert fixed.init_scale[ural] == 20_000.0
+    assert fixed.density_scale[ust] == 1e6
+    # populations not listed keep the data-derived values
+    others = [i for i in range(len(pops)) if i != ural]
+    np.testing.assert_array_equal(fixed.init_scale[others], default.init_scale[others])
+    assert default.init_scale[ural] != 20_000.0
+    notes = " ".join(fixed.notes)
+    assert "fixed by the config for ['Ural']" in notes
+    assert "Kalmykia, which is not in the data; ignored" in notes
+    assert ModelConfig.from_json(cfg.to_json()) == cfg
+    # unset, they stay out of the JSON: the model hash of existing fits does not change
+    assert "initial_abundance_scale" not in ModelConfig().to_json()
+    assert "density_scale" not in ModelConfig().to_json()
+    for bad in ((("Ural", -1.0),), (("Ural", 1.0), ("Ural", 2.0)), (("Ural",),)):
+        with pytest.raises(ConfigError):
+            ModelConfig(initial_abundance_scale=bad)
+
+
+def test_sbc_check_names_the_smallest_raw_p_value():
+    # both adjusted p-values clip at 1; the text must still name the smaller raw p-value
+    flat = np.tile(np.arange(10), 10).astype(float)  # perfectly uniform: p = 1
+    tilted = flat.copy()
+    tilted[:6] = 0.0  # a few extra zeros: p < 1 but p * 2 > 1
+    res = SBCResult(xr.Dataset({"a": ("simulation", flat), "b": ("simulation", tilted)}), 9)
+    p = res.uniformity(bins=5).set_index("parameter")["p_chi2"]
+    assert p["b"] < p["a"]
+    assert 2 * p["b"] > 1
+    check = res.check()
+    assert "(b)" in check.text
+    assert check.passed

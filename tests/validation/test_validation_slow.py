@@ -3,8 +3,11 @@
 Each test runs the real sampler through :mod:`saigapop.validation.fitters` and prints the
 figures quoted in ``docs/validation.md``. Set ``SAIGAPOP_VALIDATION_OUT`` to a folder to keep
 the tables (CSV) and figures (PNG); by default they go to pytest's temporary folder.
-Sampler settings: ``SAIGAPOP_VALIDATION_DRAWS`` (default 500 draws + 500 tuning, 4 chains) and
-``SAIGAPOP_SBC_SIMS`` (default 100).
+Sampler settings: ``SAIGAPOP_VALIDATION_DRAWS`` (default 500 draws + 500 tuning, 4 chains),
+``SAIGAPOP_SBC_SIMS`` (default 100), ``SAIGAPOP_SBC_DRAWS`` (default 250 draws + 250 tuning,
+2 chains per SBC fit); ``SAIGAPOP_VALIDATION_WORKERS`` (alias ``SAIGAPOP_SBC_WORKERS``) sends
+the SBC and recovery grids to a Dask ``LocalCluster`` with that many workers (default: serial
+through the same ``saigapop.runner.run_grid``).
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ RECOVERED = [
 ]
 
 
+def _grid() -> dict:
+    """``run_grid`` options: Dask with SAIGAPOP_VALIDATION_WORKERS workers, else serial."""
+    workers = int(
+        os.environ.get("SAIGAPOP_VALIDATION_WORKERS", os.environ.get("SAIGAPOP_SBC_WORKERS", "0"))
+    )
+    return {"n_workers": workers, "progress": True} if workers else {"serial": True}
+
+
 @pytest.fixture(scope="module")
 def out_dir(tmp_path_factory) -> Path:
     path = Path(os.environ.get("SAIGAPOP_VALIDATION_OUT") or tmp_path_factory.mktemp("validation"))
@@ -91,22 +102,52 @@ def reference_fit(data):
 def test_recovery_at_stated_values(out_dir):
     config = ModelConfig(start_year=2003, density_dependence="none")
     fitter = sv.model_fitter(config, sampler_config=SAMPLER)
-    fits, truths = [], []
-    for seed in range(int(os.environ.get("SAIGAPOP_RECOVERY_REPS", "10"))):
-        sim = sv.simulate(RECOVERY_TRUTH, RECOVERY_DESIGN, seed=seed)
-        fits.append(fitter(sim.data, 2012))
-        truths.append(sim.truth)
-    res = sv.recovery(fits, truths, var_names=[v for v in RECOVERED if v in fits[0]["posterior"]])
+    res = sv.run_recovery(
+        RECOVERY_TRUTH,
+        RECOVERY_DESIGN,
+        fitter,
+        int(os.environ.get("SAIGAPOP_RECOVERY_REPS", "10")),
+        var_names=RECOVERED,
+        grid=_grid(),
+    )
     summary = res.summary()
     print(summary.to_string())
     print(res.check().line())
     _save(out_dir, "recovery", sv.plot_recovery(result=res), summary)
+    res.table.to_csv(out_dir / "recovery_elements.csv", index=False)
     assert res.check().passed
 
 
+#: Parameters ranked by the SBC (every one drawn by ``parameters_from_priors``).
+SBC_RANKED = [
+    "obs_cv",
+    "harem_size",
+    "process_noise_sd",
+    "survival",
+    "fecundity_yearling",
+    "fecundity_adult",
+    "twinning_yearling",
+    "twinning_adult",
+    "initial_male_share",
+    "initial_yearling_share",
+    "poaching_rate_male",
+    "catchability_base",
+    "N_total",
+]
+#: Fixed initial-abundance prior centre of the SBC configuration (not computed from the data).
+SBC_INITIAL_SCALE = 20_000.0
+
+
 def test_sbc_small_configuration(out_dir):
+    # Priors must not depend on the data: the initial-abundance centre is fixed in the config
+    # (the same number the simulator uses) and density dependence (whose K is the largest
+    # count) is switched off in both.
     config = ModelConfig(
-        start_year=2003, end_year=2012, density_dependence="none", catchability_breaks=()
+        start_year=2003,
+        end_year=2012,
+        density_dependence="none",
+        catchability_breaks=(),
+        initial_abundance_scale=(("Ural", SBC_INITIAL_SCALE),),
     )
     priors = priors_module.DEFAULT_PRIORS
     design = sv.ObservationDesign(sex_ratio_years=[2008])
@@ -118,23 +159,52 @@ def test_sbc_small_configuration(out_dir):
             populations=("Ural",),
             start_year=2003,
             end_year=2012,
+            initial_scale=SBC_INITIAL_SCALE,
             density_strength=0.0,
         )
         return sv.simulate(params, design, seed=rng)
 
-    small = SamplerConfig(chains=2, draws=500, tune=500, prior_draws=10)
+    draws = int(os.environ.get("SAIGAPOP_SBC_DRAWS", "250"))
+    small = SamplerConfig(chains=2, draws=draws, tune=draws, prior_draws=10)
     res = sv.run_sbc(
         simulator,
-        sv.sbc_fitter(config, sampler_config=small),
+        # the posterior of saigapop.model.fit, without its predictive sampling (~40 % of a fit)
+        sv.sbc_fitter(config, sampler_config=small, posterior_only=True),
         SBC_SIMS,
         n_draws=99,
-        var_names=["obs_cv", "harem_size", "process_noise_sd", "survival", "initial_male_share"],
+        var_names=SBC_RANKED,
+        grid=_grid(),
+        # resumable: a rerun reads the finished simulations from the store
+        store=Path(os.environ.get("SAIGAPOP_SBC_STORE") or out_dir / "sbc_store"),
     )
     u = res.uniformity()
     print(u.to_string())
+    print(res.failures)
     print(res.check().line())
     _save(out_dir, "sbc_ranks", sv.plot_rank_histograms(result=res), u)
+    res.ranks.to_netcdf(out_dir / "sbc_ranks.nc")
+    assert res.n_sims >= 100, "the acceptance check needs at least 100 simulations"
     assert res.check().passed
+
+
+def test_posterior_draws_equal_fit():
+    """The SBC's posterior-only fit draws exactly what saigapop.model.fit draws."""
+    config = ModelConfig(
+        start_year=2003,
+        end_year=2012,
+        density_dependence="none",
+        catchability_breaks=(),
+        initial_abundance_scale=(("Ural", SBC_INITIAL_SCALE),),
+    )
+    sim = sv.simulate(RECOVERY_TRUTH, RECOVERY_DESIGN, seed=7)
+    sc = SamplerConfig(chains=2, draws=50, tune=50, prior_draws=10)
+    lean = sv.posterior_draws(sim.data, config, None, sc)
+    full = fit_module.fit(sim.data, config, sampler_config=sc, progressbar=False)
+    assert "fixed by the config" in full.attrs["inputs_notes"]
+    for name in ("obs_cv", "harem_size", "survival", "N_total"):
+        np.testing.assert_allclose(
+            lean["posterior"][name].values, full["posterior"][name].values, equal_nan=True
+        )
 
 
 def test_retrospective_bundled_data(data, fitter, out_dir):
@@ -170,6 +240,19 @@ def test_pareto_khat_every_count(data, reference_fit, out_dir):
     assert res.check().passed
 
 
+def test_exact_loo_worst_counts(data, fitter, reference_fit, out_dir):
+    """Exact leave-one-out refits for the counts whose PSIS k-hat is worst."""
+    loo = sv.pareto_khat(reference_fit)
+    worst = loo.worst(20)
+    worst = worst[(worst["variable"] == "count") & worst["observation"].str.endswith(" count")]
+    worst = worst.head(int(os.environ.get("SAIGAPOP_LOO_REFITS", "4")))
+    counts = [(str(o).split()[0], int(str(o).split()[1])) for o in worst["observation"]]
+    table = sv.run_exact_loo(data, fitter, counts, reference=loo, grid=_grid())
+    print(table.to_string())
+    _save(out_dir, "loo_exact", table=table)
+    assert np.isfinite(table["elpd_exact"]).all()
+
+
 def test_influence_refits(data, fitter, out_dir):
     table = sv.run_influence(data, fitter)
     print(table.to_string())
@@ -186,13 +269,10 @@ def test_prior_sensitivity(reference_fit, out_dir):
 
 
 def test_alternative_priors_tornado(data, out_dir):
-    management = pytest.importorskip("saigapop.management")
-
-    def quota(fit):
-        om = management.OperatingModel.from_posterior(fit, seed=1)
-        return management.solve_quota(om).level
-
-    table = sv.run_alternative_priors(data, sv.prior_fitter(sampler_config=SAMPLER), quota)
+    pytest.importorskip("saigapop.management")
+    table = sv.run_alternative_priors(
+        data, sv.prior_fitter(sampler_config=SAMPLER), sv.QuotaFunction(data)
+    )
     print(sv.tornado_table(table).to_string())
     for pop in sorted(set(table["population"])):
         _save(out_dir, f"tornado_{pop}", sv.plot_tornado(table=table, population=pop))
@@ -201,13 +281,13 @@ def test_alternative_priors_tornado(data, out_dir):
 
 
 def test_decision_retrospective(data, fitter, out_dir):
-    management = pytest.importorskip("saigapop.management")
-
-    def quota(fit):
-        om = management.OperatingModel.from_posterior(fit, seed=1)
-        return management.solve_quota(om).level
-
-    table = sv.decision_retrospective(data, fitter, quota, years=(2021, 2022, 2023, 2024, 2025))
+    pytest.importorskip("saigapop.management")
+    quota = sv.QuotaFunction(data)
+    table = sv.decision_retrospective(
+        data, fitter, quota, years=(2021, 2022, 2023, 2024), grid=_grid()
+    )
     print(table.pivot(index="data_year", columns="population", values="quota").to_string())
+    print(table.drop_duplicates("data_year").drop(columns=["population", "quota"]).to_string())
     _save(out_dir, "decision_retrospective", table=table)
     assert (table["quota"] >= 0).all()
+    assert set(table["data_year"]) == {2021, 2022, 2023, 2024}
