@@ -78,6 +78,11 @@ def _pops(q: QuotaInputs, config: ReportConfig) -> list[str]:
 
 
 def _crit_word(name: str) -> str:
+    import re
+
+    m = re.fullmatch(r"(\w+) \((.+)\)", name)  # "sex_ratio (trial)" from a robust quota
+    if m:
+        return f"{_crit_word(m[1])} ({m[2]})"
     return _(CRITERION_WORDS.get(name, name.replace("_", " ")))
 
 
@@ -104,6 +109,15 @@ def _event_words(criterion: Any) -> str:
 _NUM = r"(-?[0-9][0-9.,e+-]*)"
 #: Solver reasons (saigapop.management.quota) as regular expressions, with their wording.
 _REASONS = (
+    (
+        rf"set by the reference trial '([\w.]+)', where (\w+) binds at {_NUM} a year; in the "
+        rf"fitted world alone the quota would be {_NUM}",
+        N_(
+            "set by the reference trial '{trial}', where the criterion '{criterion}' binds at "
+            "{level} adult males a year; in the fitted world alone the quota would be {base}"
+        ),
+        ("trial", "criterion", "level", "base"),
+    ),
     (
         rf"largest level meeting every criterion; just above it \({_NUM}\) (\w+) has decision "
         rf"risk {_NUM} ± {_NUM} > limit {_NUM}",
@@ -165,7 +179,7 @@ def _plain_reason(text: str) -> str:
         for field, value in zip(fields, m.groups(), strict=True):
             if field == "criterion":
                 value = ", ".join(_crit_word(v.strip()) for v in value.split(","))
-            elif field != "unit":
+            elif field not in ("unit", "trial"):
                 value = localise_number(value)
             values[field] = value
         return _(message).format(**values) + tail
