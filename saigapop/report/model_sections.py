@@ -748,7 +748,9 @@ def acceptance_checks(diagnostics: Any, validation: Any = None) -> pd.DataFrame 
         format_value(v, str(c)) for v, c in zip(out["Value"], out["Check"], strict=True)
     ]
     out["Passed"] = out["Passed"].astype(bool)
-    return out[["Check", "Value", "Threshold", "Passed", "Detail"]]
+    gates = out["Gates the quota"] if "Gates the quota" in out else pd.Series(True, out.index)
+    out["Gates the quota"] = gates.where(gates.notna(), True).astype(bool)
+    return out[["Check", "Value", "Threshold", "Passed", "Gates the quota", "Detail"]]
 
 
 # --- status --------------------------------------------------------------------------------

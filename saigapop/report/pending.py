@@ -328,9 +328,10 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
 
 
 def checklist_passed(diagnostics: Any, validation: Any = None) -> bool | None:
-    """Whether the diagnostics and every acceptance check (validation included) passed.
+    """Whether the diagnostics and every gating acceptance check (validation included) passed.
 
-    ``None`` without diagnostics.
+    Checks marked ``Gates the quota = False`` (PSIS-LOO's Pareto k̂) are shown with their
+    result but do not withhold the quota. ``None`` without diagnostics.
     """
     from saigapop.report.model_sections import acceptance_checks
 
@@ -339,7 +340,12 @@ def checklist_passed(diagnostics: Any, validation: Any = None) -> bool | None:
         return None
     checks = acceptance_checks(diagnostics, validation)
     if isinstance(checks, pd.DataFrame) and "Passed" in checks and len(checks):
-        passed = passed and bool(checks["Passed"].astype(bool).all())
+        gating = (
+            checks["Gates the quota"].astype(bool)
+            if "Gates the quota" in checks
+            else pd.Series(True, index=checks.index)
+        )
+        passed = passed and bool(checks["Passed"].astype(bool)[gating].all())
     return passed
 
 

@@ -121,6 +121,7 @@ COLUMN_TITLES = (
     N_("Number (horns)"),
     N_("Parameter"),
     N_("Passed"),
+    N_("Gates the quota"),
     N_("Passes"),
     N_("PBR male (males a year)"),
     N_("PBR total (animals a year)"),

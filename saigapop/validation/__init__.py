@@ -17,6 +17,7 @@ Examples
 """
 
 from saigapop.validation.checklist import (
+    CHECKLIST_COLUMNS,
     KHAT_THRESHOLD,
     MASE_THRESHOLD,
     RHO_THRESHOLD,
@@ -93,6 +94,7 @@ from saigapop.validation.simulate import (
 )
 
 __all__ = [
+    "CHECKLIST_COLUMNS",
     "INFLUENCE_CASES",
     "KHAT_THRESHOLD",
     "MASE_THRESHOLD",

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "CHECKLIST_COLUMNS",
     "KHAT_THRESHOLD",
     "MASE_THRESHOLD",
     "RHO_THRESHOLD",
@@ -45,6 +46,15 @@ MASE_THRESHOLD = 1.0
 KHAT_THRESHOLD = 0.7
 #: SBC uniformity tests fail below this p-value.
 SBC_ALPHA = 0.01
+#: Columns of the acceptance-checklist table.
+CHECKLIST_COLUMNS: tuple[str, ...] = (
+    "Check",
+    "Value",
+    "Threshold",
+    "Passed",
+    "Gates the quota",
+    "Detail",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,10 @@ class Check:
         The threshold in words, e.g. ``"|rho| <= 0.3"``.
     text
         One sentence for the report, naming what was worst.
+    gating
+        Whether a failure stops the quota from being recommended. Checks of an
+        *approximation* rather than of the model (PSIS-LOO's Pareto k̂) are reported with
+        ``gating=False``: their failure is shown, and the quota is not withheld for it.
 
     Examples
     --------
@@ -76,21 +90,25 @@ class Check:
     value: float
     threshold: str
     text: str
+    gating: bool = True
 
     def line(self) -> str:
         """Format the check as one line (``PASS``/``FAIL``, name, text, value, threshold)."""
         flag = "PASS" if self.passed else "FAIL"
+        note = "" if self.gating else ", reported, not gating"
         return (
-            f"{flag}  {self.name}: {self.text} (value {self.value:.3g}, threshold {self.threshold})"
+            f"{flag}  {self.name}: {self.text} (value {self.value:.3g}, "
+            f"threshold {self.threshold}{note})"
         )
 
     def as_row(self) -> dict[str, object]:
-        """Return the check as a table row: Check, Value, Threshold, Passed, Detail."""
+        """Return the check as a table row (the columns of :data:`CHECKLIST_COLUMNS`)."""
         return {
             "Check": self.name,
             "Value": self.value,
             "Threshold": self.threshold,
             "Passed": bool(self.passed),
+            "Gates the quota": bool(self.gating),
             "Detail": self.text,
         }
 
@@ -106,7 +124,7 @@ def checklist_table(checks: Iterable[Check]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``Check``, ``Value``, ``Threshold``, ``Passed``, ``Detail``, one row per check.
+        Columns :data:`CHECKLIST_COLUMNS`, one row per check.
 
     Examples
     --------
@@ -115,7 +133,7 @@ def checklist_table(checks: Iterable[Check]) -> pd.DataFrame:
     [True, False]
     """
     rows = [c.as_row() for c in checks]
-    return pd.DataFrame(rows, columns=["Check", "Value", "Threshold", "Passed", "Detail"])
+    return pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
 
 
 def binomial_band(n: int, prob: float = 0.9, level: float = 0.99) -> tuple[float, float]:

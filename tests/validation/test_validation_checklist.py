@@ -30,6 +30,28 @@ def test_binomial_band_rejects_empty():
 def test_checklist_table_and_line():
     checks = [Check("a", True, 0.1, "< 1", "fine"), Check("b", False, 3.0, "< 1", "bad")]
     table = checklist_table(checks)
-    assert list(table.columns) == ["Check", "Value", "Threshold", "Passed", "Detail"]
+    assert list(table.columns) == [
+        "Check",
+        "Value",
+        "Threshold",
+        "Passed",
+        "Gates the quota",
+        "Detail",
+    ]
     assert table["Passed"].tolist() == [True, False]
+    assert table["Gates the quota"].tolist() == [True, True]
     assert checks[1].line().startswith("FAIL  b: bad")
+    advisory = Check("k", False, 1.2, "< 0.7", "worst 1.2", gating=False)
+    assert advisory.line().endswith("reported, not gating)")
+
+
+def test_only_gating_checks_withhold_the_quota():
+    """A failed non-gating check (PSIS-LOO k-hat) is shown but does not block the quota."""
+    from saigapop.report.inputs import ValidationInputs
+    from saigapop.report.pending import checklist_passed
+
+    ok = {"passed": True}
+    advisory = Check("k-hat", False, 1.2, "< 0.7", "worst 1.2", gating=False)
+    gating = Check("coverage", False, 0.5, ">= 0.75", "14 of 28", gating=True)
+    assert checklist_passed(ok, ValidationInputs(checks=[advisory])) is True
+    assert checklist_passed(ok, ValidationInputs(checks=[advisory, gating])) is False
