@@ -466,9 +466,7 @@ def prepare_validation(
         c = pareto_khat(full).check()
     # k̂ judges the PSIS approximation, not the model: with one count per population-year and
     # its own year effect, k̂ is high by construction (exact refits in docs/validation.md)
-    checks.append(
-        Check(_("PSIS-LOO Pareto k̂ of every observation"), *_check_rest(c), gating=False)
-    )
+    checks.append(Check(_("PSIS-LOO Pareto k̂ of every observation"), *_check_rest(c), gating=False))
     step(_("Power-scaling prior sensitivity"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
