@@ -162,6 +162,13 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
                     "fitted one, and its quota needs a refit."
                 )
             )
+        paragraphs.append(
+            _(
+                "Every quota here, the reference included, is solved in the fitted operating "
+                "model alone. The recommended quota can be lower: it is the smallest over the "
+                "reference trials (section on robustness trials)."
+            )
+        )
         shown = alt[np.isfinite(alt["value"].astype(float))]
         if "reliable" in alt:
             bad = alt.loc[~alt["reliable"].astype(bool)]
