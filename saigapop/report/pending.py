@@ -300,6 +300,7 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
     checks = acceptance_checks(diagnostics, validation)
     tables: tuple[Table, ...] = ()
     n_failed = n_checks = None
+    n_advisory = 0
     if isinstance(checks, pd.DataFrame) and not checks.empty:
         tables = (
             Table(
@@ -311,11 +312,30 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
         )
         passed_col = next((c for c in checks.columns if str(c).lower() == "passed"), None)
         if passed_col is not None:
-            failed = int((~checks[passed_col].astype(bool)).sum())
+            fails = ~checks[passed_col].astype(bool)
+            gating = (
+                checks["Gates the quota"].astype(bool)
+                if "Gates the quota" in checks
+                else pd.Series(True, index=checks.index)
+            )
+            failed = int((fails & gating).sum())
             n_failed = vb.add("diagnostics.failed_checks", failed, _("failed acceptance checks"))
             n_checks = vb.add("diagnostics.checks", len(checks), _("acceptance checks"))
+            n_advisory = int((fails & ~gating).sum())
+            if n_advisory:
+                vb.add(
+                    "diagnostics.failed_advisory_checks",
+                    n_advisory,
+                    _("failed checks that do not gate the quota"),
+                )
             passed = passed and failed == 0
-    if passed:
+    if passed and n_advisory:
+        text = _(
+            "The fit passed its diagnostics and every acceptance check that gates the quota. "
+            "{n} check(s) that do not gate the quota failed; they are shown in the table and "
+            "explained in the user guide."
+        ).format(n=n_advisory)
+    elif passed:
         text = _("The fit passed its diagnostics and every acceptance check.")
     elif n_failed is not None:
         text = _(

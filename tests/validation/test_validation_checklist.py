@@ -55,3 +55,17 @@ def test_only_gating_checks_withhold_the_quota():
     gating = Check("coverage", False, 0.5, ">= 0.75", "14 of 28", gating=True)
     assert checklist_passed(ok, ValidationInputs(checks=[advisory])) is True
     assert checklist_passed(ok, ValidationInputs(checks=[advisory, gating])) is False
+
+
+def test_diagnostics_section_names_non_gating_failures_without_withholding():
+    from saigapop.report.contracts import ValueBook
+    from saigapop.report.inputs import ValidationInputs
+    from saigapop.report.pending import diagnostics_section
+
+    advisory = Check("k-hat", False, 1.2, "< 0.7", "worst 1.2", gating=False)
+    vb = ValueBook()
+    section = diagnostics_section({"passed": True}, vb, ValidationInputs(checks=[advisory]))
+    assert "do not gate the quota failed" in section.paragraphs[0]
+    assert "FAILED" not in section.paragraphs[0]
+    assert vb.values["diagnostics.failed_checks"] == 0
+    assert vb.values["diagnostics.failed_advisory_checks"] == 1
