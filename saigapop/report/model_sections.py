@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve, plot_tornado
+from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Figure, Section, Table, ValueBook
 from saigapop.report.formatting import format_value, localise_number
@@ -41,8 +41,6 @@ __all__ = [
     "quota_summary",
     "reference_case_section",
     "risk_section",
-    "robustness_section",
-    "sensitivity_section",
     "status_section",
     "triggers_section",
 ]
@@ -1249,143 +1247,12 @@ def _trial_frame(trials: Any) -> pd.DataFrame | None:
     raise TypeError(f"cannot read trials from {type(obj).__name__}")
 
 
-def _mse_frame(trials: Any) -> pd.DataFrame | None:
-    obj = trials.mse if isinstance(trials, TrialInputs) else None
-    if isinstance(trials, Mapping):
-        obj = trials.get("mse")
-    if obj is None:
-        return None
-    if isinstance(obj, xr.Dataset):
-        from saigapop.management.mse import mse_table
-
-        obj = mse_table(obj)
-    return obj.reset_index() if obj.index.names[0] is not None else obj
-
-
-def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
-    """Build the robustness section: the quota in every trial, and the MSE."""
-    trials = inputs["trials"]
-    tt = _trial_frame(trials)
-    mse = _mse_frame(trials)
-    paragraphs = []
-    tables = []
-    if tt is not None and len(tt):
-        passcol = next(
-            (c for c in tt.columns if str(c).lower() in ("passes", "trial_passes")), None
-        )
-        if passcol is not None:
-            failed = sorted(set(tt.loc[~tt[passcol].astype(bool), "trial"].astype(str)))
-            n = vb.add(
-                "trials.count", tt["trial"].nunique(), _("robustness trials and reference OMs")
-            )
-            f = vb.add("trials.failed", len(failed), _("trials in which the quota fails"))
-            text = _(
-                "The quota was tested in {n} operating models and robustness trials; it fails "
-                "in {f}"
-            ).format(n=n, f=f)
-            names = join_words([gettext(t) for t in failed])
-            paragraphs.append(text + (f": {names}." if failed else "."))
-        tables.append(
-            Table(
-                "trials",
-                _("Robustness trials"),
-                tt.round(6),
-                caption=_("One row per trial and population."),
-            )
-        )
-    else:
-        paragraphs.append(_("Robustness trials: not computed."))
-    if mse is not None and len(mse):
-        tables.append(
-            Table(
-                "mse",
-                _("Management strategy evaluation"),
-                mse.round(6),
-                caption=_("One row per procedure and population (closed loop)."),
-            )
-        )
-        paragraphs.append(
-            _(
-                "The closed-loop evaluation projects the actual procedure (annual assessment "
-                "within the three-year cap, one-year data lag, missed surveys) with an "
-                "estimator that differs from the operating model."
-            )
-        )
-    else:
-        paragraphs.append(_("Management strategy evaluation: not computed."))
-    return Section(
-        "robustness",
-        _("Robustness trials and management strategy evaluation"),
-        tuple(paragraphs),
-        tables=tuple(tables),
-    )
-
-
-# --- sensitivity ---------------------------------------------------------------------------
-
-
-def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
-    """Tornado chart of the quota across alternative priors."""
-    v = inputs["validation"]
-    title = _("Sensitivity of the quota to the priors")
-    alt = v.alternatives if isinstance(v, ValidationInputs) else None
-    if alt is None or len(alt) == 0:
-        return Section(
-            "sensitivity",
-            title,
-            (
-                _(
-                    "Not computed: the validation supplied has no quotas under alternative "
-                    "priors. When computed it shows a tornado chart of the quota across "
-                    "alternative priors."
-                ),
-            ),
-            computed=False,
-        )
-    if "swing" not in alt:
-        from saigapop.validation.sensitivity import tornado_table
-
-        alt = tornado_table(alt)
-    fig = plot_tornado(table=alt)
-    top = alt.sort_values("swing", ascending=False).iloc[0]
-    sw = vb.add(
-        "sensitivity.largest_swing",
-        round(float(top["swing"]), 0),
-        _("largest swing of the quota across alternative priors, adult males a year"),
-    )
-    return Section(
-        "sensitivity",
-        title,
-        (
-            _(
-                "The quota moves most with the prior on {parameter} ({pop}): a swing of "
-                "{swing} adult males a year between its alternatives."
-            ).format(parameter=top["parameter"], pop=_pop(str(top["population"])), swing=sw),
-        ),
-        figures=(
-            Figure(
-                "tornado",
-                _("Tornado chart"),
-                figure_to_png(fig),
-                caption=_(
-                    "Quota under each alternative prior (bar ends) against the reference (line)."
-                ),
-                alt=_("Tornado chart of the quota."),
-            ),
-        ),
-        tables=(Table("tornado", _("Quota across alternative priors"), alt.round(3)),),
-    )
-
-
-#: Builders by pending-section key.
 MODEL_BUILDERS = {
     "reference_case": reference_case_section,
     "model": model_section,
     "status": status_section,
     "projections": projections_section,
     "risk": risk_section,
-    "robustness": robustness_section,
-    "sensitivity": sensitivity_section,
     "pbr": pbr_section,
     "triggers": triggers_section,
 }

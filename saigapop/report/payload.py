@@ -81,7 +81,8 @@ def build_payload(
         :class:`~saigapop.report.inputs.ValidationInputs` (acceptance checks, added to the
         checklist and gating the recommendation; quotas under alternative priors).
     registry
-        The horn registry (no report section yet: supplying it raises).
+        The horn registry check (:func:`saigapop.cli.run_analysis` with ``registry=``), shown
+        in the monitoring section.
     config
         Report settings (title, populations, seed, sampler settings, date, language).
         With ``language="ru"`` every reader-facing string is built in Russian; the numbers

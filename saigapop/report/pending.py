@@ -164,19 +164,15 @@ BUILDERS: dict[str, Builder] = {}
 
 
 def _register_model_builders() -> None:
+    from saigapop.report.model_sections import MODEL_BUILDERS
     from saigapop.report.registry_sections import registry_report_section
     from saigapop.report.robustness_sections import robustness_section
     from saigapop.report.validation_sections import sensitivity_section
 
-    # these replace the first drafts of the same sections in model_sections
+    BUILDERS.update(MODEL_BUILDERS)
     BUILDERS["robustness"] = robustness_section
     BUILDERS["sensitivity"] = sensitivity_section
     BUILDERS["registry"] = registry_report_section
-
-    from saigapop.report.model_sections import MODEL_BUILDERS
-
-    for key, builder in MODEL_BUILDERS.items():
-        BUILDERS.setdefault(key, builder)
 
 
 def check_renderable(inputs: Mapping[str, Any]) -> None:
