@@ -39,7 +39,7 @@ test-all: $(STAMP)  ## Every tier
 	$(VPY) -m pytest
 
 report: $(STAMP)  ## The justification report for the three populations from the bundled data -> reports/
-	$(VPY) -m saigapop.cli report --out reports
+	$(VPY) -m saigapop.cli report --out reports --validation-evidence docs/_static/validation/checks.json
 
 docs: $(STAMP)  ## Build the Sphinx documentation (warnings are errors)
 	$(VPY) -m sphinx -W --keep-going -b html docs docs/_build/html

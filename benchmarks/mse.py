@@ -50,8 +50,8 @@ def main() -> None:
     else:  # the bundled-data fit, its realised 2025 cull, the quota as the report solves it
         from saigapop.datasets import load_kazakhstan
         from saigapop.management import default_criteria, realised_removals
+        from saigapop.model.diagnostics import sex_ratio_prior_driven
         from saigapop.model.io import load_fit
-        from saigapop.report.inputs import sex_ratio_prior_driven
 
         post = load_fit(fit_path)
         removed = realised_removals(load_kazakhstan().removals, 2025)

@@ -7,6 +7,7 @@ top) unless ``--proceed-on-failure`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -60,7 +61,7 @@ DEFAULT_CHAINS = 4
 #: NUTS target acceptance of ``saigapop report`` (the model default).
 DEFAULT_TARGET_ACCEPT = 0.99
 #: Posterior draws used by the operating model (evenly thinned from chains × draws).
-OM_DRAWS = 2000
+OM_DRAWS = 2000  # = saigapop.management.recommend.DEFAULT_OM_DRAWS (imported lazily)
 #: Replicates of the closed-loop MSE in ``saigapop report`` (Monte Carlo errors are shown).
 MSE_REPLICATES = 1000
 
@@ -81,6 +82,7 @@ def run_analysis(
     limits: Mapping[str, float] | None = None,
     posterior: Any = None,
     registry: Any = None,
+    evidence: Any = None,
     on_step: Callable[[str], None] | None = None,
 ) -> AnalysisResults:
     """Fit the model, check it, solve the quota, then run the trials, MSE and validation.
@@ -128,6 +130,9 @@ def run_analysis(
     registry
         A horn registry (file path or DataFrame), validated against the removals and
         reconciled with the quota for the monitoring section; ``None``: none.
+    evidence
+        Slow-tier validation checks (:func:`saigapop.validation.read_evidence`), added to
+        the checklist without gating the quota; ``None``: none.
     on_step
         Called with a short description as each step starts (progress display).
 
@@ -136,14 +141,8 @@ def run_analysis(
     AnalysisResults
     """
     from saigapop.exceptions import ConfigError
-    from saigapop.management import (
-        DEFAULT_ABUNDANCE_LIMITS,
-        HornStock,
-        OperatingModel,
-        default_criteria,
-        realised_removals,
-        solve_robust_quota,
-    )
+    from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock
+    from saigapop.management.recommend import recommend_quota
     from saigapop.model.config import ModelConfig, SamplerConfig
     from saigapop.model.diagnostics import check_convergence
     from saigapop.model.fit import fit as fit_model
@@ -153,7 +152,6 @@ def run_analysis(
         prepare_quota,
         prepare_trials,
         prepare_validation,
-        sex_ratio_prior_driven,
     )
 
     def step(text: str) -> None:
@@ -195,24 +193,9 @@ def run_analysis(
         )
     step("Checking convergence")
     convergence = check_convergence(posterior)
-    flags = sex_ratio_prior_driven(posterior)
-    latest = int(posterior.attrs.get("latest_census_year", data.census["year"].max()))
-    step("Building the operating model")
-    n_total = chains * draws
-    om_options = {
-        "realised_removals": realised_removals(data.removals, latest),
-        "n_draws": None if om_draws is None or om_draws >= n_total else om_draws,
-    }
-    om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
     step("Solving the quota in the fitted world and in every reference trial")
-    result, across = solve_robust_quota(
-        om,
-        posterior,
-        default_criteria(all_limits, prior_driven=flags),
-        seed=seed,
-        progress=False,
-        **om_options,
-    )
+    rec = recommend_quota(posterior, data.removals, all_limits, seed=seed, om_draws=om_draws)
+    om, result, across, om_options = rec.om, rec.result, rec.across, rec.om_options
     step("Allocating the cap, triggers and PBR")
     quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
     trial_inputs = None
@@ -248,6 +231,10 @@ def run_analysis(
             )
         else:
             validation_inputs = ValidationInputs(alternatives=alternatives, method="reweighted")
+    if evidence is not None:
+        validation_inputs = dataclasses.replace(
+            validation_inputs or ValidationInputs(), evidence=evidence
+        )
     registry_inputs = None
     if registry is not None:
         step(_("Checking the horn registry"))
@@ -404,6 +391,15 @@ def report(
             "section. The bundled data have none."
         ),
     ] = None,
+    evidence_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--validation-evidence",
+            help="Slow-tier validation checks saved with saigapop.validation.record_check "
+            "(e.g. docs/_static/validation/checks.json): shown in the checklist with their "
+            "provenance, without gating the quota.",
+        ),
+    ] = None,
     fit_file: Annotated[
         Path | None,
         typer.Option(
@@ -509,6 +505,16 @@ def report(
             progress.console.print(f"[dim]{elapsed:6.0f} s[/dim]  {text}")
             progress.update(task, description=text)
 
+        evidence = None
+        if evidence_file is not None:
+            from saigapop.validation.evidence import read_evidence
+
+            try:
+                evidence = read_evidence(evidence_file, data_hash=data.data_hash)
+            except (OSError, ValueError) as err:
+                progress.stop()
+                console.print(f"[red]Cannot read the validation evidence:[/red] {err}")
+                raise typer.Exit(EXIT_DATA) from None
         posterior = None
         if fit_file is not None:
             progress.update(task, description="Reading the saved fit")
@@ -528,6 +534,7 @@ def report(
                 limits=limit_map,
                 posterior=posterior,
                 registry=registry,
+                evidence=evidence,
                 on_step=on_step,
             )
         except ConfigError as err:

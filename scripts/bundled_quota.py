@@ -61,7 +61,7 @@ pd.set_option("display.max_rows", 200)
 
 def prior_driven(fit: xr.DataTree) -> dict[str, bool]:
     """Adult sex ratio prior-driven per population (the rule the report uses)."""
-    from saigapop.report.inputs import sex_ratio_prior_driven
+    from saigapop.model.diagnostics import sex_ratio_prior_driven
 
     return sex_ratio_prior_driven(fit)
 

@@ -1,6 +1,7 @@
 import json
 import warnings
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -12,10 +13,10 @@ runner = CliRunner()
 _REAL_RUN_ANALYSIS = cli.run_analysis
 
 
-def _synthetic_analysis(data, *, seed, draws, registry=None, **kwargs):
+def _synthetic_analysis(data, *, seed, draws, registry=None, evidence=None, **kwargs):
     """A real quota solved on a synthetic posterior: fast, no sampling (unit tests only)."""
     from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
-    from saigapop.report.inputs import prepare_quota
+    from saigapop.report.inputs import ValidationInputs, prepare_quota
 
     full = {"Betpakdala": 1.6e6, "Ural": 2.3e6, "Ustyurt": 7.8e4}
     post = synthetic_posterior(
@@ -30,6 +31,7 @@ def _synthetic_analysis(data, *, seed, draws, registry=None, **kwargs):
         diagnostics={"passed": True},
         quota=prepare_quota(om, result, stock=HornStock(), fit=post),
         registry=None if registry is None else cli._check_registry(registry, data),
+        validation=None if evidence is None else ValidationInputs(evidence=evidence),
         sampler={"chains": 2, "draws": 30},
     )
 
@@ -226,6 +228,45 @@ def test_a_failing_validation_check_exits_non_zero_with_the_warning(tmp_path, mo
     assert "FAILED its diagnostics" in text
     assert "PSIS-LOO Pareto k" in text
     assert _bundle_json(tmp_path)["quota_recommended"] is False
+
+
+def test_validation_evidence_is_shown_with_its_provenance_and_does_not_gate(tmp_path):
+    from saigapop.validation import Check, record_check
+
+    path = tmp_path / "checks.json"
+    data_hash = sp.load_kazakhstan().data_hash
+    sbc = Check("SBC uniformity", True, 0.063, "p > 0.01", "smallest chi2 p-value 0.063")
+    record_check(path, sbc, data_hash=data_hash, source="pytest -m slow -k sbc")
+    rho = Check("Mohn's rho", False, 0.41, "|rho| <= 0.3", "largest |rho| = 0.41")
+    record_check(path, rho, data_hash="other", source="pytest -m slow -k retrospective")
+    out = tmp_path / "out"
+    args = ["report", "--out", str(out), "--formats", "html,bundle"]
+    result = runner.invoke(app, [*args, "--validation-evidence", str(path)])
+    assert result.exit_code == 0, result.output  # a failed slow-tier check does not gate
+    (html,) = out.glob("SGP-*.html")
+    text = html.read_text(encoding="utf-8")
+    assert "Validation evidence" in text
+    assert "pytest -m slow -k sbc" in text
+    assert "data other than this report" in text
+    assert "Mohn" in text
+    meta = _bundle_json(out)
+    assert meta["quota_recommended"] is True
+    (bundle,) = out.glob("*_bundle")
+    checklist = pd.read_csv(bundle / "tables" / "acceptance_checklist.csv")
+    assert (bundle / "tables" / "validation_evidence.csv").exists()
+    rows = checklist.set_index("Check")
+    assert not rows.loc["SBC uniformity", "Gates the quota"]
+    assert not rows.loc["Mohn's rho", "Passed"]
+
+
+def test_a_malformed_validation_evidence_file_is_a_data_error(tmp_path):
+    path = tmp_path / "checks.json"
+    path.write_text('[{"name": "SBC uniformity"}]', encoding="utf-8")
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--validation-evidence", str(path)]
+    )
+    assert result.exit_code == cli.EXIT_DATA
+    assert "record 0 lacks" in result.output
 
 
 def test_registry_option_adds_the_registry_section(tmp_path):

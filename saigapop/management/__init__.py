@@ -4,7 +4,8 @@ Management code sees only a posterior ``DataTree`` (DESIGN §3 posterior contrac
 PyMC model. The usual path::
 
     om = OperatingModel.from_posterior(idata, realised_removals=cull_2025, seed=1)
-    result = solve_quota(om, default_criteria())          # QuotaResult
+    result = solve_quota(om, default_criteria())          # QuotaResult (fitted world)
+    rec = recommend_quota(idata, data.removals, seed=1)   # what `saigapop report` recommends
     exports = allocate_cap(result.level, stock=HornStock())
     trig = compute_triggers(om, result)
     cross = pbr_table(om)
@@ -49,6 +50,7 @@ from saigapop.management.pbr import (
     pbr_table,
 )
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, risk_curve, solve_quota
+from saigapop.management.recommend import Recommendation, recommend_quota
 from saigapop.management.synthetic import synthetic_posterior
 from saigapop.management.trials import (
     DEFAULT_TRIALS,
@@ -80,6 +82,7 @@ __all__ = [
     "Procedure",
     "ProportionalHarvest",
     "QuotaResult",
+    "Recommendation",
     "SexRatioRisk",
     "ThresholdHarvest",
     "Trial",
@@ -95,6 +98,7 @@ __all__ = [
     "pbr_table",
     "procedure_from_quota",
     "realised_removals",
+    "recommend_quota",
     "risk_curve",
     "run_mse",
     "run_trials",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ __all__ = [
     "lambda_vital",
     "ppc_coverage",
     "prior_posterior_comparison",
+    "sex_ratio_prior_driven",
     "vital_rates_at_bounds",
 ]
 
@@ -429,3 +431,45 @@ def vital_rates_at_bounds(dt: xr.DataTree, *, tol: float = 0.02, mass: float = 0
                 }
             )
     return pd.DataFrame(rows, columns=["parameter", "share_near_0", "share_near_1", "flag"])
+
+
+def sex_ratio_prior_driven(fit: Any, *, year: int | None = None) -> dict[str, bool]:
+    """Whether the adult sex ratio at the latest census rests on its prior, per population.
+
+    The adult sex ratio (adult males per adult female) is *prior-driven* when its posterior
+    SD exceeds :data:`PRIOR_DRIVEN_RATIO` × its prior SD — the rule
+    :func:`prior_posterior_comparison` applies to parameters. Without a ``prior`` group every
+    population is taken as prior-driven (the precautionary reading).
+
+    Parameters
+    ----------
+    fit
+        A fit ``DataTree`` with ``posterior`` and, ideally, ``prior`` groups holding ``N``.
+    year
+        Census year (default the last year of ``N``).
+
+    Returns
+    -------
+    dict
+        Population → ``True`` when prior-driven.
+    """
+    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
+    n = post["N"]
+    y = int(n["year"].max()) if year is None else int(year)
+    pops = [str(p) for p in n["population"].values]
+
+    def ratio(ds: xr.Dataset) -> xr.DataArray:
+        a = ds["N"].sel(year=y, age="adult")
+        return (a.sel(sex="male") / a.sel(sex="female")).stack(sample=("chain", "draw"))
+
+    post_r = ratio(post)
+    prior_ok = hasattr(fit, "children") and "prior" in fit.children and "N" in fit["prior"]
+    if not prior_ok:
+        return dict.fromkeys(pops, True)
+    prior_r = ratio(fit["prior"].to_dataset())
+    out = {}
+    for p in pops:
+        ps = float(post_r.sel(population=p).std())
+        qs = float(prior_r.sel(population=p).std())
+        out[p] = bool(not np.isfinite(qs) or qs <= 0 or ps > PRIOR_DRIVEN_RATIO * qs)
+    return out

@@ -21,6 +21,7 @@ CHECK_NAMES = (
     N_("Hindcast MASE"),
     N_("Pareto k"),
     N_("Recovery coverage"),
+    N_("Recovery coverage (off-centre truth)"),
     N_("Mohn's rho"),
     N_("SBC uniformity"),
     N_("Prior sensitivity"),
@@ -51,8 +52,9 @@ _FORMS: tuple[tuple[str, str], ...] = (
     ),
     (
         rf"{_num('coverage')} of {_num('n')} {_num('prob')} intervals covered the truth "
-        rf"\(band {_num('low')}–{_num('high')}\)(?:; outside their own band: (?P<bad>.+))?",
-        N_("{coverage} of {n} {prob} intervals covered the truth (band {low}–{high}){bad}"),
+        rf"\(band {_num('low')}–{_num('high')}\)(?:; too narrow: (?P<bad>[^;]+))?"
+        r"(?:; wider than nominal: (?P<wide>.+))?",
+        N_("{coverage} of {n} {prob} intervals covered the truth (band {low}–{high}){bad}{wide}"),
     ),
     (
         rf"largest \|rho\| = {_num('rho')} \((?P<quantity>[^,]+), (?P<pop>[^)]+)\) over "
@@ -89,6 +91,10 @@ _FORMS += (
         rf"{_num('inside')} of {_num('n')} counts inside their {_num('pct')} % predictive "
         r"interval(?:; outside: (?P<names>.+))?",
         N_("{inside} of {n} counts inside their {pct} % predictive interval"),
+    ),
+    (  # the threshold of saigapop.validation.recovery
+        rf"≥ {_num('low')} \({_num('pct')} binomial band\)",
+        N_("≥ {low} ({pct} binomial band)"),
     ),
     (
         rf"reported \(psense {_num('threshold')}\)",
@@ -136,12 +142,13 @@ def translate_check_text(text: str) -> str:
             values[key] = localise_number(values[key])
         if values.get("without"):
             values["without"] = " " + _("(without planning-estimate counts)")
-        if "bad" in values and message.endswith("{bad}"):
-            values["bad"] = (
-                "; " + _("outside their own band: {names}").format(names=values["bad"])
-                if values["bad"]
-                else ""
-            )
+        if message.endswith("{bad}{wide}"):
+            for key, form in (
+                ("bad", N_("too narrow: {names}")),
+                ("wide", N_("wider than nominal: {names}")),
+            ):
+                names = _("overall") if values[key] == "overall" else values[key]
+                values[key] = "; " + _(form).format(names=names) if names else ""
         if "adjusted" in message:
             values["adjusted"] = (
                 _("Bonferroni-adjusted over {m} tests: {adj}; ").format(

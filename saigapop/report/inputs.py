@@ -30,7 +30,6 @@ __all__ = [
     "prepare_trials",
     "prepare_validation",
     "quantile_bands",
-    "sex_ratio_prior_driven",
 ]
 
 #: Quantiles of every fan chart (5, 25, 50, 75, 95 %).
@@ -103,22 +102,30 @@ class ValidationInputs:
     power_scaling
         :class:`~saigapop.validation.SensitivityResult` ``table`` (power-scaling prior and
         likelihood sensitivity per parameter), or ``None``.
+    evidence
+        Slow-tier checks read from file (:class:`~saigapop.validation.Evidence`), shown in
+        the checklist without gating the quota, with their provenance; or ``None``.
     """
 
     checks: Any = None
     alternatives: pd.DataFrame | None = None
     method: str = ""
     power_scaling: pd.DataFrame | None = None
+    evidence: Any = None
 
     def checklist(self) -> pd.DataFrame | None:
         """Return the checks as a table (:data:`saigapop.validation.CHECKLIST_COLUMNS`)."""
         from saigapop.validation.checklist import checklist_table
 
+        extra = checklist_table(self.evidence.checks) if self.evidence is not None else None
         if self.checks is None:
-            return None
-        if isinstance(self.checks, pd.DataFrame):
-            return self.checks
-        return checklist_table(self.checks)
+            own = None
+        elif isinstance(self.checks, pd.DataFrame):
+            own = self.checks
+        else:
+            own = checklist_table(self.checks)
+        parts = [t for t in (own, extra) if t is not None and not t.empty]
+        return pd.concat(parts, ignore_index=True) if parts else own
 
 
 @dataclass(frozen=True)
@@ -179,51 +186,6 @@ def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.
     return frame
 
 
-def sex_ratio_prior_driven(fit: Any, *, year: int | None = None) -> dict[str, bool]:
-    """Whether the adult sex ratio at the latest census rests on its prior, per population.
-
-    The adult sex ratio (adult males per adult female) is *prior-driven* when its posterior
-    SD exceeds :data:`saigapop.model.diagnostics.PRIOR_DRIVEN_RATIO` × its prior SD — the
-    rule :func:`saigapop.model.diagnostics.prior_posterior_comparison` applies to
-    parameters. Without a ``prior`` group every population is taken as prior-driven (the
-    precautionary reading).
-
-    Parameters
-    ----------
-    fit
-        A fit ``DataTree`` with ``posterior`` and, ideally, ``prior`` groups holding ``N``.
-    year
-        Census year (default the last year of ``N``).
-
-    Returns
-    -------
-    dict
-        Population → ``True`` when prior-driven.
-    """
-    from saigapop.model.diagnostics import PRIOR_DRIVEN_RATIO
-
-    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
-    n = post["N"]
-    y = int(n["year"].max()) if year is None else int(year)
-    pops = [str(p) for p in n["population"].values]
-
-    def ratio(ds: xr.Dataset) -> xr.DataArray:
-        a = ds["N"].sel(year=y, age="adult")
-        return (a.sel(sex="male") / a.sel(sex="female")).stack(sample=("chain", "draw"))
-
-    post_r = ratio(post)
-    prior_ok = hasattr(fit, "children") and "prior" in fit.children and "N" in fit["prior"]
-    if not prior_ok:
-        return dict.fromkeys(pops, True)
-    prior_r = ratio(fit["prior"].to_dataset())
-    out = {}
-    for p in pops:
-        ps = float(post_r.sel(population=p).std())
-        qs = float(prior_r.sel(population=p).std())
-        out[p] = bool(not np.isfinite(qs) or qs <= 0 or ps > PRIOR_DRIVEN_RATIO * qs)
-    return out
-
-
 def as_quota_inputs(quota: Any) -> QuotaInputs:
     """Wrap a bare :class:`~saigapop.management.QuotaResult` (nothing derived)."""
     return quota if isinstance(quota, QuotaInputs) else QuotaInputs(result=quota)
@@ -250,7 +212,8 @@ def prepare_quota(
     stock
         Horns in storage (:class:`~saigapop.management.HornStock`), or ``None``.
     fit
-        The fit, to flag a prior-driven sex ratio (see :func:`sex_ratio_prior_driven`).
+        The fit, to flag a prior-driven sex ratio
+        (:func:`saigapop.model.diagnostics.sex_ratio_prior_driven`).
     triggers
         Compute the suspension triggers (one more full projection).
     cap_kg
@@ -272,6 +235,7 @@ def prepare_quota(
     """
     from saigapop.constants import CITES_CAP_KG
     from saigapop.management import ConstantHarvest, allocate_cap, compute_triggers, pbr_table
+    from saigapop.model.diagnostics import sex_ratio_prior_driven
 
     pops = list(om.populations)
     levels = result.level.sel(population=pops).values.astype(float)

@@ -785,7 +785,7 @@ def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfi
         if ref is not None:
             flags = dict(zip(ref["population"], ref["sex_ratio_prior_driven"], strict=True))
     if not flags:
-        from saigapop.report.inputs import sex_ratio_prior_driven
+        from saigapop.model.diagnostics import sex_ratio_prior_driven
 
         flags = sex_ratio_prior_driven(fit, year=y)
     for p in pops:

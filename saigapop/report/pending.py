@@ -340,7 +340,48 @@ def diagnostics_section(diagnostics: Any, vb: ValueBook, validation: Any = None)
         ).format(failed=n_failed, checks=n_checks)
     else:
         text = _("The fit FAILED its diagnostics. No quota is recommended from it.")
-    return Section("diagnostics", title, (text,), tables=tables)
+    paragraphs = (text,)
+    evidence = getattr(validation, "evidence", None)
+    if evidence is not None and len(evidence.checks):
+        extra, table = _evidence_provenance(evidence)
+        paragraphs += extra
+        tables += (table,)
+    return Section("diagnostics", title, paragraphs, tables=tables)
+
+
+def _evidence_provenance(evidence: Any) -> tuple[tuple[str, ...], Table]:
+    """Say where the slow-tier checks come from, and whether they used this report's data."""
+    rec = evidence.records
+    dates = sorted(set(rec["created"]))
+    text = [
+        _(
+            "The last {n} rows of the checklist come from the slow validation tier (simulation-"
+            "based calibration, recovery, retrospectives, hindcasts, leave-one-out refits), "
+            "read from {file}. They were computed on {dates}, not in this run, and are "
+            "reported without gating the quota; the table below says how to reproduce each."
+        ).format(n=len(rec), file=evidence.path.name, dates=join_words(dates))
+    ]
+    other = rec.loc[rec["same_data"] == False, "name"].tolist()  # noqa: E712 (None = unknown)
+    if other:
+        text.append(
+            _(
+                "Computed on data other than this report's (a different data hash): {names}. "
+                "Read them as evidence about the model, not about these data."
+            ).format(names=join_words([_(n) for n in other]))
+        )
+    frame = pd.DataFrame(
+        {
+            "Check": [_(n) for n in rec["name"]],
+            "Computed on": rec["created"],
+            "saigapop version": rec["version"],
+            "Same data as this report": [
+                "" if v is None else _("yes") if v else _("no") for v in rec["same_data"]
+            ],
+            "Source": rec["source"],
+        }
+    )
+    caption = _("Where the slow-tier checks come from.")
+    return tuple(text), Table("validation_evidence", _("Validation evidence"), frame, caption)
 
 
 def checklist_passed(diagnostics: Any, validation: Any = None) -> bool | None:

@@ -26,7 +26,9 @@ from saigapop.validation.checklist import (
     binomial_band,
     checklist_table,
 )
+from saigapop.validation.evidence import Evidence, read_evidence, record_check
 from saigapop.validation.fitters import (
+    CachedFitter,
     QuotaFunction,
     add_log_densities,
     model_fitter,
@@ -101,7 +103,9 @@ __all__ = [
     "RHO_THRESHOLD",
     "SBC_ALPHA",
     "Alternative",
+    "CachedFitter",
     "Check",
+    "Evidence",
     "HindcastResult",
     "LOOResult",
     "ObservationDesign",
@@ -139,6 +143,8 @@ __all__ = [
     "prior_fitter",
     "prior_sensitivity",
     "rank_statistics",
+    "read_evidence",
+    "record_check",
     "recovery",
     "residual_runs",
     "run_alternative_priors",

@@ -23,6 +23,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ import xarray as xr
 from saigapop.io import SaigaData
 
 __all__ = [
+    "CachedFitter",
     "QuotaFunction",
     "add_log_densities",
     "model_fitter",
@@ -134,6 +136,94 @@ def model_fitter(
         return add_log_densities(dt, data, cfg, priors) if log_densities else dt
 
     return fitter
+
+
+@dataclass(frozen=True)
+class CachedFitter:
+    """A ``fitter(data, end_year)`` that keeps every fit in a folder and reuses it.
+
+    The retrospective, the decision retrospective, the influence refits and the exact LOO
+    refit the model to data subsets that overlap (the peel to 2023 *is* the decision
+    retrospective's 2023 fit; every runner's reference is the fit to all data). Wrapping the
+    fitter once lets them share fits, and lets an interrupted slow run resume. A fit is
+    stored as ``fit_<end_year>_<data hash[:16]>.zarr`` (:func:`saigapop.model.io.save_fit`),
+    written to a temporary name and renamed when complete, so a killed run leaves no
+    half-written fit. It is picklable (``fitter`` must be), so it runs on Dask workers.
+
+    One folder belongs to one fitter — model configuration, priors and sampler settings: the
+    key holds only the data (:attr:`SaigaData.data_hash`) and the end year; use a new folder
+    when any of them changes.
+
+    Parameters
+    ----------
+    fitter
+        ``fitter(data, end_year) -> DataTree`` (e.g. :func:`model_fitter`).
+    folder
+        Where the fits are kept (created if missing).
+
+    Examples
+    --------
+    >>> import tempfile, saigapop as sp
+    >>> calls = []
+    >>> def fake(data, end_year):  # stands in for model_fitter()
+    ...     calls.append(end_year)
+    ...     dt = xr.DataTree(xr.Dataset({"x": float(end_year)}))
+    ...     dt.attrs["model_hash"] = "demo"
+    ...     return dt
+    >>> cached = CachedFitter(fake, tempfile.mkdtemp())
+    >>> data = sp.load_kazakhstan()
+    >>> first, again = cached(data, 2024), cached(data, 2024)
+    >>> calls, float(again["x"])
+    ([2024], 2024.0)
+    """
+
+    fitter: Callable[[SaigaData, int], xr.DataTree]
+    folder: str | os.PathLike[str]
+
+    def path(self, data: SaigaData, end_year: int) -> Path:
+        """Return the file the fit of ``data`` to ``end_year`` is kept in."""
+        return Path(self.folder) / f"fit_{int(end_year)}_{data.data_hash[:16]}.zarr"
+
+    def convergence(self) -> pd.DataFrame:
+        """Return the convergence verdict of every stored fit (one row per fit).
+
+        Columns: ``file``, ``end_year``, ``converged``, ``max_rhat``, ``min_ess_bulk``,
+        ``min_ess_tail``, ``divergences`` and ``failures``
+        (:func:`saigapop.model.diagnostics.check_convergence`).
+        """
+        from saigapop.model.diagnostics import check_convergence
+        from saigapop.model.io import load_fit
+
+        rows = []
+        for path in sorted(Path(self.folder).glob("fit_*.zarr")):
+            conv = check_convergence(load_fit(path))
+            rows.append(
+                {
+                    "file": path.name,
+                    "end_year": int(path.name.split("_")[1]),
+                    "converged": bool(conv.passed),
+                    "max_rhat": float(conv.table["rhat"].max()),
+                    "min_ess_bulk": float(conv.table["ess_bulk"].min()),
+                    "min_ess_tail": float(conv.table["ess_tail"].min()),
+                    "divergences": int(conv.divergences),
+                    "failures": "; ".join(conv.failures),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __call__(self, data: SaigaData, end_year: int) -> xr.DataTree:
+        """Return the stored fit if there is one, else fit, store and return it."""
+        from saigapop.model.io import load_fit, save_fit
+
+        path = self.path(data, end_year)
+        if path.exists():
+            return load_fit(path)
+        fit = self.fitter(data, int(end_year))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")
+        save_fit(fit, tmp)
+        tmp.rename(path)
+        return fit
 
 
 def prior_fitter(
@@ -243,14 +333,14 @@ def sbc_fitter(
 
 @dataclass
 class QuotaFunction:
-    """``quota(fit) -> Series``: the quota ``saigapop report`` would issue from a fit.
+    """``quota(fit) -> Series``: the quota ``saigapop report`` would recommend from a fit.
 
-    The same steps as ``saigapop.cli.run_analysis``: an operating model from the posterior
-    with the removals realised after the fit's latest census, then
-    :func:`saigapop.management.solve_quota` under
-    :func:`~saigapop.management.default_criteria` (the stricter sex-ratio floor where the
-    sex ratio is prior-driven). Each call's convergence verdict is appended to :attr:`log`,
-    because a quota from an unconverged fit must not be read as the issued one.
+    The same function as ``saigapop.cli.run_analysis``,
+    :func:`saigapop.management.recommend.recommend_quota`: an operating model from the
+    posterior with the removals realised after the fit's latest census, the stricter
+    sex-ratio floor where the sex ratio is prior-driven, and the smallest quota over the
+    fitted world and every reference trial. Each call's convergence verdict is appended to
+    :attr:`log`, because a quota from an unconverged fit must not be read as the issued one.
 
     Parameters
     ----------
@@ -260,55 +350,50 @@ class QuotaFunction:
     limits
         Abundance limits per population (default ``DEFAULT_ABUNDANCE_LIMITS``).
     seed
-        Seed of the operating model.
+        Seed of the operating model and the trials.
     om_draws
         Posterior draws used by the operating model (default 2,000 as in the CLI).
+    robust
+        ``False``: the fitted world's quota only (no reference trials), e.g. to isolate
+        the effect of a prior in a tornado.
     """
 
     data: Any
     limits: Mapping[str, float] | None = None
     seed: int = 1
     om_draws: int | None = 2000
+    robust: bool = True
     log: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, fit: xr.DataTree) -> pd.Series:
         """Quota per population (adult males a year) from ``fit``; logs its convergence."""
-        from saigapop.management import (
-            DEFAULT_ABUNDANCE_LIMITS,
-            OperatingModel,
-            default_criteria,
-            realised_removals,
-            solve_quota,
-        )
+        from saigapop.management.recommend import recommend_quota
         from saigapop.model.diagnostics import check_convergence
-        from saigapop.report.inputs import sex_ratio_prior_driven
 
-        post = fit["posterior"]
-        n_total = int(post.sizes["chain"] * post.sizes["draw"])
-        latest = int(fit.attrs.get("latest_census_year", int(post["year"].max())))
-        limits = {**DEFAULT_ABUNDANCE_LIMITS, **(self.limits or {})}
-        draws = None if self.om_draws is None or self.om_draws >= n_total else self.om_draws
         conv = check_convergence(fit)
-        flags = sex_ratio_prior_driven(fit)
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             warnings.simplefilter("ignore")
-            om = OperatingModel.from_posterior(
+            rec = recommend_quota(
                 fit,
-                realised_removals=realised_removals(self.data.removals, latest),
+                self.data.removals,
+                self.limits,
                 seed=self.seed,
-                n_draws=draws,
+                om_draws=self.om_draws,
+                robust=self.robust,
             )
-        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            result = solve_quota(om, default_criteria(limits, prior_driven=flags), progress=False)
+        result, flags = rec.result, rec.prior_driven
         level = result.level.to_series() if hasattr(result.level, "to_series") else result.level
         self.log.append(
             {
-                "data_year": latest,
+                "data_year": rec.latest_year,
                 "converged": bool(conv.passed),
                 "divergences": int(conv.divergences),
                 "failures": "; ".join(conv.failures),
                 "prior_driven_sex_ratio": ", ".join(p for p, v in flags.items() if v),
+                "binding": "; ".join(str(b) for b in np.asarray(result.binding)),
             }
         )
         return pd.Series(level, dtype=float)

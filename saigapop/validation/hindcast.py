@@ -47,6 +47,7 @@ from saigapop.constants import CI_PROB
 from saigapop.io import SaigaData
 from saigapop.validation._common import figure, group, stack_samples
 from saigapop.validation.checklist import MASE_THRESHOLD, Check
+from saigapop.validation.loo import count_log_predictive
 
 __all__ = [
     "PLANNING_FLAG",
@@ -233,7 +234,8 @@ class HindcastResult:
         One row per target count: ``year``, ``population``, ``observed``, ``predicted``
         (predictive median), ``lower``, ``upper`` (90 %), ``naive`` (last earlier count),
         ``covered``, ``equals_planning_estimate``, ``log_residual`` (log observed − log
-        predicted).
+        predicted), ``elpd_lfo`` (exact leave-future-out log predictive density of the
+        count under the model's count likelihood, from the fit that had not seen it).
     """
 
     table: pd.DataFrame
@@ -245,9 +247,13 @@ class HindcastResult:
         data: SaigaData,
         predictions: Mapping[int, xr.DataArray],
         *,
+        elpd: Mapping[tuple[int, str], float] | None = None,
         prob: float = CI_PROB,
     ) -> HindcastResult:
         """Build the table from predictive draws ``{year: DataArray(sample, population)}``.
+
+        ``elpd`` gives the exact leave-future-out log predictive density of each count,
+        ``{(year, population): value}`` (column ``elpd_lfo``; NaN where not given).
 
         Examples
         --------
@@ -283,6 +289,7 @@ class HindcastResult:
                         "covered": bool(lo <= value <= hi),
                         "equals_planning_estimate": PLANNING_FLAG in obs["flag"].iloc[0],
                         "log_residual": float(np.log(value) - np.log(med)),
+                        "elpd_lfo": float((elpd or {}).get((int(year), str(pop)), np.nan)),
                     }
                 )
         return cls(pd.DataFrame(rows), prob)
@@ -304,7 +311,7 @@ class HindcastResult:
         return runs_test(t["log_residual"].to_numpy())
 
     def summary(self, *, scale: Scale = "log") -> pd.DataFrame:
-        """MASE, coverage and runs-test p-value with and without planning-estimate counts."""
+        """MASE, coverage, runs test and summed LFO elpd, with and without planning estimates."""
         rows = []
         for excl in (False, True):
             t = self._rows(excl)
@@ -317,6 +324,9 @@ class HindcastResult:
                     "coverage": float(t["covered"].mean()) if len(t) else float("nan"),
                     "runs": r.runs,
                     "runs_p_exact": r.p_exact,
+                    "elpd_lfo": float(t["elpd_lfo"].sum(min_count=1))
+                    if "elpd_lfo" in t
+                    else float("nan"),
                 }
             )
         return pd.DataFrame(rows)
@@ -367,12 +377,25 @@ def run_hindcast(
     -------
     HindcastResult
     """
+    counts = _counts(data)
 
-    def one(year: int) -> tuple[int, xr.DataArray]:
+    def one(year: int) -> tuple[int, xr.DataArray, dict[tuple[int, str], float]]:
         fit = fitter(hindcast_data(data, year), int(year))
-        return int(year), predictor(fit, int(year), rng=np.random.default_rng([seed, int(year)]))
+        draws = predictor(fit, int(year), rng=np.random.default_rng([seed, int(year)]))
+        elpd = {}
+        post = group(fit, "posterior") if isinstance(fit, xr.DataTree | xr.Dataset) else None
+        if post is not None and {"N", "catchability_year", "obs_cv"} <= set(post.data_vars):
+            now = counts[counts["year"] == int(year)]
+            for pop, value in zip(now["population"], now["value"], strict=True):
+                if pop in post["population"].values:
+                    elpd[(int(year), str(pop))] = count_log_predictive(
+                        post, population=str(pop), year=int(year), value=float(value)
+                    )
+        return int(year), draws, elpd
 
-    return HindcastResult.from_predictions(data, dict(map_fn(one, list(years))))
+    parts = list(map_fn(one, list(years)))
+    elpd = {k: v for _, _, e in parts for k, v in e.items()}
+    return HindcastResult.from_predictions(data, {y: d for y, d, _ in parts}, elpd=elpd)
 
 
 def residual_runs(fit: xr.DataTree, data: SaigaData) -> pd.DataFrame:

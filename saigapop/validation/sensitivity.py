@@ -291,7 +291,11 @@ def run_alternative_priors(
     Returns
     -------
     pandas.DataFrame
-        Tidy: ``parameter``, ``alternative``, ``population``, ``value``, ``reference``.
+        Tidy: ``parameter``, ``alternative``, ``population``, ``value``, ``reference``;
+        with a ``quantity`` that keeps a convergence ``log``
+        (:class:`~saigapop.validation.QuotaFunction`), also
+        ``converged``, ``divergences`` and ``reference_converged``,
+        ``reference_divergences`` of each refit.
 
     Examples
     --------
@@ -304,12 +308,16 @@ def run_alternative_priors(
     alts = list(default_alternatives() if alternatives is None else alternatives)
     jobs: list[Alternative | None] = [None, *alts]
 
-    def one(alt: Alternative | None) -> pd.Series:
-        return _as_series(quantity(fitter(data, None if alt is None else alt.priors)))
+    def one(alt: Alternative | None) -> tuple[pd.Series, dict[str, Any]]:
+        s = _as_series(quantity(fitter(data, None if alt is None else alt.priors)))
+        log = getattr(quantity, "log", None)  # e.g. QuotaFunction's convergence verdict
+        keep = ("converged", "divergences")
+        return s, {k: log[-1][k] for k in keep if k in log[-1]} if log else {}
 
-    ref, *values = list(map_fn(one, jobs))
+    (ref, ref_log), *values = list(map_fn(one, jobs))
+    columns = ["parameter", "alternative", "population", "value", "reference"]
     rows = []
-    for alt, s in zip(alts, values, strict=True):
+    for alt, (s, log) in zip(alts, values, strict=True):
         for pop, v in s.items():
             rows.append(
                 {
@@ -318,11 +326,12 @@ def run_alternative_priors(
                     "population": str(pop),
                     "value": float(v),
                     "reference": float(ref.get(pop, np.nan)),
+                    **log,
+                    **{f"reference_{k}": v for k, v in ref_log.items()},
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["parameter", "alternative", "population", "value", "reference"]
-    )
+    extra = [c for c in (rows[0] if rows else {}) if c not in columns]
+    return pd.DataFrame(rows, columns=columns + extra)
 
 
 def tornado_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -69,3 +69,41 @@ def test_diagnostics_section_names_non_gating_failures_without_withholding():
     assert "FAILED" not in section.paragraphs[0]
     assert vb.values["diagnostics.failed_checks"] == 0
     assert vb.values["diagnostics.failed_advisory_checks"] == 1
+
+
+# --- evidence files -------------------------------------------------------------------------
+
+
+def test_record_check_replaces_by_name_and_read_evidence_flags_other_data(tmp_path):
+    import datetime as dt
+
+    from saigapop.validation import read_evidence, record_check
+
+    path = tmp_path / "checks.json"
+    old = Check("Mohn's rho", False, 0.5, "|rho| <= 0.3", "largest |rho| = 0.50")
+    new = Check("Mohn's rho", True, 0.12, "|rho| <= 0.3", "largest |rho| = 0.12")
+    sbc = Check("SBC uniformity", True, 0.06, "p > 0.01", "smallest p 0.06")
+    record_check(path, old, data_hash="h1", source="a", created=dt.date(2026, 1, 1))
+    record_check(path, sbc, data_hash="simulated data", source="b")
+    record_check(path, new, data_hash="h1", source="c", created=dt.date(2026, 11, 26))
+    ev = read_evidence(path, data_hash="h1")
+    assert [c.name for c in ev.checks] == ["SBC uniformity", "Mohn's rho"]
+    rho = ev.checks[1]
+    assert (rho.passed, rho.value, rho.gating) == (True, 0.12, False)
+    rec = ev.records.set_index("name")
+    assert rec.loc["Mohn's rho", "created"] == "2026-11-26"
+    assert rec.loc["Mohn's rho", "source"] == "c"
+    assert rec["same_data"].tolist() == [False, True]
+    assert read_evidence(path).records["same_data"].isna().all()
+
+
+def test_read_evidence_names_the_file_and_the_bad_record(tmp_path):
+    from saigapop.validation import read_evidence
+
+    path = tmp_path / "checks.json"
+    path.write_text('{"name": "x"}', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"checks\.json: expected a list"):
+        read_evidence(path)
+    path.write_text('[{"name": "x", "passed": true}]', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"record 0 lacks \['created', 'data_hash'"):
+        read_evidence(path)

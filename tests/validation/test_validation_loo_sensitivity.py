@@ -129,6 +129,7 @@ def test_influence_cases_and_runner(data):
         "without 2025 planning-estimate counts",
         "without 2021 preliminary figures",
         "without Ustyurt 2022",
+        "without Ustyurt 2012",
     }
     ends = []
 
@@ -149,6 +150,7 @@ def test_influence_cases_and_runner(data):
     r = out.set_index(["case", "population"])["relative_change"]
     assert r.loc[("without Ustyurt 2022", "Ustyurt")] < 0
     assert r.loc[("without Ustyurt 2022", "Ural")] == 0
+    assert r.loc[("without Ustyurt 2012", "Ustyurt")] < 0
 
 
 # --- prior sensitivity --------------------------------------------------------------------------
@@ -207,6 +209,25 @@ def test_alternative_priors_and_tornado():
     fig = plot_tornado(table=table, population="Ural")
     assert isinstance(fig, Figure)
     assert fig.axes[0].get_title() == "Ural"
+
+
+def test_alternative_priors_carry_each_refits_convergence_verdict():
+    alts = [Alternative("obs_cv", "low", {"k": 0.5}), Alternative("obs_cv", "high", {"k": 2.0})]
+
+    class Quota:  # keeps a convergence log like QuotaFunction
+        def __init__(self):
+            self.log = []
+
+        def __call__(self, k):
+            self.log.append({"converged": k != 2.0, "divergences": int(k == 2.0) * 7})
+            return {"Ural": 100 * k}
+
+    table = run_alternative_priors(
+        None, lambda d, p: 1.0 if p is None else p["k"], Quota(), alternatives=alts
+    )
+    assert table["converged"].tolist() == [True, False]
+    assert table["divergences"].tolist() == [0, 7]
+    assert table["reference_converged"].all()
 
 
 def test_default_alternatives_vary_the_issue_priors():

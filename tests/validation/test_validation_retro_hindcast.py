@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 from matplotlib.figure import Figure
+from scipy import stats
 
 import saigapop as sp
 from saigapop.validation import (
@@ -250,6 +251,23 @@ def test_run_hindcast_fits_on_past_data_to_the_target_year(data):
     assert calls == [(2024, 2023), (2025, 2024)]
     assert len(res.table) == 6
     assert int(hindcast_data(data, 2022).census["year"].max()) == 2021
+
+
+def test_run_hindcast_scores_each_count_by_its_exact_lfo_density(data, make_posterior):
+    pops = ("Betpakdala", "Ural", "Ustyurt")
+    n = np.array([[1.0e6, 1.2e6], [1.5e6, 2.0e6], [50_000.0, 70_000.0]])
+
+    def fitter(d, end):
+        return make_posterior(
+            n, years=np.array([end - 1, end]), populations=pops, q=0.9, obs_cv=0.3, spread=0.0
+        )
+
+    res = run_hindcast(data, fitter, years=(2025,))
+    t = res.table.set_index("population")
+    for p, total in zip(pops, n[:, 1], strict=True):
+        expected = stats.lognorm.logpdf(t.loc[p, "observed"], 0.3, scale=0.9 * total)
+        assert t.loc[p, "elpd_lfo"] == pytest.approx(expected, rel=1e-9)
+    assert res.summary()["elpd_lfo"].iloc[0] == pytest.approx(t["elpd_lfo"].sum())
 
 
 def test_predict_counts_is_q_times_n_with_lognormal_noise(make_posterior):

@@ -14,7 +14,9 @@ from scipy import stats
 
 from saigapop.runner import TaskError
 from saigapop.validation import (
+    RecoveryResult,
     SBCResult,
+    binomial_band,
     plot_rank_histograms,
     plot_recovery,
     rank_statistics,
@@ -213,6 +215,37 @@ def test_recovery_flags_overconfident_posterior():
     res = recovery(fits, truths)
     assert not res.check().passed
     assert res.summary()["coverage"].max() < 0.6
+
+
+def test_recovery_calls_too_wide_intervals_conservative_not_failed():
+    fits, truths = _replicates(100, exact_fitter(scale=3.0))
+    res = recovery(fits, truths)
+    s = res.summary().set_index("parameter")
+    assert (s["status"] == "wider than nominal").all()
+    assert (s["replicates"] == 100).all()
+    check = res.check()
+    assert check.passed
+    assert "wider than nominal: theta, scalar" in check.text
+
+
+def test_recovery_band_counts_replicates_not_correlated_elements():
+    # 10 replicates × 2 elements; one replicate misses on both elements (perfectly
+    # correlated): 90 % coverage, inside the band of 10 replicates
+    t = pd.DataFrame(
+        {
+            "replicate": np.repeat(np.arange(10), 2),
+            "parameter": "theta",
+            "element": ["a", "b"] * 10,
+            "covered": [False, False] + [True] * 18,
+            "contraction": 0.5,
+            "z": 0.1,
+        }
+    )
+    s = RecoveryResult(t).summary().set_index("parameter")
+    assert s.loc["theta", "n"] == 20
+    assert s.loc["theta", "replicates"] == 10
+    assert (s.loc["theta", "band_lower"], s.loc["theta", "band_upper"]) == binomial_band(10)
+    assert s.loc["theta", "status"] == "nominal"
 
 
 def test_recovery_aligns_by_label_skips_nan_and_needs_matching_lengths():

@@ -5,13 +5,19 @@ figures quoted in ``docs/validation.md``. Set ``SAIGAPOP_VALIDATION_OUT`` to a f
 the tables (CSV) and figures (PNG); by default they go to pytest's temporary folder.
 Sampler settings: ``SAIGAPOP_VALIDATION_DRAWS`` (default 500 draws + 500 tuning, 4 chains),
 ``SAIGAPOP_SBC_SIMS`` (default 100), ``SAIGAPOP_SBC_DRAWS`` (default 250 draws + 250 tuning,
-2 chains per SBC fit); ``SAIGAPOP_VALIDATION_WORKERS`` (alias ``SAIGAPOP_SBC_WORKERS``) sends
-the SBC and recovery grids to a Dask ``LocalCluster`` with that many workers (default: serial
-through the same ``saigapop.runner.run_grid``).
+2 chains per SBC fit), ``SAIGAPOP_RECOVERY_REPS`` (default 10), ``SAIGAPOP_LOO_REFITS``
+(default 4); ``SAIGAPOP_VALIDATION_WORKERS`` (alias ``SAIGAPOP_SBC_WORKERS``) sends the grids
+to a Dask ``LocalCluster`` with that many workers (default: serial through the same
+``saigapop.runner.run_grid``). ``SAIGAPOP_FIT_CACHE`` keeps the bundled-data fits in a folder
+(:class:`saigapop.validation.CachedFitter`), so the retrospective, decision retrospective,
+influence and LOO tests share them and an interrupted run resumes.
+``SAIGAPOP_TORNADO_ROBUST=1`` solves the tornado's quotas across the reference trials (as
+``saigapop report`` does) instead of in each refit's fitted world.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -48,6 +54,12 @@ RECOVERY_TRUTH = sv.TrueParameters(
         coords={"population": ["Ural"], "year": np.arange(2003, 2013)},
     ),
 )
+#: A second truth off the prior medians of the parameters the data barely inform (harem
+#: size 1.3 prior SDs low, catchability 1.1 low, observation CV 0.7 high).
+RECOVERY_TRUTH_OFF_CENTRE = dataclasses.replace(
+    RECOVERY_TRUTH, harem_size=13.0, catchability_base=0.85, obs_cv=0.3
+)
+RECOVERY_TRUTHS = {"prior_centre": RECOVERY_TRUTH, "off_centre": RECOVERY_TRUTH_OFF_CENTRE}
 RECOVERY_DESIGN = sv.ObservationDesign(sex_ratio_years=[2006, 2010], sex_ratio_sample=500)
 RECOVERED = [
     "obs_cv",
@@ -83,6 +95,28 @@ def _save(out_dir: Path, name: str, fig=None, table=None) -> None:
         table.to_csv(out_dir / f"{name}.csv", index=False)
 
 
+def _record(out_dir: Path, check, test: str, *, simulated: bool = False, name: str = "") -> None:
+    """Keep ``check`` in ``out_dir/checks.json`` for ``saigapop report --validation-evidence``."""
+    check = dataclasses.replace(check, name=name) if name else check
+    data_hash = "simulated data" if simulated else sp.load_kazakhstan().data_hash
+    settings = " ".join(
+        f"{k}={os.environ[k]}"
+        for k in (
+            "SAIGAPOP_VALIDATION_DRAWS",
+            "SAIGAPOP_RECOVERY_REPS",
+            "SAIGAPOP_SBC_SIMS",
+            "SAIGAPOP_SBC_DRAWS",
+        )
+        if k in os.environ
+    )
+    sv.record_check(
+        out_dir / "checks.json",
+        check,
+        data_hash=data_hash,
+        source=f"{settings} pytest -m slow tests/validation -k '{test}'".strip(),
+    )
+
+
 @pytest.fixture(scope="module")
 def data():
     return sp.load_kazakhstan()
@@ -90,20 +124,23 @@ def data():
 
 @pytest.fixture(scope="module")
 def fitter():
-    return sv.model_fitter(sampler_config=SAMPLER)
+    """The bundled-data fitter; with SAIGAPOP_FIT_CACHE its fits are kept and shared."""
+    fitter = sv.model_fitter(sampler_config=SAMPLER)
+    cache = os.environ.get("SAIGAPOP_FIT_CACHE")
+    return sv.CachedFitter(fitter, cache) if cache else fitter
 
 
 @pytest.fixture(scope="module")
-def reference_fit(data):
-    fit = sv.model_fitter(sampler_config=SAMPLER, log_densities=True)
-    return fit(data, sv.last_census_year(data))
+def reference_fit(data, fitter):
+    return sv.add_log_densities(fitter(data, sv.last_census_year(data)), data)
 
 
-def test_recovery_at_stated_values(out_dir):
+@pytest.mark.parametrize("truth_name", list(RECOVERY_TRUTHS))
+def test_recovery_at_stated_values(out_dir, truth_name):
     config = ModelConfig(start_year=2003, density_dependence="none")
     fitter = sv.model_fitter(config, sampler_config=SAMPLER)
     res = sv.run_recovery(
-        RECOVERY_TRUTH,
+        RECOVERY_TRUTHS[truth_name],
         RECOVERY_DESIGN,
         fitter,
         int(os.environ.get("SAIGAPOP_RECOVERY_REPS", "10")),
@@ -113,8 +150,11 @@ def test_recovery_at_stated_values(out_dir):
     summary = res.summary()
     print(summary.to_string())
     print(res.check().line())
-    _save(out_dir, "recovery", sv.plot_recovery(result=res), summary)
-    res.table.to_csv(out_dir / "recovery_elements.csv", index=False)
+    name = "recovery" if truth_name == "prior_centre" else f"recovery_{truth_name}"
+    _save(out_dir, name, sv.plot_recovery(result=res), summary)
+    res.table.to_csv(out_dir / f"{name}_elements.csv", index=False)
+    label = "Recovery coverage" + ("" if truth_name == "prior_centre" else " (off-centre truth)")
+    _record(out_dir, res.check(), f"recovery and {truth_name}", simulated=True, name=label)
     assert res.check().passed
 
 
@@ -182,6 +222,7 @@ def test_sbc_small_configuration(out_dir):
     print(res.failures)
     print(res.check().line())
     _save(out_dir, "sbc_ranks", sv.plot_rank_histograms(result=res), u)
+    _record(out_dir, res.check(), "sbc_small", simulated=True)
     res.ranks.to_netcdf(out_dir / "sbc_ranks.nc")
     assert res.n_sims >= 100, "the acceptance check needs at least 100 simulations"
     assert res.check().passed
@@ -212,6 +253,7 @@ def test_retrospective_bundled_data(data, fitter, out_dir):
     rho = res.rho()
     print(rho.to_string())
     print(res.check().line())
+    _record(out_dir, res.check(), "retrospective_bundled")
     _save(out_dir, "retrospective_abundance", sv.plot_retrospective(result=res), rho)
     _save(
         out_dir,
@@ -228,6 +270,7 @@ def test_hindcast_2024_2025(data, fitter, out_dir):
     print(res.check().line())
     print(res.check(exclude_planning_estimates=True).line())
     _save(out_dir, "hindcast", sv.plot_hindcast(result=res), res.table)
+    _record(out_dir, res.check(), "hindcast")
     assert res.check(exclude_planning_estimates=True).passed
 
 
@@ -237,7 +280,11 @@ def test_pareto_khat_every_count(data, reference_fit, out_dir):
     print(res.check().line())
     print(sv.residual_runs(reference_fit, data).to_string())
     _save(out_dir, "loo_khat", sv.plot_khat(result=res), res.table)
-    assert res.check().passed
+    # k-hat judges whether PSIS can stand in for refits (not gating): with one count per
+    # free population-year it often cannot, and test_exact_loo_worst_counts refits those.
+    assert not res.check().gating
+    assert np.isfinite(res.table["khat"]).all()
+    assert len(res.table) == len(res.table["observation"].unique())
 
 
 def test_exact_loo_worst_counts(data, fitter, reference_fit, out_dir):
@@ -271,23 +318,28 @@ def test_prior_sensitivity(reference_fit, out_dir):
 def test_alternative_priors_tornado(data, out_dir):
     pytest.importorskip("saigapop.management")
     table = sv.run_alternative_priors(
-        data, sv.prior_fitter(sampler_config=SAMPLER), sv.QuotaFunction(data)
+        data,
+        sv.prior_fitter(sampler_config=SAMPLER),
+        sv.QuotaFunction(data, robust=os.environ.get("SAIGAPOP_TORNADO_ROBUST") == "1"),
     )
     print(sv.tornado_table(table).to_string())
     for pop in sorted(set(table["population"])):
         _save(out_dir, f"tornado_{pop}", sv.plot_tornado(table=table, population=pop))
     _save(out_dir, "tornado", table=table)
+    refits = table.drop_duplicates(["parameter", "alternative"])
+    print(refits[["parameter", "alternative", "converged", "divergences"]].to_string())
     assert len(table) == 8 * table["population"].nunique()
+    assert refits["converged"].all()
+    assert refits["reference_converged"].all()
 
 
 def test_decision_retrospective(data, fitter, out_dir):
     pytest.importorskip("saigapop.management")
     quota = sv.QuotaFunction(data)
-    table = sv.decision_retrospective(
-        data, fitter, quota, years=(2021, 2022, 2023, 2024), grid=_grid()
-    )
+    years = (2021, 2022, 2023, 2024, sv.last_census_year(data))
+    table = sv.decision_retrospective(data, fitter, quota, years=years, grid=_grid())
     print(table.pivot(index="data_year", columns="population", values="quota").to_string())
     print(table.drop_duplicates("data_year").drop(columns=["population", "quota"]).to_string())
     _save(out_dir, "decision_retrospective", table=table)
     assert (table["quota"] >= 0).all()
-    assert set(table["data_year"]) == {2021, 2022, 2023, 2024}
+    assert set(table["data_year"]) == set(years)

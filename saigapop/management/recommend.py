@@ -1,0 +1,128 @@
+"""The recommended quota from a fit: one function for the report, the CLI and validation.
+
+``saigapop report``, the decision retrospective and the alternative-prior refits must issue
+the *same* quota from the same fit, so the steps live here once: the adult sex-ratio flag
+(:func:`saigapop.model.diagnostics.sex_ratio_prior_driven`), an operating model from the
+posterior with the removals realised after the fit's latest census, and
+:func:`~saigapop.management.trials.solve_robust_quota` under
+:func:`~saigapop.management.criteria.default_criteria`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_criteria
+from saigapop.management.harvest import realised_removals
+from saigapop.management.operating_model import OperatingModel
+from saigapop.management.quota import QuotaResult, solve_quota
+from saigapop.management.trials import solve_robust_quota
+
+__all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "recommend_quota"]
+
+#: Posterior draws the operating model uses by default (thinned evenly from the fit).
+DEFAULT_OM_DRAWS = 2000
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What :func:`recommend_quota` used and found.
+
+    Attributes
+    ----------
+    om
+        Operating model of the fitted world.
+    result
+        The recommended quota (:class:`~saigapop.management.QuotaResult`), with the fitted
+        world's risks at that level.
+    across
+        Per-trial solutions (:func:`~saigapop.management.solve_across_trials`); ``None``
+        when solved in the fitted world only.
+    om_options
+        The :meth:`OperatingModel.from_posterior` options shared by every trial.
+    prior_driven
+        Population → whether its adult sex ratio is prior-driven (stricter sex-ratio floor).
+    latest_year
+        The fit's latest census year (the year whose realised removals are applied).
+    """
+
+    om: OperatingModel
+    result: QuotaResult
+    across: xr.Dataset | None
+    om_options: dict[str, Any]
+    prior_driven: dict[str, bool]
+    latest_year: int
+
+
+def recommend_quota(
+    posterior: xr.DataTree,
+    removals: pd.DataFrame,
+    limits: Mapping[str, float] | None = None,
+    *,
+    seed: int = 0,
+    om_draws: int | None = DEFAULT_OM_DRAWS,
+    robust: bool = True,
+    progress: bool = False,
+) -> Recommendation:
+    """Solve the quota ``saigapop report`` recommends from a fit.
+
+    Parameters
+    ----------
+    posterior
+        A fit from :func:`saigapop.model.fit` (with its ``prior`` group, which decides
+        whether the sex ratio is prior-driven; without it every population is treated as
+        prior-driven).
+    removals
+        The validated removals table (``SaigaData.removals``); only the final removals of
+        the fit's latest census year are used.
+    limits
+        Abundance limits per population, over :data:`DEFAULT_ABUNDANCE_LIMITS`.
+    seed
+        Seed of the operating model and of every trial.
+    om_draws
+        Posterior draws used (``None``: all of them).
+    robust
+        ``False``: the fitted world's quota only, without the reference trials (``across``
+        is then ``None``); e.g. to isolate the effect of a prior.
+    progress
+        Show the trials' progress bar.
+
+    Returns
+    -------
+    Recommendation
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> post = synthetic_posterior(chains=1, draws=40)
+    >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
+    ...     "sex", "age", "unit", "value", "lower", "upper"])
+    >>> rec = recommend_quota(post, no_removals, seed=1)
+    >>> bool((rec.result.level >= 0).all())
+    True
+    """
+    from saigapop.model.diagnostics import sex_ratio_prior_driven
+
+    post = posterior["posterior"]
+    latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
+    n_total = int(post.sizes["chain"] * post.sizes["draw"])
+    om_options: dict[str, Any] = {
+        "realised_removals": realised_removals(removals, latest),
+        "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
+    }
+    flags = sex_ratio_prior_driven(posterior)
+    om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
+    criteria = default_criteria({**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}, prior_driven=flags)
+    if not robust:
+        result = solve_quota(om, criteria, progress=False)
+        return Recommendation(om, result, None, om_options, flags, latest)
+    result, across = solve_robust_quota(
+        om, posterior, criteria, seed=seed, progress=progress, **om_options
+    )
+    return Recommendation(om, result, across, om_options, flags, latest)
