@@ -114,7 +114,14 @@ class SensitivityResult:
             f"parameter(s); possible prior-data conflict for {len(conflict)}"
         )
         value = float(t["prior"].max()) if len(t) else float("nan")
-        return Check("Prior sensitivity", True, value, f"reported (psense {self.threshold})", text)
+        return Check(
+            "Prior sensitivity",
+            True,
+            value,
+            f"reported (psense {self.threshold})",
+            text,
+            gating=False,
+        )
 
 
 def prior_sensitivity(

@@ -69,6 +69,7 @@ def test_outlier_has_the_worst_khat_and_fails_the_check():
     assert (res.table["khat"].drop(index=24) < 0.7).all()
     check = res.check()
     assert not check.passed
+    assert not check.gating  # judges PSIS, not the model: reported, never withholds a quota
     assert "count 24" in check.text
     assert res.elpd.loc[0, "variable"] == "count"
     assert res.good_k == pytest.approx(0.7)
@@ -166,6 +167,7 @@ def test_power_scaling_flags_a_strong_prior_only():
     assert weak.table.loc[0, "diagnosis"] == "data dominate"
     assert "possible prior-data conflict for 1" in strong.check().text
     assert "possible prior-data conflict for 0" in weak.check().text
+    assert not strong.check().gating  # reported, never gated
     assert isinstance(plot_sensitivity(result=strong), Figure)
 
 

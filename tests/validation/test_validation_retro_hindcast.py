@@ -295,3 +295,29 @@ def test_residual_runs_per_population(data, make_posterior):
     out = residual_runs(fit, data).set_index("population")
     assert out.loc["Ural", "n"] == int(counts.sel(population="Ural").notnull().sum())
     assert np.isnan(out.loc["Ural", "p_exact"])  # zero residuals: no signs
+
+
+def test_cached_fitter_fits_once_per_data_and_year_and_lists_convergence(data, tmp_path):
+    from saigapop.testing import make_synthetic_posterior
+    from saigapop.validation import CachedFitter
+
+    calls = []
+
+    def fitter(d, end):
+        calls.append(end)
+        fit = make_synthetic_posterior(chains=2, draws=30)
+        fit.attrs["model_hash"] = f"demo-{end}"
+        return fit
+
+    cached = CachedFitter(fitter, tmp_path / "fits")
+    first = cached(data, 2024)
+    again = cached(data, 2024)
+    cached(data.select(years=slice(None, 2023)), 2023)
+    assert calls == [2024, 2023]
+    np.testing.assert_array_equal(
+        first["posterior"]["obs_cv"].values, again["posterior"]["obs_cv"].values
+    )
+    table = cached.convergence()
+    assert table["end_year"].tolist() == [2023, 2024]
+    assert {"converged", "max_rhat", "divergences"} <= set(table.columns)
+    assert not list((tmp_path / "fits").glob(".tmp*"))  # nothing half-written is left
