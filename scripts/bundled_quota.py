@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from saigapop.constants import CITES_CAP_KG
 from saigapop.datasets import load_kazakhstan
@@ -52,18 +51,12 @@ from saigapop.management.mse import (
     tune_procedure,
 )
 from saigapop.management.trials import DEFAULT_TRIALS, build_trial_model, trial_table
+from saigapop.model.diagnostics import sex_ratio_prior_driven
 from saigapop.model.io import load_fit
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 40)
 pd.set_option("display.max_rows", 200)
-
-
-def prior_driven(fit: xr.DataTree) -> dict[str, bool]:
-    """Adult sex ratio prior-driven per population (the rule the report uses)."""
-    from saigapop.model.diagnostics import sex_ratio_prior_driven
-
-    return sex_ratio_prior_driven(fit)
 
 
 def main() -> None:
@@ -87,7 +80,7 @@ def main() -> None:
     data = load_kazakhstan()
     post = fit["posterior"]
     latest = int(fit.attrs.get("latest_census_year", data.census["year"].max()))
-    flags = prior_driven(fit)
+    flags = sex_ratio_prior_driven(fit)
     removed = realised_removals(data.removals, latest)
     print(
         f"fit: {args.fit}; {post.sizes['chain']} chains x {post.sizes['draw']} draws; "

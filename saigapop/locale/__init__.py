@@ -44,6 +44,7 @@ __all__ = [
     "catalogue",
     "current_language",
     "gettext",
+    "localise_number",
     "ngettext",
     "pgettext",
     "po_path",
@@ -177,6 +178,34 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         if forms:
             return forms[min(cat.plural_index(abs(int(n))), len(forms) - 1)]
     return singular if abs(int(n)) == 1 else plural
+
+
+@functools.cache
+def _symbols(language: str) -> tuple[str, str]:
+    """Return the grouping and decimal symbols of ``language`` (CLDR, through Babel)."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_group_symbol(language), get_decimal_symbol(language)
+
+
+def localise_number(text: str, language: str | None = None) -> str:
+    r"""Swap the English grouping (``,``) and decimal (``.``) symbols for the language's.
+
+    ``text`` is a number already printed in English form (by
+    :func:`saigapop.report.formatting.format_value`, or an f-string for plot ticks).
+
+    Examples
+    --------
+    >>> localise_number("1,150,000.5", "ru")
+    '1\xa0150\xa0000,5'
+    >>> localise_number("1,150,000.5", "en")
+    '1,150,000.5'
+    """
+    language = language or current_language()
+    if language == "en":
+        return text
+    group, decimal = _symbols(language)
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
 def N_(message: str) -> str:

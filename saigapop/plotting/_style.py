@@ -11,7 +11,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from saigapop.locale import _, current_language
+from saigapop.locale import _, localise_number
 
 __all__ = [
     "RC",
@@ -83,13 +83,7 @@ def tick_number(x: float) -> str:
     ...     tick_number(1.5)
     '1,5'
     """
-    text = f"{x:g}"
-    language = current_language()
-    if language == "en":
-        return text
-    from babel.numbers import get_decimal_symbol
-
-    return text.replace(".", get_decimal_symbol(language))
+    return localise_number(f"{x:g}")
 
 
 def tick_integer(x: float) -> str:
@@ -104,13 +98,7 @@ def tick_integer(x: float) -> str:
     ...     tick_integer(3500.0)
     '3\xa0500'
     """
-    text = f"{x:,.0f}"
-    language = current_language()
-    if language == "en":
-        return text
-    from babel.numbers import get_group_symbol
-
-    return text.replace(",", get_group_symbol(language))
+    return localise_number(f"{x:,.0f}")
 
 
 def _animals(x: float, _pos: object) -> str:

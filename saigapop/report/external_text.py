@@ -107,7 +107,7 @@ _WHOLE = (
     N_("no estimates"),
     N_("no ranks"),
     N_("no intervals"),
-    N_("in binomial band"),
+    N_("not below binomial band"),
 )
 _NUMBER_FIELDS = {
     "mase", "n", "inside", "n2", "prob", "khat", "bad", "threshold", "coverage", "low", "high",

@@ -13,41 +13,13 @@ grouping and decimal symbols (Babel's CLDR symbols for the language) are swapped
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import numbers
 import re
 
-from saigapop.locale import _, current_language
+from saigapop.locale import _, current_language, localise_number
 
 __all__ = ["format_date", "format_value", "is_plain_name", "localise_number"]
-
-
-@functools.cache
-def _symbols(language: str) -> tuple[str, str]:
-    """Return the grouping and decimal symbols of ``language`` (CLDR, through Babel)."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-
-    return get_group_symbol(language), get_decimal_symbol(language)
-
-
-def localise_number(text: str, language: str | None = None) -> str:
-    r"""Swap the English grouping (``,``) and decimal (``.``) symbols for the language's.
-
-    ``text`` is a number already printed in English form by :func:`format_value`.
-
-    Examples
-    --------
-    >>> localise_number("1,150,000.5", "ru")
-    '1\xa0150\xa0000,5'
-    >>> localise_number("1,150,000.5", "en")
-    '1,150,000.5'
-    """
-    language = language or current_language()
-    if language == "en":
-        return text
-    group, decimal = _symbols(language)
-    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
 def format_date(value: dt.datetime | str, language: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,3 +55,34 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.3, height: float 
 
 
 Fitter = Callable[..., xr.DataTree]
+
+
+def run_fits(
+    func: Callable[..., Any],
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    shared: Mapping[str, Any],
+    grid: Mapping[str, Any] | None,
+    desc: str,
+    on_error: str = "raise",
+) -> list[Any]:
+    """Run one refit per task through :func:`saigapop.runner.run_grid`, in task order.
+
+    Serial in this process unless ``grid`` says otherwise (``{"n_workers": 2}``,
+    ``{"client": client}``); no seed is passed (each task carries its own) and nothing is
+    retried: a failed fit raises (``on_error="report"`` leaves ``None`` in its place).
+    """
+    from saigapop.runner import run_grid
+
+    kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
+    out = run_grid(
+        func,
+        list(tasks),
+        shared=shared,
+        seed=None,
+        retries=0,
+        on_error=on_error,
+        desc=desc,
+        **kwargs,
+    )
+    return list(out)

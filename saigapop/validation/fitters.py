@@ -18,7 +18,6 @@ and power-scaling need, by rebuilding the PyMC model from the same data, config 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -251,12 +250,9 @@ def posterior_draws(
 ) -> xr.DataTree:
     """Sample the posterior as :func:`saigapop.model.fit` does, without predictive groups.
 
-    Builds the model and runs the same numpyro NUTS call with the same seeds as
-    :func:`saigapop.model.fit` (numpyro sampler only), then adds the scan deterministics
-    and the contract variables. Prior and posterior predictive sampling — which compile two
-    more JAX functions and take about 40 % of a small fit — are skipped: SBC and recovery
-    need only the posterior (and contraction takes its prior from the ``prior`` group,
-    so use :func:`saigapop.model.fit` there).
+    :func:`saigapop.model.fit` with ``predictive=False``: the same model, sampler call and
+    seeds, without the prior and posterior predictive sampling, which SBC ranks do not use
+    (recovery's contraction needs the ``prior`` group, so it uses the full fit).
 
     Parameters
     ----------
@@ -266,44 +262,13 @@ def posterior_draws(
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior`` and ``sample_stats``; attrs ``random_seed`` and ``sampler``.
+        :func:`saigapop.model.fit`'s tree without ``prior``, ``prior_predictive`` and
+        ``posterior_predictive``.
     """
-    from pymc.sampling.jax import sample_numpyro_nuts
-
-    fit_module = importlib.import_module("saigapop.model.fit")  # the module, not fit()
-
-    from saigapop.model.build import build_model
-    from saigapop.model.priors import DEFAULT_PRIORS
+    from saigapop.model.fit import fit
 
     cfg, sc = _fit_kwargs(config, sampler_config)
-    if sc.sampler != "numpyro":
-        raise ValueError(f"posterior_draws runs numpyro only, got sampler={sc.sampler!r}")
-    merged = dict(DEFAULT_PRIORS) | dict(priors or {})
-    model = build_model(data, cfg, merged)
-    fit_module.use_host_devices(max(sc.chains, os.cpu_count() or 1))
-    with model, warnings.catch_warnings(), fit_module._jitted_jax_logp():
-        warnings.simplefilter("ignore", FutureWarning)
-        idata = sample_numpyro_nuts(
-            draws=sc.draws,
-            tune=sc.tune,
-            chains=sc.chains,
-            target_accept=sc.target_accept,
-            random_seed=sc.random_seed,
-            var_names=fit_module._free_names(model),
-            progressbar=False,
-            chain_method="parallel",
-            compute_convergence_checks=False,
-            nuts_kwargs={"max_tree_depth": sc.max_tree_depth, "dense_mass": sc.dense_mass},
-        )
-    post = idata["posterior"].to_dataset()
-    if "N" not in post:
-        post = fit_module._add_scan_deterministics(post, model)
-    posterior = fit_module.contract_variables(post, model.inputs)
-    dt = xr.DataTree.from_dict(
-        {"posterior": posterior, "sample_stats": idata["sample_stats"].to_dataset()}
-    )
-    dt.attrs.update({"random_seed": sc.random_seed, "sampler": sc.sampler})
-    return dt
+    return fit(data, cfg, priors, sampler_config=sc, progressbar=False, predictive=False)
 
 
 def sbc_fitter(

@@ -48,7 +48,7 @@ from scipy import special, stats
 
 from saigapop.constants import FLAG_SEPARATOR
 from saigapop.io import SaigaData
-from saigapop.validation._common import element_labels, figure, group
+from saigapop.validation._common import element_labels, figure, group, run_fits
 from saigapop.validation.checklist import KHAT_THRESHOLD, Check
 from saigapop.validation.retrospective import last_census_year, terminal_quantities
 
@@ -377,7 +377,7 @@ def count_log_predictive(
     >>> bool(np.isclose(lp, stats.lognorm.logpdf(900.0, 0.2, scale=1000.0)))
     True
     """
-    post = group(fit, "posterior") if isinstance(fit, xr.DataTree) else fit
+    post = group(fit, "posterior")
     at = {"population": population, "year": int(year)}
     total = post["N"].sel(at).sum([d for d in ("sex", "age") if d in post["N"].dims])
     mu = np.log(post["catchability_year"].sel(at) * total)
@@ -444,21 +444,15 @@ def run_exact_loo(
         ``population``, ``year``, ``observed``, ``elpd_exact`` and, with ``reference``,
         ``khat``, ``elpd_psis`` and ``psis_error`` (PSIS minus exact).
     """
-    from saigapop.runner import run_grid
-
     end = last_census_year(data) if year is None else int(year)
-    kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
-    out = run_grid(
+    out = run_fits(
         _exact_loo_task,
         [{"population": p, "year": int(y), "value": _count_value(data, p, y)} for p, y in counts],
         shared={"data": data, "fitter": fitter, "end_year": end},
-        seed=None,
-        retries=0,
-        on_error="raise",
+        grid=grid,
         desc="exact LOO",
-        **kwargs,
     )
-    table = pd.DataFrame(list(out))
+    table = pd.DataFrame(out)
     if reference is not None:
         ref = reference.table[reference.table["variable"] == "count"]
         ref = ref.assign(label=ref["observation"].astype(str))

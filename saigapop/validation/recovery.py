@@ -36,7 +36,13 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from saigapop.constants import CI_PROB
-from saigapop.validation._common import element_labels, figure, group, stack_samples
+from saigapop.validation._common import (
+    element_labels,
+    figure,
+    group,
+    run_fits,
+    stack_samples,
+)
 from saigapop.validation.checklist import Check, binomial_band
 
 __all__ = ["RecoveryResult", "plot_recovery", "recovery", "run_recovery"]
@@ -295,10 +301,7 @@ def run_recovery(
     >>> res.table["covered"].tolist()
     [True, True, True]
     """
-    from saigapop.runner import run_grid
-
-    kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
-    out = run_grid(
+    out = run_fits(
         _recovery_task,
         [{"replicate": r} for r in range(int(n_reps))],
         shared={
@@ -308,13 +311,10 @@ def run_recovery(
             "var_names": None if var_names is None else list(var_names),
             "prob": prob,
         },
-        seed=None,
-        retries=0,
-        on_error="raise",
+        grid=grid,
         desc="recovery",
-        **kwargs,
     )
-    return RecoveryResult(pd.concat(list(out), ignore_index=True), prob)
+    return RecoveryResult(pd.concat(out, ignore_index=True), prob)
 
 
 def plot_recovery(*, result: RecoveryResult, level: float = 0.99) -> Figure:

@@ -49,7 +49,7 @@ from matplotlib.figure import Figure
 
 from saigapop.constants import LIKELIHOOD_CENSUS_KINDS
 from saigapop.io import SaigaData
-from saigapop.validation._common import figure, group, stack_samples
+from saigapop.validation._common import figure, group, run_fits, stack_samples
 from saigapop.validation.checklist import RHO_THRESHOLD, Check
 
 __all__ = [
@@ -330,20 +330,12 @@ def decision_retrospective(
     if map_fn is not None:
         parts = list(map_fn(lambda y: _decision_task(y, **opts), list(years)))
     else:
-        from saigapop.runner import run_grid
-
-        kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
-        parts = list(
-            run_grid(
-                _decision_task,
-                [{"year": int(y)} for y in years],
-                shared=opts,
-                seed=None,
-                retries=0,
-                on_error="raise",
-                desc="decision retrospective",
-                **kwargs,
-            )
+        parts = run_fits(
+            _decision_task,
+            [{"year": int(y)} for y in years],
+            shared=opts,
+            grid=grid,
+            desc="decision retrospective",
         )
     return pd.concat(parts, ignore_index=True)
 

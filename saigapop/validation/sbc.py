@@ -49,7 +49,13 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
-from saigapop.validation._common import element_labels, figure, group, stack_samples
+from saigapop.validation._common import (
+    element_labels,
+    figure,
+    group,
+    run_fits,
+    stack_samples,
+)
 from saigapop.validation.checklist import SBC_ALPHA, Check
 
 __all__ = ["SBCResult", "plot_rank_histograms", "rank_statistics", "run_sbc", "uniformity_test"]
@@ -392,18 +398,13 @@ def run_sbc(
     if map_fn is not None:
         results = list(map_fn(lambda i: _sbc_task(i, seeds[i], **opts), range(n_sims)))
     else:
-        from saigapop.runner import run_grid
-
-        kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
-        out = run_grid(
+        out = run_fits(
             _sbc_task,
             [{"index": i, "sim_seed": seeds[i]} for i in range(n_sims)],
             shared=opts,
-            seed=None,
-            retries=0,
-            on_error="report" if catch else "raise",
+            grid=grid,
             desc="SBC",
-            **kwargs,
+            on_error="report" if catch else "raise",
         )
         results = [
             r if r is not None else (i, None, "task failed in the runner")

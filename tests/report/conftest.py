@@ -17,6 +17,7 @@ from saigapop.report import (
     render_html,
     render_pdf,
 )
+from saigapop.report.inputs import TrialInputs
 
 DATE = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 
@@ -112,3 +113,48 @@ def texts(html, pdf, docx_bytes):
 def extract():
     """Text extractors by format, for tests that render their own payloads."""
     return {"html": html_text, "pdf": pdf_text, "docx": docx_text}
+
+
+def small_trial_inputs(posterior, result, *, n_replicates: int) -> TrialInputs:
+    """Three trials and a short MSE on a synthetic posterior (real code, small sizes)."""
+    import warnings
+
+    import numpy as np
+
+    from saigapop.management.mse import procedure_from_quota, run_mse, summarise_mse
+    from saigapop.management.trials import DEFAULT_TRIALS, run_trials, synthetic_counts
+
+    picked = [t for t in DEFAULT_TRIALS if t.name in ("base", "obs_cv_0.1", "double_catastrophes")]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        trials = run_trials(
+            posterior, result, trials=picked, counts=synthetic_counts(posterior), progress=False
+        )
+        mse = run_mse(
+            posterior,
+            procedure_from_quota(result, posterior),
+            n_replicates=n_replicates,
+            block_size=n_replicates // 2,
+            limits={"Betpakdala": 2e5, "Ural": 2e5, "Ustyurt": 1e4},
+        )
+    return TrialInputs(trials=trials, mse=summarise_mse(mse))
+
+
+def reweighted_alternatives():
+    """Quotas under alternative priors as the reweighting returns them (one unreliable)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "parameter": ["obs_cv", "obs_cv", "harem_size", "harem_size"],
+            "alternative": ["low", "high", "low", "high"],
+            "prior": ["LogNormal(mu=-2.3, sigma=0.3)"] * 4,
+            "population": "Ural",
+            "value": [3900.0, 4500.0, 3000.0, 4400.0],
+            "reference": 4200.0,
+            "khat": [1.2, 0.3, 0.1, 0.2],
+            "ess": [5.0, 900.0, 1200.0, 1100.0],
+            "reliable": [False, True, True, True],
+            "method": "reweighted",
+        }
+    )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 import warnings
 from html.parser import HTMLParser
 
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import docx_text, html_text, normalise, pdf_text
+from conftest import (
+    docx_text,
+    html_text,
+    normalise,
+    pdf_text,
+    reweighted_alternatives,
+    small_trial_inputs,
+)
 from pydantic import ValidationError
 
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
@@ -423,37 +430,8 @@ def test_russian_docx_uses_the_russian_template_strings(model_payloads, ru_model
 @pytest.fixture(scope="module")
 def full_ru_payload(data, ru_config, model_inputs):
     """A Russian report with every section: trials, MSE, alternative priors, checks."""
-    from saigapop.management.mse import procedure_from_quota, run_mse, summarise_mse
-    from saigapop.management.trials import DEFAULT_TRIALS, run_trials, synthetic_counts
-
-    posterior = model_inputs["fit"]
-    result = model_inputs["quota"].result
-    picked = [t for t in DEFAULT_TRIALS if t.name in ("base", "obs_cv_0.1", "double_catastrophes")]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        trials = run_trials(
-            posterior, result, trials=picked, counts=synthetic_counts(posterior), progress=False
-        )
-        mse = run_mse(
-            posterior,
-            procedure_from_quota(result, posterior),
-            n_replicates=40,
-            block_size=20,
-            limits={"Betpakdala": 2e5, "Ural": 2e5, "Ustyurt": 1e4},
-        )
-    alternatives = pd.DataFrame(
-        {
-            "parameter": ["obs_cv", "obs_cv", "harem_size", "harem_size"],
-            "alternative": ["low", "high", "low", "high"],
-            "prior": ["LogNormal(mu=-2.3, sigma=0.3)"] * 4,
-            "population": "Ural",
-            "value": [3900.0, 4500.0, 3000.0, 4400.0],
-            "reference": 4200.0,
-            "khat": [1.2, 0.3, 0.1, 0.2],
-            "ess": [5.0, 900.0, 1200.0, 1100.0],
-            "reliable": [False, True, True, True],
-        }
-    )
+    base = small_trial_inputs(model_inputs["fit"], model_inputs["quota"].result, n_replicates=40)
+    alternatives = reweighted_alternatives()
     checks = [
         Check(
             "Pareto k",
@@ -468,9 +446,8 @@ def full_ru_payload(data, ru_config, model_inputs):
     ]
     inputs = {
         **model_inputs,
-        "trials": TrialInputs(
-            trials=trials,
-            mse=summarise_mse(mse),
+        "trials": dataclasses.replace(
+            base,
             notes=(
                 "The MSE ran 40 replicates (posterior draws × stochastic futures) in blocks of 20.",
             ),

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import reweighted_alternatives, small_trial_inputs
 
 from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
-from saigapop.management.mse import procedure_from_quota, run_mse, summarise_mse
-from saigapop.management.trials import DEFAULT_TRIALS, run_trials, synthetic_counts
 from saigapop.model.priors import DEFAULT_PRIORS, Prior, with_prior
 from saigapop.report import build_payload, read_bundle, render_docx, render_html, write_report
 from saigapop.report.contracts import ValueBook
@@ -48,38 +47,12 @@ def result(posterior):
 
 @pytest.fixture(scope="module")
 def trial_inputs(posterior, result):
-    picked = [t for t in DEFAULT_TRIALS if t.name in ("base", "obs_cv_0.1", "double_catastrophes")]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        trials = run_trials(
-            posterior, result, trials=picked, counts=synthetic_counts(posterior), progress=False
-        )
-        mse = run_mse(
-            posterior,
-            procedure_from_quota(result, posterior),
-            n_replicates=60,
-            block_size=30,
-            limits={"Betpakdala": 2e5, "Ural": 2e5, "Ustyurt": 1e4},
-        )
-    return TrialInputs(trials=trials, mse=summarise_mse(mse))
+    return small_trial_inputs(posterior, result, n_replicates=60)
 
 
 @pytest.fixture(scope="module")
 def alternatives():
-    return pd.DataFrame(
-        {
-            "parameter": ["obs_cv", "obs_cv", "harem_size", "harem_size"],
-            "alternative": ["low", "high", "low", "high"],
-            "prior": ["LogNormal(mu=-2.3, sigma=0.3)"] * 4,
-            "population": "Ural",
-            "value": [3900.0, 4500.0, 3000.0, 4400.0],
-            "reference": 4200.0,
-            "khat": [1.2, 0.3, 0.1, 0.2],
-            "ess": [5.0, 900.0, 1200.0, 1100.0],
-            "reliable": [False, True, True, True],
-            "method": "reweighted",
-        }
-    )
+    return reweighted_alternatives()
 
 
 @pytest.fixture(scope="module")

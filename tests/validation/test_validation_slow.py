@@ -176,19 +176,20 @@ SBC_RANKED = [
 ]
 #: Fixed initial-abundance prior centre of the SBC configuration (not computed from the data).
 SBC_INITIAL_SCALE = 20_000.0
+#: The SBC's model: priors must not depend on the data, so the initial-abundance centre is
+#: fixed (the number the simulator uses) and density dependence (whose K is the largest
+#: count) is off in both.
+SBC_CONFIG = ModelConfig(
+    start_year=2003,
+    end_year=2012,
+    density_dependence="none",
+    catchability_breaks=(),
+    initial_abundance_scale=(("Ural", SBC_INITIAL_SCALE),),
+)
 
 
 def test_sbc_small_configuration(out_dir):
-    # Priors must not depend on the data: the initial-abundance centre is fixed in the config
-    # (the same number the simulator uses) and density dependence (whose K is the largest
-    # count) is switched off in both.
-    config = ModelConfig(
-        start_year=2003,
-        end_year=2012,
-        density_dependence="none",
-        catchability_breaks=(),
-        initial_abundance_scale=(("Ural", SBC_INITIAL_SCALE),),
-    )
+    config = SBC_CONFIG
     priors = priors_module.DEFAULT_PRIORS
     design = sv.ObservationDesign(sex_ratio_years=[2008])
 
@@ -230,18 +231,14 @@ def test_sbc_small_configuration(out_dir):
 
 def test_posterior_draws_equal_fit():
     """The SBC's posterior-only fit draws exactly what saigapop.model.fit draws."""
-    config = ModelConfig(
-        start_year=2003,
-        end_year=2012,
-        density_dependence="none",
-        catchability_breaks=(),
-        initial_abundance_scale=(("Ural", SBC_INITIAL_SCALE),),
-    )
+    config = SBC_CONFIG
     sim = sv.simulate(RECOVERY_TRUTH, RECOVERY_DESIGN, seed=7)
     sc = SamplerConfig(chains=2, draws=50, tune=50, prior_draws=10)
     lean = sv.posterior_draws(sim.data, config, None, sc)
     full = fit_module.fit(sim.data, config, sampler_config=sc, progressbar=False)
     assert "fixed by the config" in full.attrs["inputs_notes"]
+    assert "prior" in full.children
+    assert not {"prior", "posterior_predictive"} & set(lean.children)
     for name in ("obs_cv", "harem_size", "survival", "N_total"):
         np.testing.assert_allclose(
             lean["posterior"][name].values, full["posterior"][name].values, equal_nan=True
