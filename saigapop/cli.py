@@ -7,22 +7,27 @@ top) unless ``--proceed-on-failure`` is given.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import logging
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-__all__ = ["AnalysisResults", "app", "run_analysis"]
+import saigapop.io as sio
+from saigapop.assessment import REPORT_STEPS, Assessment, AssessmentConfig
+from saigapop.datasets import load_kazakhstan
+from saigapop.exceptions import ConfigError, DataValidationError
+from saigapop.io import SaigaData
+from saigapop.io.parsing import read_raw
+from saigapop.model.io import load_fit
+from saigapop.report import FORMATS
+from saigapop.report.i18n import LANGUAGES
+from saigapop.validation.evidence import read_evidence
+
+__all__ = ["app", "new_assessment"]
 
 EXIT_DATA = 1
 EXIT_DIAGNOSTICS = 3
@@ -35,274 +40,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# soft_wrap: messages are never broken at the terminal width (the same text in a narrow
+# terminal, a pipe or a notebook; tests assert on whole phrases).
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+_DEFAULTS = AssessmentConfig()
 
 
-@dataclass(frozen=True)
-class AnalysisResults:
-    """What the modelling steps produce for the report (``None`` = not computed)."""
+def new_assessment(
+    data: SaigaData, config: AssessmentConfig, fit: Any = None, **options: Any
+) -> Assessment:
+    """Make the :class:`~saigapop.Assessment` that ``saigapop report`` runs.
 
-    fit: Any = None
-    diagnostics: Any = None
-    quota: Any = None
-    trials: Any = None
-    validation: Any = None
-    registry: Any = None
-    sampler: dict[str, Any] | None = None
-    note: str = ""
-
-
-#: Default sampler settings of ``saigapop report`` (see ``docs/user_guide.md``: the whole
-#: pipeline on the bundled data fits in 15 minutes on 2 cores).
-DEFAULT_DRAWS = 1000
-DEFAULT_TUNE = 1000
-DEFAULT_CHAINS = 4
-#: NUTS target acceptance of ``saigapop report`` (the model default).
-DEFAULT_TARGET_ACCEPT = 0.99
-#: Posterior draws used by the operating model (evenly thinned from chains × draws).
-OM_DRAWS = 2000  # = saigapop.management.recommend.DEFAULT_OM_DRAWS (imported lazily)
-#: Replicates of the closed-loop MSE in ``saigapop report`` (Monte Carlo errors are shown).
-MSE_REPLICATES = 1000
-
-
-def run_analysis(
-    data: Any,
-    *,
-    seed: int,
-    draws: int = DEFAULT_DRAWS,
-    chains: int = DEFAULT_CHAINS,
-    tune: int = DEFAULT_TUNE,
-    target_accept: float = DEFAULT_TARGET_ACCEPT,
-    om_draws: int | None = OM_DRAWS,
-    trials: bool = True,
-    validation: bool = True,
-    sensitivity: bool = True,
-    mse_replicates: int = MSE_REPLICATES,
-    limits: Mapping[str, float] | None = None,
-    posterior: Any = None,
-    registry: Any = None,
-    evidence: Any = None,
-    on_step: Callable[[str], None] | None = None,
-) -> AnalysisResults:
-    """Fit the model, check it, solve the quota, then run the trials, MSE and validation.
-
-    The pipeline: :func:`saigapop.model.fit.fit` → :func:`~saigapop.model.diagnostics.
-    check_convergence` → :meth:`OperatingModel.from_posterior` (with the removals already
-    realised after the latest census) → :func:`~saigapop.management.solve_robust_quota` with
-    :func:`~saigapop.management.default_criteria` (the quota of the fitted world, lowered
-    where a reference trial needs less) → :func:`~saigapop.report.inputs.prepare_quota`
-    (allocation of the CITES cap with the horns in storage, triggers, PBR, projections) →
-    :func:`~saigapop.report.inputs.prepare_trials` (robustness trials, reweighted where they
-    change the observation model, and the closed-loop MSE against zero export and PBR) →
-    :func:`~saigapop.report.inputs.prepare_validation` (posterior predictive coverage,
-    PSIS-LOO Pareto k̂, power-scaling prior sensitivity) with the quota under alternative
-    priors by importance reweighting
-    (:func:`~saigapop.report.reweighting.reweighted_alternative_quotas`). Nothing is refitted
-    after the one fit.
-
-    Parameters
-    ----------
-    data
-        Validated :class:`saigapop.SaigaData`.
-    seed
-        Random seed of the sampler and of the operating model.
-    draws, chains, tune
-        Posterior draws per chain, chains and tuning draws per chain.
-    target_accept
-        NUTS target acceptance rate.
-    om_draws
-        Posterior draws the operating model uses (thinned evenly; ``None``: all).
-    trials
-        Run the robustness trials and the MSE.
-    validation
-        Run the validation checks (PPC coverage, Pareto k̂, prior sensitivity).
-    sensitivity
-        Re-solve the quota under alternative priors by reweighting (tornado chart).
-    mse_replicates
-        Replicates of the closed-loop MSE.
-    limits
-        Fixed abundance limits by population, added to (or replacing) the defaults of the
-        Kazakh populations; a population of the user's own must have one.
-    posterior
-        A fit already made (e.g. :func:`saigapop.model.io.load_fit`); the sampler is then
-        not run and ``draws``, ``chains`` and ``tune`` are read from it.
-    registry
-        A horn registry (file path or DataFrame), validated against the removals and
-        reconciled with the quota for the monitoring section; ``None``: none.
-    evidence
-        Slow-tier validation checks (:func:`saigapop.validation.read_evidence`), added to
-        the checklist without gating the quota; ``None``: none.
-    on_step
-        Called with a short description as each step starts (progress display).
-
-    Returns
-    -------
-    AnalysisResults
+    The one place the command line makes its assessment, so tests can stand in a subclass.
     """
-    from saigapop.exceptions import ConfigError
-    from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock
-    from saigapop.management.recommend import recommend_quota
-    from saigapop.model.config import ModelConfig, SamplerConfig
-    from saigapop.model.diagnostics import check_convergence
-    from saigapop.model.fit import fit as fit_model
-    from saigapop.report.i18n import _
-    from saigapop.report.inputs import (
-        ValidationInputs,
-        prepare_quota,
-        prepare_trials,
-        prepare_validation,
-    )
-
-    def step(text: str) -> None:
-        if on_step is not None:
-            on_step(text)
-
-    all_limits = {**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}
-    missing = [p for p in data.populations if p not in all_limits]
-    if missing:
-        raise ConfigError(
-            f"no abundance limit for {missing}: give one per population with --limits "
-            "(for example --limits Kalmykia=3000) and justify it in the report"
-        )
-    sc = SamplerConfig(
-        chains=chains, draws=draws, tune=tune, random_seed=seed, target_accept=target_accept
-    )
-    if posterior is None:
-        step(f"Fitting the model ({chains} chains × {draws} draws, {tune} tuning)")
-        pymc_log = logging.getLogger("pymc")
-        level = pymc_log.level
-        pymc_log.setLevel(logging.WARNING)  # no "Sampling: [...]" lines among the steps
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                posterior = fit_model(data, ModelConfig(), sampler_config=sc, progressbar=False)
-        finally:
-            pymc_log.setLevel(level)
-    else:
-        post = posterior["posterior"]
-        chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
-        saved = json.loads(posterior.attrs.get("saigapop_sampler_config", "{}"))
-        tune = int(saved.get("tune", tune))
-        sc = SamplerConfig(
-            chains=chains,
-            draws=draws,
-            tune=tune,
-            random_seed=int(saved.get("random_seed", seed)),
-            target_accept=float(saved.get("target_accept", target_accept)),
-        )
-    step("Checking convergence")
-    convergence = check_convergence(posterior)
-    step("Solving the quota in the fitted world and in every reference trial")
-    rec = recommend_quota(posterior, data.removals, all_limits, seed=seed, om_draws=om_draws)
-    om, result, across, om_options = rec.om, rec.result, rec.across, rec.om_options
-    step("Allocating the cap, triggers and PBR")
-    quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
-    trial_inputs = None
-    if trials:
-        trial_inputs = prepare_trials(
-            posterior,
-            result,
-            limits=all_limits,
-            seed=seed,
-            n_replicates=mse_replicates,
-            om_options=om_options,
-            counts=data.to_xarray()["count"],
-            pbr_om=om,
-            on_step=step,
-        )
-    validation_inputs = None
-    if validation or sensitivity:
-        alternatives = None
-        if sensitivity:
-            fitted_world = across["level"].sel(trial="base")
-            alternatives = _alternative_quotas(
-                posterior,
-                result,
-                fitted_world,
-                om_options,
-                seed=seed,
-                n_draws=om.n_draws,
-                step=step,
-            )
-        if validation:
-            validation_inputs = prepare_validation(
-                posterior, data, alternatives=alternatives, method="reweighted", on_step=step
-            )
-        else:
-            validation_inputs = ValidationInputs(alternatives=alternatives, method="reweighted")
-    if evidence is not None:
-        validation_inputs = dataclasses.replace(
-            validation_inputs or ValidationInputs(), evidence=evidence
-        )
-    registry_inputs = None
-    if registry is not None:
-        step(_("Checking the horn registry"))
-        registry_inputs = _check_registry(registry, data)
-    return AnalysisResults(
-        fit=posterior,
-        diagnostics=convergence,
-        quota=quota,
-        trials=trial_inputs,
-        validation=validation_inputs,
-        registry=registry_inputs,
-        sampler={
-            "sampler": sc.sampler,
-            "chains": chains,
-            "draws": draws,
-            "tune": tune,
-            "target_accept": sc.target_accept,
-            "operating_model_draws": om.n_draws,
-        },
-        note="" if convergence.passed else convergence.summary(),
-    )
-
-
-def _alternative_quotas(
-    posterior: Any,
-    result: Any,
-    fitted_world: Any,
-    om_options: Mapping[str, Any],
-    *,
-    seed: int,
-    n_draws: int,
-    step: Callable[[str], None],
-) -> Any:
-    """Re-solve the quota under each alternative prior by reweighting the posterior."""
-    from saigapop.management import OperatingModel, solve_quota
-    from saigapop.report.i18n import _
-    from saigapop.report.reweighting import reweighted_alternative_quotas
-
-    opts = {k: v for k, v in om_options.items() if k != "n_draws"}
-    pops = [str(p) for p in result.level["population"].values]
-
-    def solve(resampled: Any) -> dict[str, float]:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            om = OperatingModel.from_posterior(resampled, seed=seed, **opts)
-            res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
-        return {p: float(res.level.sel(population=p)) for p in pops}
-
-    # the reweighted alternatives are solved in the fitted world: compare like with like
-    reference = {p: float(fitted_world.sel(population=p)) for p in pops}
-    return reweighted_alternative_quotas(
-        posterior,
-        solve,
-        reference,
-        n_draws=n_draws,
-        seed=seed,
-        on_alternative=lambda what: step(
-            _("Quota under an alternative prior: {what}").format(what=what)
-        ),
-    )
-
-
-def _check_registry(registry: Any, data: Any) -> Any:
-    """Validate a horn registry (file or DataFrame) against the data's removals."""
-    from saigapop.registry import validate_registry
-
-    removals = getattr(data, "removals", None)
-    return validate_registry(registry, removals)
+    if fit is not None:
+        return Assessment.from_fit(data, fit, config, **options)
+    return Assessment(data, config, **options)
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -352,15 +107,17 @@ def report(
             "not among Betpakdala, Ural and Ustyurt are accepted in your own files."
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the fit and projections.")] = 2025,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of the fit and projections.")
+    ] = _DEFAULTS.seed,
     draws: Annotated[
         int, typer.Option(min=1, help="Posterior draws per chain (after tuning).")
-    ] = DEFAULT_DRAWS,
-    chains: Annotated[int, typer.Option(min=1, help="Sampler chains.")] = DEFAULT_CHAINS,
-    tune: Annotated[int, typer.Option(min=0, help="Tuning draws per chain.")] = DEFAULT_TUNE,
+    ] = _DEFAULTS.draws,
+    chains: Annotated[int, typer.Option(min=1, help="Sampler chains.")] = _DEFAULTS.chains,
+    tune: Annotated[int, typer.Option(min=0, help="Tuning draws per chain.")] = _DEFAULTS.tune,
     target_accept: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="NUTS target acceptance rate.")
-    ] = DEFAULT_TARGET_ACCEPT,
+    ] = _DEFAULTS.target_accept,
     trials: Annotated[
         bool,
         typer.Option(
@@ -369,7 +126,7 @@ def report(
     ] = True,
     mse_replicates: Annotated[
         int, typer.Option(min=10, help="Replicates of the closed-loop MSE.")
-    ] = MSE_REPLICATES,
+    ] = _DEFAULTS.mse_replicates,
     checks: Annotated[
         bool,
         typer.Option(
@@ -438,12 +195,7 @@ def report(
         ),
     ] = "en",
 ) -> None:
-    """Run the pipeline and write the biological justification report."""
-    import saigapop as sp
-    from saigapop.exceptions import ConfigError, DataValidationError
-    from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
-    from saigapop.report.i18n import LANGUAGES
-
+    """Run the assessment and write the biological justification report."""
     if language not in LANGUAGES:
         raise typer.BadParameter(
             f"unknown report language {language!r}; choose from {', '.join(LANGUAGES)}",
@@ -459,8 +211,13 @@ def report(
         raise typer.BadParameter(
             "--removals and --composition need --census too", param_hint="--census"
         )
+    try:
+        limit_map = _parse_limits(limits)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--limits") from None
     pops = _split(populations)
-    steps = 4 + len(wanted)
+    skipped = {"trials": trials, "mse": trials, "validation": checks, "sensitivity": sensitivity}
+    steps = [s for s in REPORT_STEPS if skipped.get(s, True)]
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -469,121 +226,79 @@ def report(
         console=console,
         transient=False,
     ) as progress:
-        task = progress.add_task("Reading and validating data", total=steps)
+        task = progress.add_task("Reading and validating data", total=len(steps) + 2)
+
+        def fail(text: str, problems: list[Any] = ()) -> typer.Exit:
+            progress.stop()
+            console.print(text)
+            _print_problems(list(problems))
+            return typer.Exit(EXIT_DATA)
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if census is None:
-                    data = sp.load_kazakhstan()
+                    data = load_kazakhstan()
                 else:
-                    data = sp.SaigaData.from_files(census, removals, composition, populations=pops)
+                    data = SaigaData.from_files(census, removals, composition, populations=pops)
         except DataValidationError as err:
-            progress.stop()
-            console.print(f"[red]{len(err.problems)} problem(s) in the input data:[/red]")
-            _print_problems(err.problems)
-            raise typer.Exit(EXIT_DATA) from None
-        progress.advance(task)
-
+            n = len(err.problems)
+            raise fail(f"[red]{n} problem(s) in the input data:[/red]", err.problems) from None
         if pops:
             try:
                 data = data.select(populations=pops)
             except (ValueError, KeyError) as err:
-                progress.stop()
-                console.print(f"[red]Cannot select populations {pops}:[/red] {err}")
-                raise typer.Exit(EXIT_DATA) from None
-
-        try:
-            limit_map = _parse_limits(limits)
-        except ValueError as err:
-            progress.stop()
-            raise typer.BadParameter(str(err), param_hint="--limits") from None
-
-        started = time.monotonic()
-
-        def on_step(text: str) -> None:
-            elapsed = time.monotonic() - started
-            progress.console.print(f"[dim]{elapsed:6.0f} s[/dim]  {text}")
-            progress.update(task, description=text)
-
+                raise fail(f"[red]Cannot select populations {pops}:[/red] {err}") from None
+        progress.advance(task)
         evidence = None
         if evidence_file is not None:
-            from saigapop.validation.evidence import read_evidence
-
             try:
                 evidence = read_evidence(evidence_file, data_hash=data.data_hash)
             except (OSError, ValueError) as err:
-                progress.stop()
-                console.print(f"[red]Cannot read the validation evidence:[/red] {err}")
-                raise typer.Exit(EXIT_DATA) from None
-        posterior = None
-        if fit_file is not None:
-            progress.update(task, description="Reading the saved fit")
-            posterior = _read_fit(fit_file, data)
-        try:
-            results = run_analysis(
-                data,
-                seed=seed,
-                draws=draws,
-                chains=chains,
-                tune=tune,
-                target_accept=target_accept,
-                trials=trials,
-                validation=checks,
-                sensitivity=sensitivity,
-                mse_replicates=mse_replicates,
-                limits=limit_map,
-                posterior=posterior,
-                registry=registry,
-                evidence=evidence,
-                on_step=on_step,
-            )
-        except ConfigError as err:
-            progress.stop()
-            console.print(f"[red]Cannot solve the quota:[/red] {err}")
-            raise typer.Exit(EXIT_DATA) from None
-        except DataValidationError as err:
-            progress.stop()
-            console.print(f"[red]{len(err.problems)} problem(s) in the horn registry:[/red]")
-            _print_problems(err.problems)
-            raise typer.Exit(EXIT_DATA) from None
-        if results.note:
-            progress.console.print(f"[yellow]Note:[/yellow] {results.note}")
-        progress.advance(task, 2)
+                raise fail(f"[red]Cannot read the validation evidence:[/red] {err}") from None
+        posterior = None if fit_file is None else _read_fit(fit_file, data)
+        started = time.monotonic()
 
-        progress.update(task, description="Building the report payload")
-        config = ReportConfig(
-            title=title or ReportConfig.model_fields["title"].default,
-            institution=institution,
-            country=country,
-            populations=tuple(pops) if pops else None,
-            seed=seed if results.fit is not None else None,
-            sampler=results.sampler or {},
-            language=language,
-        )
-        try:
-            payload = build_payload(
-                data,
-                fit=results.fit,
-                diagnostics=results.diagnostics,
-                quota=results.quota,
-                trials=results.trials,
-                validation=results.validation,
-                registry=results.registry,
-                config=config,
-            )
-        except (ValueError, KeyError) as err:
-            progress.stop()
-            console.print(f"[red]Cannot build the report:[/red] {err}")
-            raise typer.Exit(EXIT_DATA) from None
-        progress.advance(task)
-
-        def written(fmt: str, path: Path) -> None:
-            progress.update(task, description=f"Wrote {fmt}")
+        def on_step(text: str) -> None:
+            progress.console.print(f"[dim]{time.monotonic() - started:6.0f} s[/dim]  {text}")
+            progress.update(task, description=text)
             progress.advance(task)
 
-        paths = write_report(payload, out_dir, formats=wanted, on_written=written)
-        progress.update(task, description="Done")
+        try:
+            config = AssessmentConfig(
+                seed=seed,
+                chains=chains,
+                draws=draws,
+                tune=tune,
+                target_accept=target_accept,
+                mse_replicates=mse_replicates,
+                limits=limit_map,
+            )
+            assessment = new_assessment(
+                data, config, fit=posterior, progress=False, on_step=on_step
+            )
+            settings: dict[str, Any] = {"institution": institution, "country": country}
+            if title:
+                settings["title"] = title
+            if pops:
+                settings["populations"] = tuple(pops)
+            paths = assessment.report(
+                out_dir,
+                formats=wanted,
+                language=language,
+                steps=steps,
+                evidence=evidence,
+                registry=registry,
+                **settings,
+            )
+        except ConfigError as err:
+            raise fail(f"[red]Cannot solve the quota:[/red] {err}") from None
+        except DataValidationError as err:
+            n = len(err.problems)
+            raise fail(f"[red]{n} problem(s) in the horn registry:[/red]", err.problems) from None
+        progress.update(task, description="Done", completed=len(steps) + 2)
 
+    payload = assessment.last_payload
     out.print(f"Report [bold]{payload.report_id}[/bold]")
     for fmt, path in paths.items():
         out.print(f"  {fmt:7s} {path}")
@@ -599,8 +314,6 @@ def report(
 
 def _read_fit(path: Path, data: Any) -> Any:
     """Load a saved fit and check that it was made from ``data``."""
-    from saigapop.model.io import load_fit
-
     if not path.exists():
         raise typer.BadParameter(f"no such fit: {path}", param_hint="--fit")
     fit = load_fit(path)
@@ -626,8 +339,6 @@ def _guess_kind(path: Path) -> str | None:
     for kind in ("census", "removal", "composition"):
         if kind in name:
             return "removals" if kind == "removal" else kind
-    from saigapop.io.parsing import read_raw
-
     columns = set(read_raw(path).frame.columns)
     if {"males", "females"} & columns:
         return "composition"
@@ -654,9 +365,6 @@ def validate(
     ] = None,
 ) -> None:
     """Validate data files and print every problem (exit 1 if any is an error)."""
-    import saigapop.io as sio
-    from saigapop.exceptions import DataValidationError
-
     if kind is not None and kind not in _KINDS:
         raise typer.BadParameter(f"choose from {', '.join(_KINDS)}", param_hint="--kind")
     pops = _split(populations)

@@ -1,5 +1,6 @@
 import json
 import warnings
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -7,38 +8,80 @@ from typer.testing import CliRunner
 
 import saigapop as sp
 import saigapop.cli as cli
-from saigapop.cli import AnalysisResults, app
+from saigapop.assessment import Assessment
+from saigapop.cli import app
+from saigapop.management import synthetic_posterior
+from saigapop.management.recommend import recommend_quota
+from saigapop.validation import Check
 
 runner = CliRunner()
-_REAL_RUN_ANALYSIS = cli.run_analysis
+_REAL_NEW_ASSESSMENT = cli.new_assessment
 
 
-def _synthetic_analysis(data, *, seed, draws, registry=None, evidence=None, **kwargs):
-    """A real quota solved on a synthetic posterior: fast, no sampling (unit tests only)."""
-    from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
-    from saigapop.report.inputs import ValidationInputs, prepare_quota
+class SyntheticAssessment(Assessment):
+    """A real quota solved on a synthetic posterior: fast, no sampling (unit tests only).
 
-    full = {"Betpakdala": 1.6e6, "Ural": 2.3e6, "Ustyurt": 7.8e4}
-    post = synthetic_posterior(
-        {p: full.get(p, 1e5) for p in data.populations}, chains=2, draws=30, seed=seed
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        om = OperatingModel.from_posterior(post, seed=seed)
-    result = solve_quota(om, progress=False)
-    return AnalysisResults(
-        fit=post,
-        diagnostics={"passed": True},
-        quota=prepare_quota(om, result, stock=HornStock(), fit=post),
-        registry=None if registry is None else cli._check_registry(registry, data),
-        validation=None if evidence is None else ValidationInputs(evidence=evidence),
-        sampler={"chains": 2, "draws": 30},
+    Only the sampler and the slow steps (trials, MSE, sensitivity, validation checks) are
+    stood in for; the quota, the report and the command line are the real ones.
+    """
+
+    passed = True
+    checks = None
+
+    def fit(self):
+        full = {"Betpakdala": 1.6e6, "Ural": 2.3e6, "Ustyurt": 7.8e4}
+        abundance = {p: full.get(p, 1e5) for p in self.data.populations}
+        return self._run(
+            "fit",
+            "synthetic fit",
+            lambda: synthetic_posterior(abundance, chains=2, draws=30, seed=self.config.seed),
+        )
+
+    @property
+    def diagnostics(self):
+        return SimpleNamespace(passed=self.passed, summary=lambda: "stub fit", checks=None)
+
+    def recommend(self):
+        def compute():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return recommend_quota(
+                    self.fit(), self.data.removals, self.config.all_limits, robust=False
+                )
+
+        return self._run("recommend", "quota", compute)
+
+    def trials(self):
+        return None
+
+    def sensitivity(self):
+        return None
+
+    def validation(self):
+        if self.checks is None:
+            return None
+        from saigapop.report.inputs import ValidationInputs
+
+        return ValidationInputs(checks=self.checks)
+
+
+class FailingFit(SyntheticAssessment):
+    passed = False
+
+
+class FailingCheck(SyntheticAssessment):
+    checks = (Check("PSIS-LOO Pareto k", False, 1.15, "< 0.70", "worst k-hat 1.15"),)
+
+
+def _use(monkeypatch, cls):
+    monkeypatch.setattr(
+        cli, "new_assessment", lambda data, config, fit=None, **kw: cls(data, config, **kw)
     )
 
 
 @pytest.fixture(autouse=True)
 def _no_sampling(monkeypatch):
-    monkeypatch.setattr(cli, "run_analysis", _synthetic_analysis)
+    _use(monkeypatch, SyntheticAssessment)
 
 
 def _bundle_json(folder):
@@ -105,18 +148,11 @@ def test_unknown_format_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
 
 
-def _failing_fit(data, *, seed, draws, **kwargs):
-    good = _synthetic_analysis(data, seed=seed, draws=draws)
-    return AnalysisResults(
-        fit=good.fit, quota=good.quota, diagnostics={"passed": False}, note="stub fit"
-    )
-
-
 @pytest.mark.parametrize(
     ("flag", "code"), [([], cli.EXIT_DIAGNOSTICS), (["--proceed-on-failure"], 0)]
 )
 def test_failed_diagnostics_exit_non_zero_unless_asked(tmp_path, monkeypatch, flag, code):
-    monkeypatch.setattr(cli, "run_analysis", _failing_fit)
+    _use(monkeypatch, FailingFit)
     result = runner.invoke(
         app, ["report", "--out", str(tmp_path), "--formats", "html,bundle", *flag]
     )
@@ -163,7 +199,7 @@ def test_unknown_population_is_reported(tmp_path):
 
 
 def test_failed_fit_keeps_the_quota_but_does_not_recommend_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "run_analysis", _failing_fit)
+    _use(monkeypatch, FailingFit)
     result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "bundle"])
     assert result.exit_code == cli.EXIT_DIAGNOSTICS
     meta = _bundle_json(tmp_path)
@@ -171,17 +207,10 @@ def test_failed_fit_keeps_the_quota_but_does_not_recommend_it(tmp_path, monkeypa
     assert "quota.Ural.adult_males" in meta["values"]
 
 
-def test_run_analysis_signature_matches_the_cli():
-    import inspect
-
-    params = inspect.signature(_REAL_RUN_ANALYSIS).parameters
-    assert {"seed", "draws", "chains", "tune", "trials", "on_step"} <= set(params)
-
-
 @pytest.mark.slow
 def test_report_runs_the_real_pipeline(tmp_path, monkeypatch):
     """The whole pipeline with a real (small) fit: the exit code follows the diagnostics."""
-    monkeypatch.setattr(cli, "run_analysis", _REAL_RUN_ANALYSIS)
+    monkeypatch.setattr(cli, "new_assessment", _REAL_NEW_ASSESSMENT)
     result = runner.invoke(
         app,
         [
@@ -205,22 +234,8 @@ def test_report_runs_the_real_pipeline(tmp_path, monkeypatch):
     assert "quota.Ustyurt.adult_males" in meta["values"]
 
 
-def _failing_validation(data, *, seed, draws, **kwargs):
-    from saigapop.report.inputs import ValidationInputs
-    from saigapop.validation import Check
-
-    good = _synthetic_analysis(data, seed=seed, draws=draws)
-    check = Check("PSIS-LOO Pareto k", False, 1.15, "< 0.70", "worst k-hat 1.15")
-    return AnalysisResults(
-        fit=good.fit,
-        quota=good.quota,
-        diagnostics=good.diagnostics,
-        validation=ValidationInputs(checks=[check]),
-    )
-
-
 def test_a_failing_validation_check_exits_non_zero_with_the_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "run_analysis", _failing_validation)
+    _use(monkeypatch, FailingCheck)
     result = runner.invoke(app, ["report", "--out", str(tmp_path), "--formats", "html,bundle"])
     assert result.exit_code == cli.EXIT_DIAGNOSTICS, result.output
     (html,) = tmp_path.glob("SGP-*.html")

@@ -11,7 +11,7 @@ posterior with the removals realised after the fit's latest census, and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -36,7 +36,8 @@ class Recommendation:
     Attributes
     ----------
     om
-        Operating model of the fitted world.
+        Operating model of the fitted world (not saved with an assessment: it is rebuilt
+        from the fit and ``om_options``, deterministically at the same seed).
     result
         The recommended quota (:class:`~saigapop.management.QuotaResult`), with the fitted
         world's risks at that level.
@@ -51,7 +52,7 @@ class Recommendation:
         The fit's latest census year (the year whose realised removals are applied).
     """
 
-    om: OperatingModel
+    om: OperatingModel = field(metadata={"persist": False})
     result: QuotaResult
     across: xr.Dataset | None
     om_options: dict[str, Any]

@@ -1,0 +1,164 @@
+"""The Assessment: lazy recorded steps, one frozen config, save/load of every result."""
+
+import json
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import saigapop as sp
+from saigapop.assessment import Assessment, AssessmentConfig
+from saigapop.exceptions import ConfigError
+from saigapop.management import synthetic_posterior
+from saigapop.persist import from_node, to_node
+
+STEPS = ("fit", "recommend", "quota")
+
+
+@pytest.fixture(scope="module")
+def data():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sp.load_kazakhstan()
+
+
+@pytest.fixture
+def assessment(data):
+    post = synthetic_posterior(
+        {"Betpakdala": 1.6e6, "Ural": 2.3e6, "Ustyurt": 7.8e4}, chains=2, draws=30, seed=3
+    )
+    config = AssessmentConfig(seed=3, om_draws=40)
+    return Assessment.from_fit(data, post, config, progress=False)
+
+
+def test_config_is_frozen_validated_and_round_trips_through_json():
+    cfg = AssessmentConfig(seed=5, chains=2, draws=100, limits={"Kalmykia": 3000})
+    assert AssessmentConfig.from_json(cfg.to_json()) == cfg
+    assert cfg.all_limits["Kalmykia"] == 3000.0
+    assert cfg.sampler_config.random_seed == 5  # one master seed
+    with pytest.raises(AttributeError):
+        cfg.seed = 1  # type: ignore[misc]
+    for bad in ({"om_draws": 0}, {"mse_replicates": 3}, {"seed": -1}, {"limits": {"Ural": -5}}):
+        with pytest.raises(ConfigError):
+            AssessmentConfig(**bad)
+
+
+def test_a_population_without_a_limit_is_refused_before_anything_runs(data):
+    renamed = data.census.assign(
+        population=data.census["population"].replace({"Ustyurt": "Kalmykia"})
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = sp.SaigaData.from_frames(renamed, populations=["Kalmykia"])
+    with pytest.raises(ConfigError, match="Kalmykia"):
+        Assessment(other)
+    assert Assessment(other, AssessmentConfig(limits={"Kalmykia": 3000})).computed == ()
+
+
+def test_steps_are_lazy_cached_and_recorded(assessment):
+    seen = []
+    assessment.on_step = seen.append
+    assert assessment.computed == ("fit",)  # given, not sampled
+    rec = assessment.recommend()
+    assert assessment.recommend() is rec  # cached: not solved twice
+    assert seen.count("Solving the quota in the fitted world and in every reference trial") == 1
+    quota = assessment.quota()
+    assert quota.result is rec.result
+    log = assessment.log
+    assert list(log["step"]) == ["fit", "diagnostics", "recommend", "quota"]
+    assert (log["seed"] == 3).all()
+    assert json.loads(log.set_index("step").loc["recommend", "settings"])["om_draws"] == 40
+    assert "recommended quota" in assessment._repr_html_()
+    assert "Ural" in repr(assessment)
+
+
+def test_same_config_and_seed_give_identical_quotas(assessment, data):
+    again = Assessment.from_fit(data, assessment.fit(), assessment.config, progress=False)
+    xr.testing.assert_identical(assessment.recommend().result.level, again.recommend().result.level)
+
+
+def test_save_and_load_round_trip_every_result_and_the_report(assessment, tmp_path):
+    first = assessment.report(tmp_path / "a", formats=["bundle"], steps=STEPS, date="2026-01-02")
+    path = assessment.save(tmp_path / "a.zarr")
+    loaded = Assessment.load(path, progress=False)
+    assert loaded.computed == assessment.computed
+    assert loaded.config == assessment.config
+    assert loaded.data.data_hash == assessment.data.data_hash
+    xr.testing.assert_identical(
+        loaded.recommend().result.level, assessment.recommend().result.level
+    )
+    xr.testing.assert_identical(loaded.fit()["posterior"], assessment.fit()["posterior"])
+    second = loaded.report(tmp_path / "b", formats=["bundle"], steps=STEPS, date="2026-01-02")
+    tables_a = sorted((first["bundle"] / "tables").glob("*.csv"))
+    assert len(tables_a) > 10
+    for table in tables_a:
+        other = second["bundle"] / "tables" / table.name
+        assert table.read_bytes() == other.read_bytes(), table.name
+
+
+def test_a_fit_of_other_data_is_refused(assessment, data):
+    post = assessment.fit().copy()
+    post.attrs["data_hash"] = "0" * 64
+    with pytest.raises(ConfigError, match="other data"):
+        Assessment.from_fit(data, post)
+
+
+def test_unknown_report_steps_are_refused(assessment, tmp_path):
+    with pytest.raises(ConfigError, match="unknown steps"):
+        assessment.report(tmp_path, steps=["fit", "magic"])
+
+
+@dataclass(frozen=True)
+class _Inner:
+    table: pd.DataFrame
+    labels: xr.DataArray
+
+
+@dataclass(frozen=True)
+class _Outer:
+    level: float
+    name: str
+    inner: _Inner
+    parts: tuple
+    arrays: dict
+    skipped: object = field(default=None, metadata={"persist": False})
+
+
+def test_persist_round_trips_nested_results():
+    labels = xr.DataArray(np.array(["a", None, "c"], dtype=object), dims="x", name="labels")
+    table = pd.DataFrame({"n": [1, 2], "p": ["Ural", "Ustyurt"]}, index=pd.Index([5, 6], name="i"))
+    obj = _Outer(
+        1.5,
+        "q",
+        _Inner(table, labels),
+        (1, "two", xr.Dataset({"v": ("y", [1.0, 2.0])})),
+        {"m": np.arange(4).reshape(2, 2)},
+        skipped=object(),
+    )
+    back = from_node(to_node(obj))
+    assert (back.level, back.name, back.skipped) == (1.5, "q", None)
+    pd.testing.assert_frame_equal(back.inner.table, table)
+    values = back.inner.labels.values
+    assert (values[0], values[2]) == ("a", "c")
+    assert pd.isna(values[1])  # missing stays missing
+    assert back.parts[:2] == (1, "two")
+    xr.testing.assert_identical(back.parts[2], obj.parts[2])
+    np.testing.assert_array_equal(back.arrays["m"], obj.arrays["m"])
+
+
+def test_persist_names_what_it_cannot_store():
+    with pytest.raises(TypeError, match=r"inner\.table"):
+        to_node(_Outer(1.0, "q", _Inner(object(), None), (), {}))
+
+
+def test_import_saigapop_does_not_load_the_sampler_but_exposes_the_assessment():
+    code = (
+        "import sys, saigapop as sp; assert 'pymc' not in sys.modules; "
+        "assert sp.Assessment.__name__ == 'Assessment'; assert 'pymc' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
