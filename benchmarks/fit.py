@@ -11,22 +11,20 @@ import time
 import warnings
 
 import saigapop as sp
-from saigapop.model.config import ModelConfig, SamplerConfig
-from saigapop.model.diagnostics import check_convergence
-from saigapop.model.fit import fit
 from saigapop.model.io import save_fit
 
 
 def run(
     sampler: str, draws: int, tune: int, seed: int, save: str | None = None
 ) -> dict[str, float]:
-    sc = SamplerConfig(sampler=sampler, draws=draws, tune=tune, random_seed=seed, prior_draws=100)
+    config = sp.AssessmentConfig(sampler=sampler, draws=draws, tune=tune, seed=seed)
+    assessment = sp.Assessment(sp.load_kazakhstan(), config, progress=False)
     t0 = time.perf_counter()
-    dt = fit(sp.load_kazakhstan(), ModelConfig(), sampler_config=sc, progressbar=False)
+    dt = assessment.fit()  # the fit `saigapop report` makes (its prior draws included)
     wall = time.perf_counter() - t0
     if save:
         save_fit(dt, save)
-    res = check_convergence(dt)
+    res = assessment.diagnostics
     call = float(dt.attrs["sampling_seconds"])  # the whole sampler call
     # time inside the sampler's own loop (numpyro: includes its XLA JIT)
     sampling = float(dt["posterior"].attrs.get("sampling_time", call))

@@ -511,6 +511,8 @@ class Assessment:
         if registry is not None:
             checked = validate_registry(registry, self.data.removals)
         sampler = self.config.sampler_config.to_dict()
+        if fit is not None and "saigapop_sampler_config" in fit.attrs:
+            sampler = json.loads(fit.attrs["saigapop_sampler_config"])
         if fit is not None:
             sampler["operating_model_draws"] = self.config.om_draws
         config = ReportConfig(
@@ -534,8 +536,10 @@ class Assessment:
     ) -> Assessment:
         """Make an assessment whose fit exists (e.g. :func:`saigapop.model.io.load_fit`).
 
-        The fit must be of ``data`` (same data hash); its sampler settings replace those of
-        ``config``.
+        The fit must be of ``data`` (same data hash). Its chains, draws, tuning draws and
+        target acceptance replace those of ``config``; ``config.seed`` still seeds the
+        operating model, trials and MSE, and the report prints the fit's own sampler
+        settings (with its seed).
         """
         stored = fit.attrs.get("data_hash")
         if stored is not None and stored != data.data_hash:
@@ -551,7 +555,6 @@ class Assessment:
             draws=int(post.sizes["draw"]),
             tune=int(saved.get("tune", config.tune)),
             target_accept=float(saved.get("target_accept", config.target_accept)),
-            seed=int(saved.get("random_seed", config.seed)),
         )
         self = cls(data, config, **kw)
         self._results["fit"] = fit

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from saigapop.assessment import Assessment, AssessmentConfig
 from saigapop.constants import CITES_CAP_KG
 from saigapop.datasets import load_kazakhstan
 from saigapop.management import (
@@ -32,13 +33,10 @@ from saigapop.management import (
     ConstantHarvest,
     HornConversion,
     HornStock,
-    OperatingModel,
     allocate_cap,
     compute_triggers,
-    default_criteria,
     ices_percentile_rule,
     pbr_table,
-    realised_removals,
     run_trials,
     solve_quota,
 )
@@ -51,7 +49,6 @@ from saigapop.management.mse import (
     tune_procedure,
 )
 from saigapop.management.trials import DEFAULT_TRIALS, build_trial_model, trial_table
-from saigapop.model.diagnostics import sex_ratio_prior_driven
 from saigapop.model.io import load_fit
 
 pd.set_option("display.width", 200)
@@ -76,29 +73,29 @@ def main() -> None:
     args = ap.parse_args()
 
     t_all = time.perf_counter()
-    fit = load_fit(args.fit)
     data = load_kazakhstan()
+    config = AssessmentConfig(seed=args.seed, mse_replicates=args.replicates, om_draws=None)
+    assessment = Assessment.from_fit(data, load_fit(args.fit), config, progress=False)
+    fit = assessment.fit()
     post = fit["posterior"]
-    latest = int(fit.attrs.get("latest_census_year", data.census["year"].max()))
-    flags = sex_ratio_prior_driven(fit)
-    removed = realised_removals(data.removals, latest)
+    t0 = time.perf_counter()
+    rec = assessment.recommend()  # the report's quota: fitted world + reference trials
+    t_solve = time.perf_counter() - t0
+    om, result, flags, latest = rec.om, rec.result, rec.prior_driven, rec.latest_year
+    criteria = result.criteria
+    removed = rec.om_options["realised_removals"]
     print(
         f"fit: {args.fit}; {post.sizes['chain']} chains x {post.sizes['draw']} draws; "
         f"latest census {latest}; seed {args.seed}; sex ratio prior-driven: {flags}"
     )
-    om = OperatingModel.from_posterior(fit, realised_removals=removed, seed=args.seed)
     print(
         f"convergence: max R-hat {om.settings['max_rhat']:.4f}, "
         f"converged {om.settings['converged']}"
     )
-    criteria = default_criteria(DEFAULT_ABUNDANCE_LIMITS, prior_driven=flags)
-    t0 = time.perf_counter()
-    result = solve_quota(om, criteria, progress=False)
-    t_solve = time.perf_counter() - t0
     pops = list(om.populations)
 
     # ---- quota, binding criterion, risks ----------------------------------------------
-    print("\n== Quota (adult males a year, 2026-2028), binding criterion and risks ==")
+    print("\n== Recommended quota (adult males a year, 2026-2028), binding criterion, risks ==")
     rows = []
     for p in pops:
         aq = result.at_quota.sel(population=p)
