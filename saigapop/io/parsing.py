@@ -199,7 +199,8 @@ def read_raw(source: SourceLike, *, sheet: str | None = None, label: str | None 
     sheet
         Sheet to read from an Excel workbook. Required when the workbook has several sheets.
     label
-        Name used in problems for an open file without a ``name`` (default ``<file object>``).
+        Name used in problems for an open file without a ``name`` attribute (default
+        ``<file object>``); an open file with one is named by it.
 
     Examples
     --------
@@ -272,8 +273,10 @@ def _cell_to_str(value: object) -> str:
 
 def _read_file_object(handle: IO[Any], sheet: str | None, label: str | None) -> RawTable:
     name = getattr(handle, "name", None)
-    if label is None:
-        label = Path(name).name if isinstance(name, str) and name else "<file object>"
+    if isinstance(name, str) and name:
+        label = Path(name).name  # an open file is named after its file
+    elif label is None:
+        label = "<file object>"
     try:
         data = handle.read()
     except Exception as err:  # any reading error of a user object becomes a problem
