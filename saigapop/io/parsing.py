@@ -7,9 +7,10 @@ in unambiguous groups of three digits.
 Every physical line of an input is accounted for (:attr:`RawTable.accounted_lines` equals
 :attr:`RawTable.line_count`): it is the header, part of a data row (kept in the frame, with or
 without problems), or a blank line (reported as a warning after the header). A quoted field may
-span lines only if the quote closes and the row then has the header's number of fields;
-otherwise the row is read as the single line where the quote opens, reported there, and reading
-goes on with the next line, so no row is swallowed.
+span lines only if the quote closes, the row then has the header's number of fields, and no
+line it swallows would be a full row on its own; otherwise the row is read as the single line
+where the quote opens, reported there, and reading goes on with the next line, so no row is
+swallowed.
 """
 
 from __future__ import annotations
@@ -375,7 +376,12 @@ def _split_lines(
             records.append(_Record(i + 1, i + 1, cells))  # blank: header not yet known
             i += 1
             continue
-        if spans and not (closed and width is not None and _fits(cells, width)):
+        if spans and not (
+            closed
+            and width is not None
+            and _fits(cells, width)
+            and not any(_is_row(lines[k], delimiter, width) for k in range(i + 1, last + 1))
+        ):
             # Read the line alone; the quote opening on it is reported there.
             cells, last, _ = _parse_record(lines, i, delimiter, single_line=True)
             records.append(_Record(i + 1, i + 1, cells, open_quote=i + 1))
@@ -385,6 +391,12 @@ def _split_lines(
             width = _header_width([c.strip().lower() for c in records[-1].cells])
         i = last + 1
     return records, problems
+
+
+def _is_row(line: str, delimiter: str, width: int) -> bool:
+    """Whether a line read on its own is a full row (so it is not inside a quoted field)."""
+    cells, _, _ = _parse_record([line], 0, delimiter, single_line=True)
+    return width > 1 and _fits(cells, width)
 
 
 def _header_width(header: list[str]) -> int:

@@ -178,3 +178,15 @@ def test_excel_rows_account_for_every_sheet_row(tmp_path, census_csv):
     assert raw.line_count == 8
     assert raw.blank_lines == (4,)
     assert raw.accounted_lines == 8
+
+
+def test_a_quote_that_would_close_into_a_full_row_by_swallowing_rows_is_rejected(write, census_csv):
+    # The quote opening on line 2 closes at the first quote of line 6, which happens to give a
+    # row of exactly 9 fields; lines 3-5 are rows of their own, so they are not swallowed.
+    text = census_csv.replace("preliminary,src A,\nUral", 'preliminary,src A,"oops\nUral', 1)
+    text = text.replace("src B,survey not flown", 'src B,"survey not flown"')
+    path = write("census.csv", text)
+    raw = read_raw(path)
+    assert raw.frame["row"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert raw.accounted_lines == raw.line_count == 7
+    assert [p.row for p in raw.problems if "quote" in p.rule] == [2]
