@@ -162,8 +162,9 @@ class RawTable:
         For each row of the frame, ``(first line, last line)``: a quoted field may span lines.
     header_ok
         Whether the header named every column once; if not, unnamed columns get placeholder
-        names (``<column 3>``) and repeated ones a suffix (``value <2>``) so that every row is
-        still checked.
+        names (``<column 3>``) and every column of a repeated name a suffix (``value <2>``), so
+        that neither is read as that column and every other column of every row is still
+        checked.
 
     Line accounting: ``1 (header) + sum(last - first + 1 for spans) + len(blank_lines) ==
     line_count`` for any table with a header.
@@ -445,6 +446,7 @@ def _header_names(
     names: list[str] = []
     seen: dict[str, int] = {}
     ok = True
+    repeated = {n for n in header if n and header.count(n) > 1}
     for position, name in enumerate(header, start=1):
         if not name:
             problems.append(Problem(label, line, None, None, f"column {position} has no name"))
@@ -462,11 +464,14 @@ def _header_names(
                     name,
                     None,
                     f"column name appears more than once (columns {seen[name]} and {position}); "
-                    "only the first is read",
+                    "neither is read, since it is not clear which holds the values",
                 )
             )
             name = f"{name} <{position}>"
             ok = False
+        elif name in repeated:
+            seen[name] = position
+            name = f"{name} <{position}>"
         else:
             seen[name] = position
         names.append(name)
