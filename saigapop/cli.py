@@ -401,12 +401,14 @@ def validate(
         and (len(by_kind.get("removals", [])) == 1 or len(by_kind.get("composition", [])) == 1)
     ):
         try:
-            data = sio.SaigaData.from_files(
-                by_kind["census"][0],
-                (by_kind.get("removals") or [None])[0],
-                (by_kind.get("composition") or [None])[0],
-                populations=pops,
-            )
+            with warnings.catch_warnings():  # printed below from data.warnings
+                warnings.simplefilter("ignore", sio.DataWarning)
+                data = sio.SaigaData.from_files(
+                    by_kind["census"][0],
+                    (by_kind.get("removals") or [None])[0],
+                    (by_kind.get("composition") or [None])[0],
+                    populations=pops,
+                )
         except DataValidationError as err:
             out.print(f"[bold]Across files[/bold]: {len(err.problems)} error(s)")
             _print_problems(err.problems)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib.resources
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from saigapop.exceptions import SaigapopError
+from saigapop.exceptions import DataWarning, SaigapopError
 from saigapop.io.dataset import SaigaData
 
-__all__ = ["BUNDLED_FILES", "bundled_data_dir", "load_kazakhstan"]
+__all__ = ["BUNDLED_FILES", "BUNDLED_WARNINGS", "bundled_data_dir", "load_kazakhstan"]
 
 #: The bundled tables, by role.
 BUNDLED_FILES: dict[str, str] = {
@@ -17,6 +19,21 @@ BUNDLED_FILES: dict[str, str] = {
     "removals": "removals.csv",
     "composition": "composition.csv",
 }
+
+#: The warnings the bundled data are known to give (die-offs in years without a count), exactly
+#: as :class:`~saigapop.exceptions.DataWarning` messages. :func:`load_kazakhstan` silences these
+#: and nothing else; a test pins the list, so a new warning on the bundled data is noticed.
+BUNDLED_WARNINGS: tuple[str, ...] = tuple(
+    f"warning: removals.csv, row {row}, column 'value': '{value}' — cannot check this final "
+    f"mass_mortality against abundance: no count for {population} in {year}"
+    for row, value, population, year in [
+        (19, "100000", "Betpakdala", 1981),
+        (20, "434000", "Betpakdala", 1988),
+        (21, "12000", "Ural", 2010),
+        (24, "134252", "Betpakdala", 2015),
+        (25, "200000", "Betpakdala", 2015),
+    ]
+)
 
 
 def bundled_data_dir() -> Path:
@@ -59,7 +76,9 @@ def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
     Returns
     -------
     SaigaData
-        Betpakdala, Ural and Ustyurt; every row with its source and line number.
+        Betpakdala, Ural and Ustyurt; every row with its source and line number. The known
+        warnings (:data:`BUNDLED_WARNINGS`) are on :attr:`~saigapop.SaigaData.warnings` but
+        not issued as Python warnings; any other warning is.
 
     Raises
     ------
@@ -82,6 +101,11 @@ def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise SaigapopError(f"bundled data file(s) missing: {', '.join(missing)}")
-    return SaigaData.from_files(
-        paths["census"], paths["removals"], paths["composition"], populations=populations
-    )
+    with warnings.catch_warnings():
+        for message in BUNDLED_WARNINGS:
+            warnings.filterwarnings(
+                "ignore", message=re.escape(message) + "$", category=DataWarning
+            )
+        return SaigaData.from_files(
+            paths["census"], paths["removals"], paths["composition"], populations=populations
+        )

@@ -1,4 +1,8 @@
-"""Exception hierarchy. Every error saigapop raises on purpose derives from SaigapopError."""
+"""Exception and warning hierarchy.
+
+Every error saigapop raises on purpose derives from :class:`SaigapopError`, every warning it
+issues on purpose from :class:`SaigapopWarning`.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +30,15 @@ class DataValidationError(SaigapopError, ValueError):
 
 class ConfigError(SaigapopError, ValueError):
     """A configuration value is invalid."""
+
+
+class SaigapopWarning(UserWarning):
+    """Base class for warnings saigapop issues on purpose."""
+
+
+class DataWarning(SaigapopWarning):
+    """A data problem that does not stop validation (e.g. a die-off with no count that year).
+
+    Each such problem is kept on :attr:`saigapop.SaigaData.warnings` and also issued once as
+    this warning, so that notebooks and scripts show it.
+    """

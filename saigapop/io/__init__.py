@@ -5,10 +5,10 @@ The readers return validated, typed frames or raise
 :class:`SaigaData` validates the three tables together and arranges them for modelling.
 """
 
-from saigapop.exceptions import DataValidationError
+from saigapop.exceptions import DataValidationError, DataWarning, SaigapopWarning
 from saigapop.io.dataset import SaigaData
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
-from saigapop.io.problems import DataWarning, Problem
+from saigapop.io.problems import Problem
 from saigapop.io.readers import read_census, read_composition, read_removals
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "PopulationResolver",
     "Problem",
     "SaigaData",
+    "SaigapopWarning",
     "UnknownPopulationError",
     "read_census",
     "read_composition",

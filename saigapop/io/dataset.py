@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -16,8 +15,15 @@ from saigapop import constants as C
 from saigapop.io.arrays import to_xarray
 from saigapop.io.consistency import check_removals_against_census
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
-from saigapop.io.problems import Problem, raise_if_errors
-from saigapop.io.readers import Source, TableResult, empty_table, finalise, read_table
+from saigapop.io.problems import Problem, emit_warnings, raise_if_errors
+from saigapop.io.readers import (
+    Source,
+    TableResult,
+    empty_table,
+    finalise,
+    read_table,
+    source_type_error,
+)
 from saigapop.io.schemas import CENSUS, COMPOSITION, REMOVALS, TableSpec
 
 __all__ = ["SaigaData"]
@@ -70,43 +76,59 @@ class SaigaData:
     @classmethod
     def from_files(
         cls,
-        census: str | os.PathLike[str],
-        removals: str | os.PathLike[str] | None = None,
-        composition: str | os.PathLike[str] | None = None,
+        census: Source,
+        removals: Source | None = None,
+        composition: Source | None = None,
         *,
         populations: Iterable[str] | None = None,
+        sheets: Mapping[str, str] | None = None,
     ) -> SaigaData:
-        """Read and validate data files (``.csv`` or ``.xlsx``, first sheet).
+        """Read and validate data files (``.csv`` or ``.xlsx``), open files or frames.
 
         Parameters
         ----------
         census
-            Census table path (required).
+            Census table (required): a path, an open file (text or binary) or a frame.
         removals, composition
-            Optional removals and composition table paths.
+            Optional removals and composition tables, of the same kinds.
         populations
             Populations to accept besides Betpakdala, Ural and Ustyurt, e.g. ``["Kalmykia"]``.
+        sheets
+            Sheet to read from each Excel workbook with several sheets, by table name
+            (``{"census": "2025"}``); a workbook with one sheet needs none.
 
         Returns
         -------
         SaigaData
+            Each problem that does not stop validation is on :attr:`warnings` and is also
+            issued once as a :class:`~saigapop.exceptions.DataWarning`.
 
         Raises
         ------
+        TypeError
+            If ``census`` is ``None``, or a table is not a path, open file or frame.
         saigapop.exceptions.DataValidationError
             With every problem in every file, including cross-table ones (a final removal
-            larger than that population's count in the same year).
+            larger than that population's count in the same year). Cross-table checks are
+            skipped, and the error says so, for a table that cannot be read as a whole (for
+            example one with a broken header); errors that may only follow from another error
+            are marked ``follow-on``.
 
         Examples
         --------
+        >>> import warnings
         >>> import saigapop as sp
         >>> d = sp.bundled_data_dir()
-        >>> data = sp.SaigaData.from_files(d / "census.csv", d / "removals.csv")
+        >>> with warnings.catch_warnings(record=True) as caught:  # die-offs in unsurveyed years
+        ...     warnings.simplefilter("always")
+        ...     data = sp.SaigaData.from_files(d / "census.csv", d / "removals.csv")
         >>> data.years.start <= 2003 < 2025 < data.years.stop
+        True
+        >>> len(caught) == len(data.warnings) > 0
         True
         """
         sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
-        return cls._build(sources, populations)
+        return cls._build(sources, populations, sheets or {})
 
     @classmethod
     def from_frames(
@@ -132,31 +154,44 @@ class SaigaData:
         ('Ural',)
         """
         sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
-        return cls._build(sources, populations)
+        return cls._build(sources, populations, {})
 
     @classmethod
     def _build(
-        cls, sources: dict[TableSpec, Source | None], populations: Iterable[str] | None
+        cls,
+        sources: dict[TableSpec, Source | None],
+        populations: Iterable[str] | None,
+        sheets: Mapping[str, str],
     ) -> SaigaData:
+        if sources[CENSUS] is None:
+            raise TypeError(
+                "census: a census table is required (a path, an open file or a pandas "
+                "DataFrame); got None"
+            )
+        for spec, source in sources.items():
+            error = None if source is None else source_type_error(spec.name, source)
+            if error is not None:
+                raise error
+        unknown_sheets = set(sheets) - {spec.name for spec in sources}
+        if unknown_sheets:
+            raise ValueError(
+                f"sheets: unknown table name(s) {sorted(unknown_sheets)}; use census, removals "
+                "or composition"
+            )
         resolver = PopulationResolver(populations)
         results: dict[str, TableResult] = {}
         files: list[str] = []
         for spec, source in sources.items():
             if source is None:
                 continue
-            result = read_table(spec, source, resolver=resolver)
+            result = read_table(spec, source, resolver=resolver, sheet=sheets.get(spec.name))
             results[spec.name] = result
-            files.append(result.path or f"<{spec.name} frame>")
+            files.append(result.path or result.label)
         problems = [p for r in results.values() for p in r.problems]
         if "removals" in results:
-            pair = (results["census"], results["removals"])
-            bad = pair[0].bad_rows | pair[1].bad_rows
-            # Unreadable census or removals (empty file, missing columns): nothing to compare.
-            if not any(p.row is None and p.is_error for r in pair for p in r.problems):
-                problems += check_removals_against_census(
-                    results["removals"].frame, results["census"].frame, bad
-                )
+            problems += _cross_table(results["census"], results["removals"])
         warns = raise_if_errors(problems)
+        emit_warnings(warns, stacklevel=3)
         frames = {
             spec.name: finalise(results[spec.name]) if spec.name in results else empty_table(spec)
             for spec in sources
@@ -373,6 +408,47 @@ class SaigaData:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _cross_table(census: TableResult, removals: TableResult) -> list[Problem]:
+    """Check removals against the census; skip (and say so) if either cannot be read whole.
+
+    A cross-table error in a year where the census has a row with an error of its own, or
+    when a census row's year is unreadable, is marked as a follow-on error.
+    """
+    broken = [r for r in (census, removals) if not r.usable]
+    if broken:
+        names = " and ".join(r.label for r in broken)
+        return [
+            Problem(
+                r.label,
+                None,
+                None,
+                None,
+                f"removals were not checked against the census because {names} could not be "
+                "read as a whole (see the errors above)",
+                follow_on=True,
+            )
+            for r in broken
+        ]
+    bad = census.bad_rows | removals.bad_rows
+    found = check_removals_against_census(removals.frame, census.frame, bad)
+    frame = census.frame
+    is_bad = [(f, r) in bad for f, r in zip(frame["file"], frame["row"], strict=True)]
+    bad_years = set(frame.loc[is_bad, "year"])
+    unknown_year = any(np.isnan(y) for y in bad_years)
+    years = removals.frame.set_index(["file", "row"])["year"]
+    out: list[Problem] = []
+    for p in found:
+        year = years.get((p.file, p.row), np.nan)
+        if p.is_error and (unknown_year or year in bad_years):
+            p = replace(
+                p,
+                follow_on=True,
+                rule=p.rule + f" (may follow from the census error(s) in {census.label})",
+            )
+        out.append(p)
+    return out
 
 
 def _ordered_populations(

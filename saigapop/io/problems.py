@@ -7,15 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from saigapop.exceptions import DataValidationError
+from saigapop.exceptions import DataValidationError, DataWarning
 
-__all__ = ["DataWarning", "Problem", "raise_if_errors", "split_problems"]
+__all__ = ["DataWarning", "Problem", "emit_warnings", "raise_if_errors", "split_problems"]
 
 Severity = Literal["error", "warning"]
-
-
-class DataWarning(UserWarning):
-    """A data problem that does not stop validation (e.g. a die-off with no count that year)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +33,11 @@ class Problem:
         What was expected, in words.
     severity
         ``"error"`` (validation fails) or ``"warning"`` (kept and reported).
+    follow_on
+        Whether the problem may only follow from another one reported with it (for example a
+        check across tables whose census row failed); shown as ``follow-on:``.
+    index
+        For a row of an in-memory frame, its index label (shown after the row number).
 
     Examples
     --------
@@ -51,16 +52,22 @@ class Problem:
     value: str | None
     rule: str
     severity: Severity = "error"
+    follow_on: bool = False
+    index: str | None = None
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
+            if self.index is not None:
+                where += f" (index {self.index})"
         if self.column is not None:
             where += f", column '{self.column}'"
         if self.value is not None:
             where += f": '{self.value}'"
         prefix = "warning: " if self.severity == "warning" else ""
+        if self.follow_on:
+            prefix += "follow-on: "
         return f"{prefix}{where} — {self.rule}"
 
     @property
@@ -75,18 +82,42 @@ def split_problems(problems: Iterable[Problem]) -> tuple[list[Problem], list[Pro
     return [p for p in problems if p.is_error], [p for p in problems if not p.is_error]
 
 
-def raise_if_errors(problems: Iterable[Problem], *, warn: bool = False) -> list[Problem]:
+def raise_if_errors(
+    problems: Iterable[Problem], *, warn: bool = False, stacklevel: int = 4
+) -> list[Problem]:
     """Raise :class:`DataValidationError` listing every error; return the warnings.
 
-    With ``warn=True`` each warning is also issued as a :class:`DataWarning`.
+    Errors that only follow from others come after them. With ``warn=True`` each warning is
+    also issued (once) as a :class:`~saigapop.exceptions.DataWarning`, with ``stacklevel`` as
+    for :func:`warnings.warn` called here (the default 4 points at the caller of a public
+    reader that calls a helper that calls this).
     """
     errors, warns = split_problems(problems)
     if errors:
-        raise DataValidationError(errors)
+        raise DataValidationError(sorted(errors, key=lambda p: p.follow_on))
     if warn:
-        for problem in warns:
-            warnings.warn(str(problem), DataWarning, stacklevel=4)
+        emit_warnings(warns, stacklevel=stacklevel)
     return warns
+
+
+def emit_warnings(problems: Iterable[Problem], *, stacklevel: int = 2) -> None:
+    """Issue each problem as a :class:`~saigapop.exceptions.DataWarning`.
+
+    ``stacklevel`` is as for :func:`warnings.warn` called by the caller of this function.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from saigapop.io import DataWarning, Problem
+    >>> from saigapop.io.problems import emit_warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     emit_warnings([Problem("c.csv", 3, None, None, "empty row ignored", "warning")])
+    >>> [str(w.message) for w in caught], caught[0].category is DataWarning
+    (['warning: c.csv, row 3 — empty row ignored'], True)
+    """
+    for problem in problems:
+        warnings.warn(str(problem), DataWarning, stacklevel=stacklevel + 1)
 
 
 def _order(problem: Problem) -> tuple[str, int, str]:

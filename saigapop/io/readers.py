@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from saigapop import constants as C
 from saigapop.io.consistency import check_census_totals
-from saigapop.io.parsing import RawTable, raw_from_frame, read_raw
+from saigapop.io.parsing import RawTable, SourceLike, raw_from_frame, read_raw
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
 from saigapop.io.problems import Problem, raise_if_errors
 from saigapop.io.schemas import CENSUS, COMPOSITION, REMOVALS, TableSpec, check_strings, safe_number
@@ -29,9 +29,31 @@ __all__ = [
     "read_composition",
     "read_removals",
     "read_table",
+    "source_type_error",
 ]
 
-Source = str | os.PathLike[str] | pd.DataFrame
+#: What a table argument may be: a path, an open file (text or binary), or a frame.
+Source = SourceLike | pd.DataFrame
+
+_EXPECTED = "a path (str or os.PathLike), an open file (text or binary) or a pandas DataFrame"
+
+
+def source_type_error(argument: str, value: object) -> TypeError | None:
+    """Return the :class:`TypeError` for a table argument of the wrong type, or ``None``.
+
+    Examples
+    --------
+    >>> from saigapop.io.readers import source_type_error
+    >>> print(source_type_error("census", 3))  # doctest: +ELLIPSIS
+    census: expected a path (str or os.PathLike), an open file ... got int (3)
+    >>> source_type_error("census", "census.csv") is None
+    True
+    """
+    if isinstance(value, str | os.PathLike | pd.DataFrame) or hasattr(value, "read"):
+        return None
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return TypeError(f"{argument}: expected {_EXPECTED}; got {type(value).__name__} ({shown})")
 
 
 @dataclass
@@ -42,6 +64,13 @@ class TableResult:
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     path: str | None = None
+    raw: RawTable | None = None
+    usable: bool = True
+
+    @property
+    def label(self) -> str:
+        """The name problems give this table's file."""
+        return self.raw.label if self.raw is not None else f"<{self.spec.name} frame>"
 
     @property
     def bad_rows(self) -> set[tuple[str, int]]:
@@ -50,7 +79,12 @@ class TableResult:
 
 
 def read_table(
-    spec: TableSpec, source: Source, *, resolver: PopulationResolver, label: str | None = None
+    spec: TableSpec,
+    source: Source,
+    *,
+    resolver: PopulationResolver,
+    label: str | None = None,
+    sheet: str | None = None,
 ) -> TableResult:
     """Read and validate one table without raising; problems are returned with the frame.
 
@@ -59,24 +93,56 @@ def read_table(
     spec
         The table specification (:data:`~saigapop.io.schemas.CENSUS` etc.).
     source
-        A CSV or Excel path, or an in-memory frame.
+        A CSV or Excel path, an open file (text or binary), or an in-memory frame.
     resolver
         Population-name resolver (carries the user's declared populations).
     label
-        Name used in problems for an in-memory frame (default ``<census frame>``).
+        Name used in problems for an in-memory frame or an open file without a name (default
+        ``<census frame>`` or ``<census file object>``).
+    sheet
+        Sheet of an Excel workbook (required if it has several).
+
+    Raises
+    ------
+    TypeError
+        If ``source`` is none of these (including ``None``).
     """
+    error = source_type_error(spec.name, source)
+    if error is not None:
+        raise error
+    index_labels: dict[int, str] = {}
     if isinstance(source, pd.DataFrame):
         raw = raw_from_frame(source, label or f"<{spec.name} frame>")
+        index_labels = {n: repr(v) for n, v in enumerate(source.index, start=2)}
+    elif hasattr(source, "read"):
+        raw = read_raw(source, sheet=sheet, label=label or f"<{spec.name} file object>")
     else:
-        raw = read_raw(source)
+        raw = read_raw(source, sheet=sheet)  # type: ignore[arg-type]
+    result = _validate(spec, raw, resolver)
+    if index_labels and not _default_index(source):  # type: ignore[arg-type]
+        result.problems = [
+            replace(p, index=index_labels.get(p.row)) if p.row is not None else p
+            for p in result.problems
+        ]
+    return result
+
+
+def _default_index(frame: pd.DataFrame) -> bool:
+    """Tell whether the index is 0..n-1, which adds nothing to the row number."""
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
+def _validate(spec: TableSpec, raw: RawTable, resolver: PopulationResolver) -> TableResult:
     problems = list(raw.problems)
     if not len(raw.frame.columns):
-        return TableResult(spec, empty_table(spec), problems, raw.path)
+        return TableResult(spec, empty_table(spec), problems, raw.path, raw, usable=False)
     strings = raw.frame.set_index(raw.frame["row"].to_numpy())
     present = [c for c in strings.columns if c != "row"]
     missing = [c for c in spec.required if c not in present]
     if missing:
         names = ", ".join(f"'{c}'" for c in missing)
+        because = "" if raw.header_ok else " (see the header problem(s) on the same file)"
         problems.append(
             Problem(
                 raw.label,
@@ -84,11 +150,14 @@ def read_table(
                 None,
                 None,
                 f"missing required column(s) {names}; a {spec.name} file needs columns "
-                + ", ".join(spec.required),
+                + ", ".join(spec.required)
+                + because,
+                follow_on=not raw.header_ok,
             )
         )
+    # Placeholder names (for a column without a name, or repeated) are reported already.
     unknown = [c for c in present if c not in spec.columns]
-    for name in unknown:
+    for name in [c for c in unknown if "<" not in c]:
         problems.append(
             Problem(
                 raw.label,
@@ -107,8 +176,9 @@ def read_table(
         if column not in strings.columns:
             strings[column] = ""
     typed = _typed(spec, strings, raw.label, unknown)
-    result = TableResult(spec, typed, problems, raw.path)
-    if spec is CENSUS and not missing:
+    usable = not missing and raw.header_ok and len(typed) > 0
+    result = TableResult(spec, typed, problems, raw.path, raw, usable=usable)
+    if spec is CENSUS and usable:
         result.problems += check_census_totals(typed, {r for _, r in result.bad_rows})
     return result
 
@@ -135,7 +205,9 @@ def empty_table(spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def read_census(path: Source, *, populations: Iterable[str] | None = None) -> pd.DataFrame:
+def read_census(
+    path: Source, *, populations: Iterable[str] | None = None, sheet: str | None = None
+) -> pd.DataFrame:
     """Read and validate a census table (CSV or Excel).
 
     Columns: ``population, year, kind, value, survey_period, method, flag, source, notes``;
@@ -144,7 +216,10 @@ def read_census(path: Source, *, populations: Iterable[str] | None = None) -> pd
     Parameters
     ----------
     path
-        Path to a ``.csv`` or ``.xlsx`` file, or an in-memory frame.
+        Path to a ``.csv`` or ``.xlsx`` file, an open file (text or binary), or an in-memory
+        frame.
+    sheet
+        Sheet of an Excel workbook; required if the workbook has several (the error lists them).
     populations
         Populations to accept besides Betpakdala, Ural and Ustyurt (e.g. ``["Kalmykia"]``).
 
@@ -157,10 +232,12 @@ def read_census(path: Source, *, populations: Iterable[str] | None = None) -> pd
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a path, open file or frame.
     saigapop.exceptions.DataValidationError
-        Listing every problem: missing columns, bad numbers or years, unknown words or
-        populations, duplicate (population, year, kind) keys, national totals inconsistent with
-        counts, and empty or header-only files.
+        Listing every problem: unclosed quotes and rows of the wrong length, missing columns,
+        bad numbers or years, unknown words or populations, duplicate (population, year, kind)
+        keys, national totals inconsistent with counts, and empty or header-only files.
 
     Examples
     --------
@@ -171,10 +248,12 @@ def read_census(path: Source, *, populations: Iterable[str] | None = None) -> pd
     >>> census.loc[ural_2024 & (census.kind == "count"), "value"].item()
     1620000.0
     """
-    return _read_public(CENSUS, path, populations)
+    return _read_public(CENSUS, path, populations, sheet)
 
 
-def read_removals(path: Source, *, populations: Iterable[str] | None = None) -> pd.DataFrame:
+def read_removals(
+    path: Source, *, populations: Iterable[str] | None = None, sheet: str | None = None
+) -> pd.DataFrame:
     """Read and validate a removals table (culls, harvest, die-offs, poaching; CSV or Excel).
 
     Columns: ``population, year, kind, status, timing, period, sex, age, unit, value, lower,
@@ -185,7 +264,10 @@ def read_removals(path: Source, *, populations: Iterable[str] | None = None) -> 
     Parameters
     ----------
     path
-        Path to a ``.csv`` or ``.xlsx`` file, or an in-memory frame.
+        Path to a ``.csv`` or ``.xlsx`` file, an open file (text or binary), or an in-memory
+        frame.
+    sheet
+        Sheet of an Excel workbook; required if the workbook has several (the error lists them).
     populations
         Populations to accept besides Betpakdala, Ural and Ustyurt.
 
@@ -208,10 +290,12 @@ def read_removals(path: Source, *, populations: Iterable[str] | None = None) -> 
     >>> set(removals["status"]) <= {"final", "interim", "planned", "limit"}
     True
     """
-    return _read_public(REMOVALS, path, populations)
+    return _read_public(REMOVALS, path, populations, sheet)
 
 
-def read_composition(path: Source, *, populations: Iterable[str] | None = None) -> pd.DataFrame:
+def read_composition(
+    path: Source, *, populations: Iterable[str] | None = None, sheet: str | None = None
+) -> pd.DataFrame:
     """Read and validate a composition table (sex ratios, calves per female; CSV or Excel).
 
     Columns: ``population, year, kind, timing, status, males, females, calves,
@@ -221,7 +305,10 @@ def read_composition(path: Source, *, populations: Iterable[str] | None = None) 
     Parameters
     ----------
     path
-        Path to a ``.csv`` or ``.xlsx`` file, or an in-memory frame.
+        Path to a ``.csv`` or ``.xlsx`` file, an open file (text or binary), or an in-memory
+        frame.
+    sheet
+        Sheet of an Excel workbook; required if the workbook has several (the error lists them).
     populations
         Populations to accept besides Betpakdala, Ural and Ustyurt.
 
@@ -244,16 +331,16 @@ def read_composition(path: Source, *, populations: Iterable[str] | None = None) 
     >>> bool((composition[["males", "females", "calves"]].notna().sum(axis=1) >= 2).all())
     True
     """
-    return _read_public(COMPOSITION, path, populations)
+    return _read_public(COMPOSITION, path, populations, sheet)
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
 def _read_public(
-    spec: TableSpec, source: Source, populations: Iterable[str] | None
+    spec: TableSpec, source: Source, populations: Iterable[str] | None, sheet: str | None
 ) -> pd.DataFrame:
-    result = read_table(spec, source, resolver=PopulationResolver(populations))
+    result = read_table(spec, source, resolver=PopulationResolver(populations), sheet=sheet)
     raise_if_errors(result.problems, warn=True)
     return finalise(result)
 

@@ -8,23 +8,27 @@ from pathlib import Path
 import pandas as pd
 
 from saigapop.exceptions import DataValidationError
-from saigapop.io.parsing import EXCEL_SUFFIXES, read_raw
+from saigapop.io.parsing import EXCEL_SUFFIXES, SourceLike, read_raw
 from saigapop.registry.schema import DATE_COLUMNS, REGISTRY_COLUMNS
 
 __all__ = ["read_registry", "write_registry"]
 
 
-def read_registry(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_registry(path: SourceLike, *, sheet: str | None = None) -> pd.DataFrame:
     """Read a registry file into a frame of strings, one row per data line.
 
-    The first sheet of an Excel workbook (``.xlsx``/``.xlsm``) or a CSV file (UTF-8, UTF-16
-    with BOM, or cp1251; ``,``, ``;`` or tab separated) is read without interpretation;
-    :func:`~saigapop.registry.validate_registry` parses and checks the values.
+    An Excel workbook (``.xlsx``/``.xlsm``) or a CSV file (UTF-8, UTF-16 with BOM, or cp1251;
+    ``,``, ``;`` or tab separated) is read without interpretation, by the same reader as the
+    census (every line accounted for: an unclosed quote is reported on its line and the
+    following rows are still read); :func:`~saigapop.registry.validate_registry` parses and
+    checks the values.
 
     Parameters
     ----------
     path
-        The file.
+        The file: a path or an open file (text or binary).
+    sheet
+        Sheet of an Excel workbook; required if the workbook has several.
 
     Returns
     -------
@@ -37,7 +41,8 @@ def read_registry(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     DataValidationError
-        If the file cannot be read at all (missing, empty, no header).
+        If the file cannot be read at all (missing, empty, no header, a header with a blank or
+        repeated column name, several sheets and no ``sheet``).
 
     Examples
     --------
@@ -48,8 +53,13 @@ def read_registry(path: str | os.PathLike[str]) -> pd.DataFrame:
     >>> read_registry(path)["row"].tolist()
     [2, 3, 4]
     """
-    raw = read_raw(path)
-    fatal = [p for p in raw.problems if p.row is None or (raw.frame.empty and p.is_error)]
+    raw = read_raw(path, sheet=sheet, label="<registry file object>")
+    header = raw.header_line
+    fatal = [
+        p
+        for p in raw.problems
+        if p.is_error and (p.row is None or p.row == header or raw.frame.empty)
+    ]
     if fatal:
         raise DataValidationError(fatal)
     frame = raw.frame

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pytest
 
 import saigapop as sp
-from saigapop.datasets import BUNDLED_FILES, bundled_data_dir
+from saigapop.datasets import BUNDLED_FILES, BUNDLED_WARNINGS, bundled_data_dir
 
 DATA = bundled_data_dir()
 pytestmark = pytest.mark.skipif(
@@ -89,6 +90,25 @@ def test_row_count_in_equals_row_count_out(data, table):
 
 def test_die_offs_without_counts_are_warnings_not_errors(data):
     assert any("mass_mortality" in w.rule for w in data.warnings)
+
+
+#: Rows of the bundled tables (issue 18: the bundled data still load unchanged).
+BUNDLED_ROWS = {"census": 60, "removals": 36, "composition": 2}
+
+
+@pytest.mark.parametrize("table", list(BUNDLED_FILES))
+def test_bundled_row_counts(data, table):
+    assert len(getattr(data, table)) == BUNDLED_ROWS[table]
+
+
+def test_bundled_warnings_are_pinned_and_only_they_are_silenced():
+    # The ONE test pinning the bundled data's expected warnings: exactly BUNDLED_WARNINGS are on
+    # data.warnings, none is issued as a Python warning, and nothing else would be silenced.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = sp.load_kazakhstan()
+    assert [str(w) for w in data.warnings] == list(BUNDLED_WARNINGS)
+    assert caught == []
 
 
 def test_data_hash_stable_across_loads(data):

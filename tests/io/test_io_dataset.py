@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import saigapop as sp
+from saigapop.exceptions import DataWarning
 
 
 @pytest.fixture
@@ -68,7 +69,9 @@ def test_die_off_without_count_is_a_warning(write, census_csv, removals_csv, fin
         removals_csv
         + "Betpakdala,2015,mass_mortality,final,calving,,all,all,animals,134252,,,src M,\n"
     )
-    data = sp.SaigaData.from_files(write("census.csv", census_csv), write("removals.csv", text))
+    with pytest.warns(DataWarning, match="no count for Betpakdala in 2015") as caught:
+        data = sp.SaigaData.from_files(write("census.csv", census_csv), write("removals.csv", text))
+    assert len(caught) == 1  # issued once, and kept on the object
     p = find_problem(data.warnings, row=8, column="value", value="134252")
     assert p.severity == "warning"
     assert "no count for Betpakdala in 2015" in p.rule
