@@ -83,7 +83,8 @@ def test_two_final_culls_from_two_sources_are_an_error(write, removals_csv, find
     text = removals_csv + "Ural,2021,cull,final,removal,,male,adult,animals,1100,,,src Q,\n"
     err = _problems(sp.read_removals, write, "removals.csv", text)
     p = find_problem(err, row=8, column="source", value="src Q", contains="second final cull")
-    assert "row 2 (src R)" in p.rule and "'event' id" in p.rule
+    assert "row 2 (src R)" in p.rule
+    assert "'event' id" in p.rule
 
 
 def test_same_event_from_two_sources_is_not_a_duplicate(write, removals_csv):
