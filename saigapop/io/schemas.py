@@ -92,6 +92,10 @@ class TableSpec:
         Columns that must be unique together.
     row_rules
         Cross-column rules checked row by row.
+    recognised
+        Optional columns used by the rules when present but, unlike ``columns``, never added
+        when absent, so a table without them keeps its columns (and its data hash). Readers
+        keep them as text and should not report them as unknown.
     """
 
     name: str
@@ -102,6 +106,7 @@ class TableSpec:
     non_empty: tuple[str, ...]
     key: tuple[str, ...]
     row_rules: tuple[RowRule, ...] = field(default=())
+    recognised: tuple[str, ...] = field(default=())
 
     @property
     def optional(self) -> tuple[str, ...]:
@@ -393,7 +398,6 @@ REMOVALS = TableSpec(
         "upper",
         "source",
         "notes",
-        "event",
     ),
     required=(
         "population",
@@ -419,6 +423,7 @@ REMOVALS = TableSpec(
     non_empty=("population", "kind", "status", "timing", "sex", "age", "unit", "source"),
     key=("population", "year", "kind", "status", "sex", "age", "unit", "source"),
     row_rules=_REMOVAL_RULES,
+    recognised=("event",),
 )
 
 COMPOSITION = TableSpec(

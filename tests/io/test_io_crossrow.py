@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,11 +23,17 @@ Ustyurt,2025,count,78000,src A
 
 
 def removals(*rows: str) -> str:
-    return "\n".join([HEADER, *rows]) + "\n"
+    """The table; the optional ``event`` column only when some row has an event id."""
+    if any(row.rsplit(",", 1)[1] for row in rows):
+        return "\n".join([HEADER, *rows]) + "\n"
+    return "\n".join([HEADER.rsplit(",", 1)[0], *(r.rsplit(",", 1)[0] for r in rows)]) + "\n"
 
 
 def read(write, *rows: str) -> pd.DataFrame:
-    return sp.read_removals(write("removals.csv", removals(*rows)))
+    with warnings.catch_warnings():
+        # Until the readers know TableSpec.recognised, 'event' is also reported as unknown.
+        warnings.filterwarnings("ignore", message=r".*column 'event' — unknown column")
+        return sp.read_removals(write("removals.csv", removals(*rows)))
 
 
 def errors(write, *rows: str) -> sp.DataValidationError:
@@ -89,9 +97,8 @@ def test_a_different_key_is_a_different_figure(write, old, new):
 
 
 def test_an_event_column_is_optional(write):
-    text = removals(URAL_A).replace(",event", "")
-    frame = sp.read_removals(write("removals.csv", text.replace(",,\n", ",\n")))
-    assert frame["event"].tolist() == [""]
+    assert "event" not in read(write, URAL_A).columns  # not added: tables keep their hash
+    assert read(write, URAL_A + "e1")["event"].tolist() == ["e1"]
 
 
 # --- parts and totals -------------------------------------------------------------------------

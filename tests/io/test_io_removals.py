@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import saigapop as sp
@@ -93,7 +95,10 @@ def test_same_event_from_two_sources_is_not_a_duplicate(write, removals_csv):
     lines[1] = lines[1] + "cull-21"
     lines.append("Ural,2021,cull,final,removal,,male,adult,animals,1100,,,src Q,,cull-21")
     text = "\n".join(lines) + "\n"
-    removals = sp.read_removals(write("removals.csv", text))
+    with warnings.catch_warnings():
+        # Until the readers know TableSpec.recognised, 'event' is also reported as unknown.
+        warnings.filterwarnings("ignore", message=r".*column 'event' — unknown column")
+        removals = sp.read_removals(write("removals.csv", text))
     assert len(removals) == 7
     assert removals["event"].tolist().count("cull-21") == 2
 
