@@ -1,8 +1,17 @@
 """Rules across rows and across tables, checked on typed frames.
 
-* census: national totals against that year's per-population counts;
+* census: national totals against that year's per-population counts; censored bounds in
+  order and around that population-year's survey figure; no survey figure in a year marked
+  ``missing``;
+* removals (:func:`check_removal_rows`): at most one final cull or harvest figure per
+  (population, year, kind, timing, sex, age, unit) unless the rows share an ``event`` id;
+  a sex/age part within its all-animals total; a national figure at least the sum of the
+  populations'; an interim figure at most the final one;
 * removals against census: a removal may not exceed the abundance at the start of its model
   year (DESIGN §3). A die-off (or any removal) with nothing to compare against is a warning.
+  No row describes a year after the as-of year (:class:`~saigapop.io.plausibility.Plausibility`);
+* composition against removals and census (:func:`check_tables`): a cull composition is at
+  most the final cull, a population's classified adults at most its count.
 
 Rows that already failed a row-level rule are left out (their ``row`` is in ``bad_rows``), so one
 typo does not cascade into a second, confusing problem.
@@ -16,9 +25,15 @@ import numpy as np
 import pandas as pd
 
 from saigapop import constants as C
+from saigapop.io.plausibility import AS_OF_EXEMPT, Plausibility
 from saigapop.io.problems import Problem
 
-__all__ = ["check_census_totals", "check_removals_against_census"]
+__all__ = [
+    "check_census_totals",
+    "check_removal_rows",
+    "check_removals_against_census",
+    "check_tables",
+]
 
 _TOLERANCE = 0.5  # counts are whole animals; allow float round-off only
 
@@ -77,11 +92,89 @@ def check_census_totals(census: pd.DataFrame, bad_rows: Collection[int]) -> list
                     "'redundant_total'"
                 )
                 problems.append(Problem(r.file, r.row, "kind", r.kind, rule))
+    return problems + _census_bounds(good) + _census_missing(good)
+
+
+_SURVEY_KINDS = tuple(k for k in C.CENSUS_KINDS if k not in ("estimate", "missing"))
+_FIGURE_KINDS = tuple(k for k in _SURVEY_KINDS if k not in ("upper_bound", "lower_bound"))
+
+
+def _census_bounds(census: pd.DataFrame) -> list[Problem]:
+    """Censored bounds of one population-year in order, and its survey figure between them."""
+    problems: list[Problem] = []
+    bounds = census[census["kind"].isin(("lower_bound", "upper_bound"))]
+    for (population, year), rows in bounds.groupby(["population", "year"], sort=True):
+        lower = rows[rows["kind"] == "lower_bound"]
+        upper = rows[rows["kind"] == "upper_bound"]
+        where = f"{population} {int(year)}"
+        for lo in lower.itertuples():
+            for up in upper.itertuples():
+                if lo.value > up.value + _TOLERANCE:
+                    problems.append(
+                        Problem(
+                            up.file,
+                            up.row,
+                            "value",
+                            _plain(up.value),
+                            f"the upper bound for {where} is below its lower bound "
+                            f"{_fmt(lo.value)} on row {lo.row}; expected lower ≤ upper",
+                        )
+                    )
+        same = census[
+            (census["population"] == population)
+            & (census["year"] == year)
+            & census["kind"].isin(_FIGURE_KINDS)
+        ]
+        for r in same.itertuples():
+            for b, above in [(b, False) for b in lower.itertuples()] + [
+                (b, True) for b in upper.itertuples()
+            ]:
+                if (r.value > b.value + _TOLERANCE) if above else (r.value < b.value - _TOLERANCE):
+                    side = "above the upper" if above else "below the lower"
+                    problems.append(
+                        Problem(
+                            r.file,
+                            r.row,
+                            "value",
+                            _plain(r.value),
+                            f"the {r.kind} for {where} is {side} bound {_fmt(b.value)} on "
+                            f"row {b.row}",
+                        )
+                    )
+    return problems
+
+
+def _census_missing(census: pd.DataFrame) -> list[Problem]:
+    """No survey figure in a population-year (or, nationally, a year) marked ``missing``."""
+    problems: list[Problem] = []
+    missing = census[census["kind"] == "missing"]
+    surveys = census[census["kind"].isin(_SURVEY_KINDS)]
+    for m in missing.itertuples():
+        national = m.population == C.TOTAL
+        hit = surveys[
+            (surveys["year"] == m.year) & (national | (surveys["population"] == m.population))
+        ]
+        scope = "nationally" if national else f"for {m.population}"
+        for r in hit.itertuples():
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    "kind",
+                    r.kind,
+                    f"{int(m.year)} is marked missing (survey not flown) {scope} on row "
+                    f"{m.row}, so it cannot have a {r.kind}; remove one of the two rows",
+                )
+            )
     return problems
 
 
 def check_removals_against_census(
-    removals: pd.DataFrame, census: pd.DataFrame, bad_rows: Collection[int]
+    removals: pd.DataFrame,
+    census: pd.DataFrame,
+    bad_rows: Collection[tuple[str, int]],
+    *,
+    plausibility: Plausibility | None = None,
 ) -> list[Problem]:
     """Check final removals (unit animals) against the abundance at the start of the model year.
 
@@ -92,11 +185,16 @@ def check_removals_against_census(
     a year with no survey is expected, e.g. Betpakdala 1988). Removals in horns, and
     interim, planned or limit figures, are not checked.
     ``bad_rows`` holds ``(file, row)`` pairs to leave out.
+
+    Removal years are also checked against the as-of year of ``plausibility`` (default
+    ``Plausibility()``: the latest census year + 1); ``planned`` and ``limit`` rows may be later.
     """
     problems: list[Problem] = []
     if removals.empty:
         return problems
     bad = set(bad_rows)
+    settings = (plausibility or Plausibility()).resolved(census)
+    problems += check_years("removals", removals, settings, bad)
     ok_census = census[
         [(f, r) not in bad for f, r in zip(census["file"], census["row"], strict=True)]
     ]
@@ -149,4 +247,386 @@ def check_removals_against_census(
                     f"year: {what} is {_fmt(reference)}",
                 )
             )
+    return problems
+
+
+# --- removals: rules across rows --------------------------------------------------------------
+
+#: Removal kinds with at most one final figure per key (die-off tolls may have several: they
+#: are alternative observations of one event).
+SINGLE_FINAL_KINDS: tuple[str, ...] = ("cull", "harvest")
+_FINAL_KEY = ("population", "year", "kind", "timing", "sex", "age", "unit")
+_AGES_WITHIN = {"yearling_adult": ("yearling", "adult", "yearling_adult")}
+
+
+def _least(r: object) -> float:
+    """Return the least the row allows: its value, else its lower bound, else 0."""
+    value, lower = float(r.value), float(r.lower)  # type: ignore[attr-defined]
+    return value if not np.isnan(value) else (lower if not np.isnan(lower) else 0.0)
+
+
+def _most(r: object) -> float:
+    """Return the most the row allows: its value, else its upper bound, else infinity."""
+    value, upper = float(r.value), float(r.upper)  # type: ignore[attr-defined]
+    return value if not np.isnan(value) else (upper if not np.isnan(upper) else np.inf)
+
+
+def _least_column(r: object) -> str:
+    return "value" if not np.isnan(float(r.value)) else "lower"  # type: ignore[attr-defined]
+
+
+def _most_column(r: object) -> str:
+    return "value" if not np.isnan(float(r.value)) else "upper"  # type: ignore[attr-defined]
+
+
+def _shown(r: object, column: str) -> str:
+    return _plain(float(getattr(r, column)))
+
+
+def _event(r: object) -> str:
+    return str(getattr(r, "event", "") or "").strip()
+
+
+def check_removal_rows(removals: pd.DataFrame, bad_rows: Collection[int]) -> list[Problem]:
+    """Check the rows of one removals table against each other.
+
+    Rules (rows in ``bad_rows`` — line numbers with an error of their own — are left out):
+
+    * culls and harvests have at most one ``final`` figure per (population, year, kind,
+      timing, sex, age, unit) across sources, unless the rows share an ``event`` id: they are
+      then alternative reports of one removal (observations, never summed). Die-off tolls may
+      have several final rows: they are alternative observations of one event;
+    * a sex or age part is at most its all-animals total (``sex`` and ``age`` both ``all``)
+      of the same population, year, kind, status, timing and unit, when both rows come from
+      the same source or share an ``event`` id (rows from different sources are different
+      removals unless an event id says otherwise);
+    * a final national figure (population ``total``) is at least the sum of the populations'
+      final figures with the same year, kind, timing, sex, age and unit;
+    * an interim figure is at most the final figure it is a snapshot of (same population,
+      year, kind, timing and unit; the final's sex and age include the interim's).
+
+    Figures published as bounds are compared by what they allow: a part's least (value, else
+    lower, else 0) against a total's most (value, else upper, else unbounded).
+
+    Parameters
+    ----------
+    removals
+        Removals with ``value``, ``lower``, ``upper`` and ``year`` as floats, text columns as
+        strings (``event`` optional), and ``row`` and ``file``.
+    bad_rows
+        Line numbers to leave out.
+
+    Returns
+    -------
+    list of Problem
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from saigapop.io.consistency import check_removal_rows
+    >>> two = pd.DataFrame({"population": ["Ural"] * 2, "year": [2025.0] * 2,
+    ...     "kind": ["cull"] * 2, "status": ["final"] * 2, "timing": ["removal"] * 2,
+    ...     "sex": ["all"] * 2, "age": ["all"] * 2, "unit": ["animals"] * 2,
+    ...     "value": [108500.0] * 2, "lower": [np.nan] * 2, "upper": [np.nan] * 2,
+    ...     "source": ["A", "B"], "row": [2, 3], "file": ["removals.csv"] * 2})
+    >>> [p.row for p in check_removal_rows(two, set())]
+    [3]
+    >>> len(check_removal_rows(two.assign(event=["ural-2025", "ural-2025"]), set()))
+    0
+    """
+    if removals.empty:
+        return []
+    frame = removals[~removals["row"].isin(set(bad_rows))]
+    if "event" not in frame.columns:
+        frame = frame.assign(event="")
+    frame = frame.assign(event=frame["event"].fillna("").astype(str).str.strip())
+    return (
+        _single_finals(frame)
+        + _parts_within_totals(frame)
+        + _national_at_least_parts(frame)
+        + _interim_within_final(frame)
+    )
+
+
+def _single_finals(frame: pd.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    finals = frame[(frame["status"] == "final") & frame["kind"].isin(SINGLE_FINAL_KINDS)]
+    for key, rows in finals.groupby(list(_FINAL_KEY), sort=False):
+        if len(rows) < 2:
+            continue
+        first = rows.iloc[0]
+        shown = ", ".join(str(int(k)) if isinstance(k, float) else str(k) for k in key)
+        for r in rows.iloc[1:].itertuples():
+            if first["event"] and _event(r) == first["event"]:
+                continue
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    "event" if first["event"] or _event(r) else "source",
+                    _event(r) or r.source,
+                    f"a second final {r.kind} figure for ({shown}): row {first['row']} "
+                    f"({first['source']}) has one, and at most one final figure per "
+                    "(population, year, kind, timing, sex, age, unit) is allowed; if both "
+                    "report the same removal give them the same 'event' id (alternative "
+                    "reports, never summed), otherwise combine them into one row",
+                )
+            )
+    return problems
+
+
+def _parts_within_totals(frame: pd.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    is_total = (frame["sex"] == "all") & (frame["age"] == "all")
+    totals, parts = frame[is_total], frame[~is_total]
+    key = ["population", "year", "kind", "status", "timing", "unit"]
+    by_key = {k: g for k, g in totals.groupby(key, sort=False)}
+    for part in parts.itertuples():
+        group = by_key.get(tuple(getattr(part, c) for c in key))
+        if group is None:
+            continue
+        same = (group["source"] == part.source) | (
+            (group["event"] == _event(part)) & (group["event"] != "")
+        )
+        for total in group[same].itertuples():
+            if _least(part) > _most(total) + _TOLERANCE:
+                column = _least_column(part)
+                problems.append(
+                    Problem(
+                        part.file,
+                        part.row,
+                        column,
+                        _shown(part, column),
+                        f"a part (sex {part.sex}, age {part.age}) cannot exceed its "
+                        f"all-animals total: row {total.row} gives {_fmt(_most(total))} for "
+                        f"the same {part.status} {part.kind}",
+                    )
+                )
+    return problems
+
+
+def _national_at_least_parts(frame: pd.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    final = frame[frame["status"] == "final"]
+    national = final[final["population"] == C.TOTAL]
+    populations = final[final["population"] != C.TOTAL]
+    key = ["year", "kind", "timing", "sex", "age", "unit"]
+    for total in national.itertuples():
+        match = populations
+        for c in key:
+            match = match[match[c] == getattr(total, c)]
+        if match.empty:
+            continue
+        # Several rows for one population are alternative reports: count the least of them.
+        least = match.assign(_least=[_least(r) for r in match.itertuples()])
+        parts = least.groupby("population")["_least"].min()
+        if _most(total) < parts.sum() - _TOLERANCE:
+            column = _most_column(total)
+            problems.append(
+                Problem(
+                    total.file,
+                    total.row,
+                    column,
+                    _shown(total, column),
+                    f"a national final {total.kind} must be at least the sum of its "
+                    f"populations' ({_fmt(parts.sum())} from row(s) {_rows(match)})",
+                )
+            )
+    return problems
+
+
+def _covers(final: object, interim: object) -> bool:
+    sex_ok = final.sex in ("all", interim.sex)  # type: ignore[attr-defined]
+    age = final.age  # type: ignore[attr-defined]
+    age_ok = age in ("all", interim.age) or interim.age in _AGES_WITHIN.get(age, ())  # type: ignore[attr-defined]
+    return sex_ok and age_ok
+
+
+def _interim_within_final(frame: pd.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    finals = frame[frame["status"] == "final"]
+    key = ["population", "year", "kind", "timing", "unit"]
+    by_key = {k: g for k, g in finals.groupby(key, sort=False)}
+    for interim in frame[frame["status"] == "interim"].itertuples():
+        group = by_key.get(tuple(getattr(interim, c) for c in key))
+        if group is None:
+            continue
+        covering = [f for f in group.itertuples() if _covers(f, interim)]
+        if not covering:
+            continue
+        final = max(covering, key=_most)
+        if _least(interim) > _most(final) + _TOLERANCE:
+            column = _least_column(interim)
+            problems.append(
+                Problem(
+                    interim.file,
+                    interim.row,
+                    column,
+                    _shown(interim, column),
+                    f"an interim figure cannot exceed the final one: row {final.row} gives "
+                    f"{_fmt(_most(final))} for the {interim.population} {int(interim.year)} "
+                    f"{interim.kind}",
+                )
+            )
+    return problems
+
+
+# --- the as-of year and the composition table -------------------------------------------------
+
+
+def check_years(
+    table: str,
+    frame: pd.DataFrame,
+    plausibility: Plausibility,
+    bad_rows: Collection[tuple[str, int]] = (),
+) -> list[Problem]:
+    """Rows of ``table`` describing a year after ``plausibility.as_of`` (a resolved setting).
+
+    Census ``estimate`` rows and removals with status ``planned`` or ``limit`` may be later.
+    Nothing is checked when ``as_of`` is ``None``.
+    """
+    if plausibility.as_of is None or frame.empty:
+        return []
+    as_of = plausibility.as_of
+    late = frame["year"] > as_of
+    if table in AS_OF_EXEMPT:
+        column, words = AS_OF_EXEMPT[table]
+        late &= ~frame[column].isin(words)
+    bad = set(bad_rows)
+    exempt = {"census": "estimate rows", "removals": "planned and limit rows"}.get(table)
+    rule = f"a year after the as-of year {as_of} (Plausibility.as_of"
+    rule += ", default the latest census year + 1)"
+    rule += f"; only {exempt} may be later" if exempt else "; no row may be later"
+    return [
+        Problem(r.file, r.row, "year", str(int(r.year)), rule)
+        for r in frame[late].itertuples()
+        if (r.file, r.row) not in bad
+    ]
+
+
+def check_tables(
+    census: pd.DataFrame,
+    removals: pd.DataFrame | None = None,
+    composition: pd.DataFrame | None = None,
+    *,
+    plausibility: Plausibility | None = None,
+    bad_rows: Collection[tuple[str, int]] = (),
+) -> list[Problem]:
+    """Every rule across tables, on typed frames (as read, with ``row`` and ``file``).
+
+    This is the one entry point for the cross-table rules: census years against an explicit
+    as-of year, :func:`check_removals_against_census` (abundance and as-of year), and the
+    composition rules — years not after the as-of year, a cull composition
+    (males + females + calves) at most the final cull of that population, year and timing
+    (sex and age ``all``, in animals; the largest when there are alternative reports), and a
+    population composition's males + females at most that population's count that year.
+
+    Parameters
+    ----------
+    census
+        The census (required: it sets the default as-of year).
+    removals, composition
+        The other tables, or ``None``.
+    plausibility
+        Settings; default ``Plausibility()``. Its ``as_of`` is resolved from ``census``.
+    bad_rows
+        ``(file, row)`` pairs with an error of their own, left out.
+
+    Returns
+    -------
+    list of Problem
+
+    Examples
+    --------
+    >>> import saigapop as sp
+    >>> from saigapop.io.consistency import check_tables
+    >>> from saigapop.io.plausibility import Plausibility
+    >>> d = sp.load_kazakhstan()
+    >>> any(p.is_error for p in check_tables(d.census, d.removals, d.composition))
+    False
+    >>> late = check_tables(d.census, d.removals, plausibility=Plausibility(as_of=2024))
+    >>> sorted((p.file, p.row) for p in late if p.column == "year")[:2]
+    [('census.csv', 51), ('census.csv', 52)]
+    """
+    settings = (plausibility or Plausibility()).resolved(census)
+    bad = set(bad_rows)
+    problems = check_years("census", census, settings, bad)
+    if removals is not None:
+        problems += check_removals_against_census(removals, census, bad, plausibility=settings)
+    if composition is not None and not composition.empty:
+        problems += check_years("composition", composition, settings, bad)
+        problems += _composition_within(composition, removals, census, bad)
+    return problems
+
+
+def _composition_within(
+    composition: pd.DataFrame,
+    removals: pd.DataFrame | None,
+    census: pd.DataFrame,
+    bad: set[tuple[str, int]],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    parts = ["males", "females", "calves"]
+    keep = [(f, r) not in bad for f, r in zip(census["file"], census["row"], strict=True)]
+    ok_census = census[keep]
+    counts = ok_census[ok_census["kind"] == "count"].groupby(["population", "year"])["value"].max()
+    culls = pd.DataFrame()
+    if removals is not None and not removals.empty:
+        ok = np.array(
+            [(f, r) not in bad for f, r in zip(removals["file"], removals["row"], strict=True)]
+        )
+        culls = removals[
+            ok
+            & (removals["status"] == "final")
+            & removals["kind"].isin(SINGLE_FINAL_KINDS)
+            & (removals["unit"] == "animals")
+            & (removals["sex"] == "all")
+            & (removals["age"] == "all")
+        ]
+    for r in composition.itertuples():
+        if (r.file, r.row) in bad:
+            continue
+        values = {c: float(getattr(r, c)) for c in parts if not np.isnan(float(getattr(r, c)))}
+        where = f"{r.population} {int(r.year)}"
+        if r.kind == "cull_composition":
+            if culls.empty:
+                continue
+            match = culls[
+                (culls["population"] == r.population)
+                & (culls["year"] == r.year)
+                & (culls["timing"] == r.timing)
+            ]
+            if match.empty:
+                continue
+            most = max(_most(m) for m in match.itertuples())
+            total = sum(values.values())
+            if total > most + _TOLERANCE:
+                first = next(iter(values))
+                problems.append(
+                    Problem(
+                        r.file,
+                        r.row,
+                        first,
+                        _plain(values[first]),
+                        "a cull composition cannot exceed the cull: "
+                        + " + ".join(f"{c} {_fmt(v)}" for c, v in values.items())
+                        + f" = {_fmt(total)}, but the final {where} cull is {_fmt(most)} "
+                        f"(row(s) {_rows(match)})",
+                    )
+                )
+        else:
+            count = counts.get((r.population, r.year), np.nan)
+            adults = values.get("males", 0.0) + values.get("females", 0.0)
+            if not np.isnan(count) and adults > count + _TOLERANCE:
+                column = "males" if "males" in values else "females"
+                problems.append(
+                    Problem(
+                        r.file,
+                        r.row,
+                        column,
+                        _plain(values[column]),
+                        f"males + females classified ({_fmt(adults)}) cannot exceed the "
+                        f"{where} count ({_fmt(count)})",
+                    )
+                )
     return problems

@@ -17,7 +17,9 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from saigapop import constants as C
+from saigapop.io.consistency import check_removal_rows
 from saigapop.io.parsing import NumberFormatError, parse_number
+from saigapop.io.plausibility import Plausibility, value_problems
 from saigapop.io.problems import Problem
 
 __all__ = [
@@ -90,6 +92,10 @@ class TableSpec:
         Columns that must be unique together.
     row_rules
         Cross-column rules checked row by row.
+    recognised
+        Optional columns used by the rules when present but, unlike ``columns``, never added
+        when absent, so a table without them keeps its columns (and its data hash). Readers
+        keep them as text and should not report them as unknown.
     """
 
     name: str
@@ -100,6 +106,7 @@ class TableSpec:
     non_empty: tuple[str, ...]
     key: tuple[str, ...]
     row_rules: tuple[RowRule, ...] = field(default=())
+    recognised: tuple[str, ...] = field(default=())
 
     @property
     def optional(self) -> tuple[str, ...]:
@@ -191,14 +198,47 @@ def string_schema(spec: TableSpec, present: list[str]) -> pa.DataFrameSchema:
     )
 
 
-def check_strings(spec: TableSpec, frame: pd.DataFrame, label: str) -> list[Problem]:
-    """Validate a string frame (index = line numbers) lazily; return every failure as a Problem."""
+def check_strings(
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    plausibility: Plausibility | None = None,
+) -> list[Problem]:
+    """Validate a string frame (index = line numbers) lazily; return every failure as a Problem.
+
+    Besides the schema (types, vocabularies, row rules, unique key) this applies the
+    plausibility rules of single values (:func:`~saigapop.io.plausibility.value_problems`:
+    whole animals, the table's maximum, proportions in composition) and, for removals, the
+    rules across rows (:func:`~saigapop.io.consistency.check_removal_rows`) to the rows that
+    passed the others. ``plausibility`` defaults to ``Plausibility()``.
+    """
+    settings = plausibility if plausibility is not None else Plausibility()
     schema = string_schema(spec, list(frame.columns))
+    problems: list[Problem] = []
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as err:
-        return _to_problems(spec, frame, err.failure_cases, label)
-    return []
+        problems = _to_problems(spec, frame, err.failure_cases, label)
+    problems += value_problems(spec.name, frame, label, settings)
+    if spec.name == "removals" and all(c in frame.columns for c in spec.required):
+        bad = {p.row for p in problems if p.is_error and p.row is not None}
+        problems += check_removal_rows(_number_view(spec, frame, label), bad)
+    return problems
+
+
+def _number_view(spec: TableSpec, frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Return the string frame with its numeric columns parsed, plus ``row`` and ``file``."""
+    view = frame.copy()
+    for column in (*spec.numeric, "year"):
+        if column in view.columns:
+            view[column] = view[column].map(safe_number).astype(float)
+    for column in spec.optional:
+        if column not in view.columns:
+            view[column] = math.nan if column in spec.numeric else ""
+    view["row"] = [int(r) for r in frame.index]
+    view["file"] = label
+    return view.reset_index(drop=True)
 
 
 def _to_problems(
@@ -257,6 +297,12 @@ def _nums(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 _CENSUS_RULES = (
+    RowRule(
+        "kind 'missing' (survey not flown) carries no value: leave value empty",
+        "value",
+        ("value", "kind"),
+        lambda d: (d["kind"] != "missing") | (d["value"] == ""),
+    ),
     RowRule(
         "expected a number: value may be empty only for kind 'missing'",
         "value",
@@ -377,6 +423,7 @@ REMOVALS = TableSpec(
     non_empty=("population", "kind", "status", "timing", "sex", "age", "unit", "source"),
     key=("population", "year", "kind", "status", "sex", "age", "unit", "source"),
     row_rules=_REMOVAL_RULES,
+    recognised=("event",),
 )
 
 COMPOSITION = TableSpec(

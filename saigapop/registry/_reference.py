@@ -13,10 +13,11 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from saigapop.constants import POPULATION_ALIASES
+from saigapop.constants import KAZAKH_POPULATIONS, POPULATION_ALIASES, YEAR_RANGE
 from saigapop.registry.gs1 import gtin_check_digit
 from saigapop.registry.schema import (
     AGE_ALIASES,
+    DATE_PATTERN,
     HORN_MASS_G_PLAUSIBLE,
     MODEL_YEAR_START_MONTH,
     SEX_ALIASES,
@@ -33,9 +34,24 @@ def validate_rowwise(
     registry: pd.DataFrame,
     removals: pd.DataFrame | None,
     mass_bounds: tuple[float, float] = HORN_MASS_G_PLAUSIBLE,
+    as_of: int | None = None,
 ) -> set[tuple[int, str]]:
-    """Validate ``registry`` one row at a time; return the (row, fault) pairs found."""
+    """Validate ``registry`` one row at a time; return the (row, fault) pairs found.
+
+    ``as_of`` defaults as in ``validate_registry`` without a census: the latest year of a
+    final removal + 1.
+    """
     lo, hi = mass_bounds
+    known = {p.lower() for p in KAZAKH_POPULATIONS} | set(POPULATION_ALIASES) | {"total"}
+    final_years: list[int] = []
+    for rec in [] if removals is None else removals.to_dict("records"):
+        name = _text(rec.get("population")).lower()
+        known.add(POPULATION_ALIASES.get(name, name).lower())
+        year = _number(rec.get("year"))
+        if _text(rec.get("status")).lower() == "final" and year is not None:
+            final_years.append(int(year))
+    if as_of is None and final_years:
+        as_of = max(final_years) + 1
     found: set[tuple[int, str]] = set()
     records = registry.to_dict("records")
     rows = (
@@ -81,9 +97,19 @@ def validate_rowwise(
             key = mark
         if key:
             keys.setdefault(key, []).append(row)
+        # population and as-of year
+        population = POPULATION_ALIASES.get(text["population"].lower(), text["population"])
+        unknown = bool(population) and population.lower() not in known
+        if unknown:
+            found.add((row, "invalid_value"))
+        late = {s for s in STAGES if as_of is not None and dates[s] and dates[s].year > as_of}
+        if late:
+            found.add((row, "invalid_value"))
         # biology
         if SEX_ALIASES.get(text["sex"].lower()) == "female":
             found.add((row, "female_horn"))
+        if AGE_ALIASES.get(text["age"].lower()) == "calf":
+            found.add((row, "calf_horn"))
         if mass is not None and not lo <= mass <= hi:
             found.add((row, "mass_out_of_bounds"))
         # custody
@@ -99,10 +125,9 @@ def validate_rowwise(
             found.add((row, "custody_after_export"))
         if text["exported_date"] and not text["exported_permit"]:
             found.add((row, "export_without_permit"))
-        population = POPULATION_ALIASES.get(text["population"].lower(), text["population"])
         if population.lower() == "total":
             found.add((row, "invalid_value"))
-        elif population and h:
+        elif population and h and not unknown and "harvested" not in late:
             year = h.year - (1 if h.month < MODEL_YEAR_START_MONTH else 0)
             placed.setdefault((population, year), []).append((h, row))
     for rows_with_key in keys.values():
@@ -169,9 +194,10 @@ def _date(value: object) -> date | None:
     if isinstance(value, datetime | pd.Timestamp):
         return value.date()
     text = _text(value)
-    if not text:
+    if not text or not re.fullmatch(DATE_PATTERN, text):
         return None
     try:
-        return datetime.fromisoformat(text).date()
+        parsed = pd.Timestamp(text).date()
     except ValueError:
         return None
+    return parsed if YEAR_RANGE[0] <= parsed.year <= YEAR_RANGE[1] else None

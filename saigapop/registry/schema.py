@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "DATE_COLUMNS",
+    "DATE_PATTERN",
     "FAULTS",
     "HORN_MASS_G_PLAUSIBLE",
     "MODEL_YEAR_START_MONTH",
@@ -52,6 +53,11 @@ OPTIONAL_COLUMNS: Final[tuple[str, ...]] = tuple(
     c for c in REGISTRY_COLUMNS if c not in REQUIRED_COLUMNS
 )
 DATE_COLUMNS: Final[tuple[str, ...]] = tuple(f"{stage}_date" for stage in STAGES)
+#: A date written as text must give year, month and day: ``YYYY-MM-DD``, ``YYYY/MM/DD`` or
+#: ``YYYYMMDD``, optionally followed by a time. ``2025`` or ``2025-09`` are not dates: read as
+#: 1 January or 1 September they would put the horn in the wrong model year. Years outside
+#: :data:`saigapop.constants.YEAR_RANGE` are not accepted either.
+DATE_PATTERN: Final = r"(\d{4}([-/])\d{1,2}\2\d{1,2}|\d{8})([T ][\d:.]+)?"
 
 #: Plausible envelope for the mass of ONE horn, grams. Wider than the typical adult range
 #: (``saigapop.constants.HORN_MASS_G_RANGE``, 165-200 g) because that range is derived
@@ -90,6 +96,7 @@ FAULTS: Final = MappingProxyType(
         "bad_check_digit": "the GTIN's GS1 mod-10 check digit is wrong",
         "duplicate_mark": "the same mark (GTIN + serial) is on more than one row",
         "female_horn": "the horn is recorded from a female (female saiga have no horns)",
+        "calf_horn": "the horn is recorded from a calf (calves carry only horn buds)",
         "mass_out_of_bounds": "the horn mass is outside the plausible envelope",
         "custody_out_of_order": "custody events are out of order or a stage is skipped",
         "custody_after_export": "a custody event is dated after the export",

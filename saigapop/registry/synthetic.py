@@ -280,6 +280,11 @@ def make_synthetic_registry(
     frame.loc[idx[variant == 2], "mass_g"] = np.nan
     fault_of[idx] = "invalid_value"
 
+    if k["calf_horn"]:  # drawn last and only when asked for, so other fault mixes keep their draws
+        idx = take(k["calf_horn"])
+        frame.loc[idx, "age"] = "calf"
+        fault_of[idx] = "calf_horn"
+
     registry = frame[list(REGISTRY_COLUMNS)].copy()
     planted = fault_of != ""
     truth = pd.DataFrame(

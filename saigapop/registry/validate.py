@@ -7,14 +7,16 @@ row is ever dropped: ``n_accepted + n_rejected == n_input`` always holds.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from saigapop.constants import POPULATION, TOTAL, YEAR
+from saigapop.constants import KAZAKH_POPULATIONS, POPULATION, TOTAL, YEAR, YEAR_RANGE
 from saigapop.exceptions import DataValidationError
+from saigapop.io.plausibility import Plausibility, latest_census_year
+from saigapop.io.populations import PopulationResolver, UnknownPopulationError
 from saigapop.io.problems import Problem
 from saigapop.registry.files import read_registry
 from saigapop.registry.gs1 import parse_marks
@@ -22,6 +24,7 @@ from saigapop.registry.removals import canonical_population, males_removed
 from saigapop.registry.schema import (
     AGE_ALIASES,
     DATE_COLUMNS,
+    DATE_PATTERN,
     FAULTS,
     HORN_MASS_G_PLAUSIBLE,
     MODEL_YEAR_START_MONTH,
@@ -62,6 +65,8 @@ class RegistryValidation:
         Label of the input used in messages.
     mass_bounds
         The plausible per-horn mass envelope used, grams.
+    as_of
+        The as-of year the custody dates were checked against (``None``: not checked).
     """
 
     table: pd.DataFrame
@@ -69,6 +74,7 @@ class RegistryValidation:
     removals: pd.DataFrame | None
     file: str
     mass_bounds: tuple[float, float] = field(default=HORN_MASS_G_PLAUSIBLE)
+    as_of: int | None = None
 
     @property
     def n_input(self) -> int:
@@ -148,6 +154,9 @@ def validate_registry(
     *,
     mass_bounds: tuple[float, float] = HORN_MASS_G_PLAUSIBLE,
     file: str | None = None,
+    populations: Iterable[str] | None = None,
+    plausibility: Plausibility | None = None,
+    census: pd.DataFrame | None = None,
 ) -> RegistryValidation:
     """Check every horn in a registry and accept or reject each row with its reasons.
 
@@ -166,6 +175,17 @@ def validate_registry(
         :data:`~saigapop.registry.HORN_MASS_G_PLAUSIBLE`.
     file
         Label used in messages (default: the file name, or ``<registry frame>``).
+    populations
+        Populations to accept besides Betpakdala, Ural and Ustyurt (and those named in
+        ``removals``). Any other name is an ``invalid_value`` with the nearest known name
+        suggested, never a ``no_recorded_removal``.
+    plausibility
+        Its ``as_of`` year bounds every custody date (to 31 December of that year). When it is
+        ``None`` (the default), the as-of year is the latest year of a survey row of
+        ``census`` + 1; without a census, the latest year of a final row of ``removals`` + 1;
+        with neither, dates are not checked against an as-of year. Never the clock.
+    census
+        The census table (typed or as read), used only for the default as-of year.
 
     Returns
     -------
@@ -203,12 +223,17 @@ def validate_registry(
     reg = _parse(frame)
     out = _Findings(len(frame), reg.rows, reg.text["mark"])
     _check_values(out, reg, registry.attrs.get("read_problems", []))
+    unknown = _check_populations(out, reg, populations, removals)
+    as_of = _registry_as_of(plausibility, census, removals)
+    late = _check_as_of(out, reg, as_of)
     _check_marks(out, reg)
     _check_biology(out, reg, lo, hi)
     _check_custody(out, reg)
     summary = None if removals is None else males_removed(removals)
     if summary is not None:
-        _check_population_years(out, reg, summary)
+        # A horn whose population or harvest date is wrong is reported as that, not as a
+        # population-year without removals.
+        _check_population_years(out, reg, summary, unknown | late)
 
     findings = out.frame()
     reasons = _reasons(len(frame), out.masks)
@@ -237,7 +262,7 @@ def validate_registry(
     )
     extra = [c for c in frame.columns if c not in table.columns and c != "file"]
     table = pd.concat([table, frame[extra]], axis=1).reset_index(drop=True)
-    return RegistryValidation(table, findings, summary, label, (float(lo), float(hi)))
+    return RegistryValidation(table, findings, summary, label, (float(lo), float(hi)), as_of)
 
 
 # --- parsing ------------------------------------------------------------------------------
@@ -333,7 +358,11 @@ def _check_values(out: _Findings, reg: _Parsed, read_problems: list[Problem]) ->
         written = reg.date_text[stage]
         unreadable = (written != "") & reg.dates[stage].isna()
         out.add(
-            "invalid_value", unreadable, f"{stage}_date", written, "expected an ISO date YYYY-MM-DD"
+            "invalid_value",
+            unreadable,
+            f"{stage}_date",
+            written,
+            f"expected an ISO date YYYY-MM-DD (a full date, year {YEAR_RANGE[0]}-{YEAR_RANGE[1]})",
         )
     out.add(
         "invalid_value",
@@ -361,6 +390,82 @@ def _check_values(out: _Findings, reg: _Parsed, read_problems: list[Problem]) ->
     for problem in read_problems:  # e.g. a CSV line with too many fields
         value = pd.Series(problem.value or "", index=reg.rows.index)
         out.add("invalid_value", reg.rows == problem.row, problem.column, value, problem.rule)
+
+
+def _check_populations(
+    out: _Findings,
+    reg: _Parsed,
+    populations: Iterable[str] | None,
+    removals: pd.DataFrame | None,
+) -> np.ndarray:
+    """Report unknown population names with the nearest known one; return their row mask."""
+    declared = [str(p) for p in populations or ()]
+    if removals is not None and POPULATION in removals.columns:
+        named = canonical_population(removals[POPULATION]).unique()
+        declared += [n for n in named if n and n.lower() != TOTAL and n not in KAZAKH_POPULATIONS]
+    resolver = PopulationResolver(declared)
+    written = reg.text["population"]
+    messages: dict[str, str] = {}
+    for name in written.unique():
+        if not name or name.lower() == TOTAL:
+            continue
+        try:
+            resolver.resolve(name)
+        except UnknownPopulationError as err:
+            messages[name] = str(err)
+    unknown = written.isin(list(messages)).to_numpy()
+    out.add(
+        "invalid_value",
+        unknown,
+        POPULATION,
+        written,
+        lambda hit: written[hit].map(messages),
+    )
+    return unknown
+
+
+def _registry_as_of(
+    plausibility: Plausibility | None, census: pd.DataFrame | None, removals: pd.DataFrame | None
+) -> int | None:
+    if plausibility is not None and plausibility.as_of is not None:
+        return plausibility.as_of
+    if census is not None:
+        latest = latest_census_year(census)
+        if latest is not None:
+            return latest + 1
+    if removals is not None and {"status", YEAR} <= set(removals.columns):
+        status = removals["status"].astype(str).str.strip().str.lower()
+        years = pd.to_numeric(removals.loc[status == "final", YEAR], errors="coerce").dropna()
+        if len(years):
+            return int(years.max()) + 1
+    return None
+
+
+def _check_as_of(out: _Findings, reg: _Parsed, as_of: int | None) -> np.ndarray:
+    """Report custody dates after 31 December of the as-of year; return rows with a late harvest."""
+    late_harvest = np.zeros(len(reg.rows), dtype=bool)
+    if as_of is None:
+        return late_harvest
+    end = pd.Timestamp(year=as_of + 1, month=1, day=1)
+    for stage in STAGES:
+        late = (reg.dates[stage] >= end).to_numpy()
+        if stage == "harvested":
+            late_harvest = late
+        out.add(
+            "invalid_value",
+            late,
+            f"{stage}_date",
+            reg.shown_date(stage),
+            lambda hit, stage=stage: (
+                "the "
+                + stage
+                + " date "
+                + _iso(reg.dates[stage][hit])
+                + f" is after the as-of year {as_of} (Plausibility.as_of; by default the "
+                "latest census year + 1)"
+            ),
+        )
+    return late_harvest
 
 
 def _check_marks(out: _Findings, reg: _Parsed) -> None:
@@ -400,6 +505,17 @@ def _check_biology(out: _Findings, reg: _Parsed, lo: float, hi: float) -> None:
         "sex",
         sex,
         lambda hit: "sex is '" + sex[hit] + "'; female saiga have no horns",
+    )
+    age = reg.text["age"]
+    out.add(
+        "calf_horn",
+        reg.age == "calf",
+        "age",
+        age,
+        lambda hit: (
+            "age is '" + age[hit] + "'; calves (young of the year) carry only horn buds, "
+            "which are not registered"
+        ),
     )
     out.add(
         "mass_out_of_bounds",
@@ -548,10 +664,12 @@ class _Findings:
         return findings.astype(dict.fromkeys(text, "str"))
 
 
-def _check_population_years(out: _Findings, reg: _Parsed, summary: pd.DataFrame) -> None:
+def _check_population_years(
+    out: _Findings, reg: _Parsed, summary: pd.DataFrame, skip: np.ndarray
+) -> None:
     population, harvested, rows = reg.population, reg.dates["harvested"], reg.rows
     national = population.str.lower() == TOTAL
-    placeable = ((population != "") & ~national & harvested.notna()).to_numpy()
+    placeable = ((population != "") & ~national & harvested.notna()).to_numpy() & ~skip
     keys = pd.MultiIndex.from_arrays(
         [population.where(placeable, ""), reg.model_year.fillna(-1).astype("int64")]
     )
@@ -658,8 +776,11 @@ def _dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         parsed = series.astype("datetime64[us]")
         return parsed, pd.Series("", index=series.index, dtype="str")
     raw = _text(series)
-    parsed = pd.to_datetime(raw.where(raw != ""), format="ISO8601", errors="coerce")
-    return parsed.astype("datetime64[us]"), raw
+    full = raw.str.fullmatch(DATE_PATTERN)
+    parsed = pd.to_datetime(raw.where(full), format="ISO8601", errors="coerce")
+    parsed = parsed.astype("datetime64[us]")
+    in_range = (parsed.dt.year >= YEAR_RANGE[0]) & (parsed.dt.year <= YEAR_RANGE[1])
+    return parsed.where(in_range), raw
 
 
 def _iso(dates: pd.Series) -> pd.Series:

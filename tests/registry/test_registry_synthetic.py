@@ -97,7 +97,7 @@ def test_reference_loop_agrees_with_vectorised():
     assert found_pairs(result) == validate_rowwise(synth.registry, synth.removals)
 
 
-FAULTS_100K = {code: 5 * count for code, count in DEMO_FAULTS.items()}
+FAULTS_100K = {code: 5 * DEMO_FAULTS.get(code, 5) for code in FAULTS}
 
 
 def test_100k_recall_is_one_per_fault_and_every_row_is_accounted():

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from saigapop.exceptions import DataValidationError
+from saigapop.io.plausibility import Plausibility
 from saigapop.io.problems import Problem
 from saigapop.registry import FAULTS, REQUIRED_COLUMNS, validate_registry
 from saigapop.registry._reference import validate_rowwise
@@ -117,6 +118,10 @@ def _female(reg):
     reg.loc[3, "sex"] = "female"
 
 
+def _calf(reg):
+    reg.loc[2, "age"] = "young-of-year"
+
+
 def _mass(reg):
     reg.loc[4, "mass_g"] = "363.0"  # a pair weighed as one horn
 
@@ -144,6 +149,7 @@ FAULT_CASES = {
     "malformed_mark": (_malformed, 4, None, "not a GS1 element string"),
     "bad_check_digit": (_check_digit, 2, None, "but its GS1 check digit is 2"),
     "female_horn": (_female, 5, "H4", "female saiga have no horns"),
+    "calf_horn": (_calf, 4, "H3", "age is 'young-of-year'; calves (young of the year) carry only"),
     "mass_out_of_bounds": (_mass, 6, "H5", "mass 363.0 g is outside the plausible 80-300 g"),
     "custody_out_of_order": (_order, 3, "H2", "stored on 2025-09-01 before harvest on 2025-09-05"),
     "custody_after_export": (
@@ -418,3 +424,90 @@ def test_raw_horn_may_be_exported_without_processing():
     registry = base_registry()
     registry.loc[4, ["processed_date", "processed_place", "processed_permit"]] = ["", "", ""]
     assert validate_registry(registry, base_removals()).findings.empty
+
+
+# --- issue 18: plausibility, and problems reported as what they are ----------------------------
+
+
+def _findings(registry, **kwargs):
+    result = validate_registry(registry, base_removals(), file="registry.csv", **kwargs)
+    return result, set(zip(result.findings["row"], result.findings["fault"], strict=True))
+
+
+def test_misspelt_population_is_named_with_a_suggestion_not_a_missing_removal():
+    registry = base_registry()
+    registry.loc[1, "population"] = "Urall"
+    result, found = _findings(registry)
+    assert found == {(3, "invalid_value")}
+    (problem,) = result.problems()
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "registry.csv",
+        3,
+        "population",
+        "Urall",
+    )
+    assert "did you mean 'Ural'?" in problem.rule
+    assert found == validate_rowwise(registry, base_removals())
+    with pytest.raises(DataValidationError, match="row 3, column 'population': 'Urall'"):
+        result.raise_if_rejected()
+
+
+def test_declared_and_removal_populations_are_known():
+    registry = base_registry()
+    registry.loc[1, "population"] = "Kalmykia"
+    _, found = _findings(registry)
+    assert found == {(3, "invalid_value")}
+    _, found = _findings(registry, populations=["Kalmykia"])
+    assert found == {(3, "no_recorded_removal")}  # known, but no removal recorded there
+
+
+@pytest.mark.parametrize("written", ["2025", "2025-09", "0025-09-01", "05.08.2025", "2025-13-01"])
+def test_malformed_harvest_date_is_reported_as_a_date(written):
+    registry = base_registry()
+    registry.loc[1, "harvested_date"] = written
+    result, found = _findings(registry)
+    assert (3, "no_recorded_removal") not in found
+    assert (3, "invalid_value") in found
+    problem = next(p for p in result.problems() if p.column == "harvested_date")
+    assert (problem.row, problem.value) == (3, written)
+    assert "expected an ISO date YYYY-MM-DD (a full date" in problem.rule
+    assert found == validate_rowwise(registry, base_removals())
+
+
+@pytest.mark.parametrize("written", ["2025-09-05", "2025/09/05", "20250905", "2025-9-5"])
+def test_full_dates_in_other_spellings_are_read(written):
+    registry = base_registry()
+    registry.loc[1, "harvested_date"] = written
+    result, found = _findings(registry)
+    assert found == set()
+    assert result.table.loc[1, "harvested_date"] == pd.Timestamp("2025-09-05")
+
+
+def test_dates_after_the_as_of_year_are_errors():
+    # Default without a census: the latest final removal year (2026) + 1.
+    registry = base_registry()
+    registry.loc[1, "harvested_date"] = "2052-09-05"
+    registry.loc[0, "exported_date"] = "2028-01-10"
+    result, found = _findings(registry)
+    assert result.as_of == 2027
+    # Reported as late dates (and the harvest after storage), never as "no_recorded_removal".
+    assert found == {(2, "invalid_value"), (3, "invalid_value"), (3, "custody_out_of_order")}
+    by_row = {p.row: p for p in result.problems() if "as-of" in p.rule}
+    assert (by_row[3].column, by_row[3].value) == ("harvested_date", "2052-09-05")
+    assert "after the as-of year 2027" in by_row[3].rule
+    assert (by_row[2].column, by_row[2].value) == ("exported_date", "2028-01-10")
+    assert found == validate_rowwise(registry, base_removals())
+
+
+def test_as_of_from_census_or_settings_never_the_clock():
+    registry = base_registry()  # latest date: 2026-07-20
+    census = pd.DataFrame({"year": [2024, 2025, 2030], "kind": ["count", "count", "estimate"]})
+    result, found = _findings(registry, census=census)
+    assert result.as_of == 2026
+    assert found == set()
+    result, found = _findings(registry, census=census.assign(year=[2023, 2024, 2030]))
+    assert result.as_of == 2025
+    assert {r for r, _ in found} == {2, 4, 5, 6}  # rows with a 2026 date
+    result, found = _findings(registry, plausibility=Plausibility(as_of=2026), census=census)
+    assert (result.as_of, found) == (2026, set())
+    assert validate_registry(registry, None).as_of is None
