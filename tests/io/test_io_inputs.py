@@ -196,3 +196,16 @@ def test_the_same_cross_table_error_without_a_census_error_is_not_follow_on(writ
     (problem,) = info.value.problems
     assert not problem.follow_on
     assert "cannot exceed" in problem.rule
+
+
+def test_a_blank_last_column_name_is_no_column_and_its_values_are_reported_per_row(
+    write, census_csv
+):
+    # Spreadsheet exports often end the header with empty names; a blank *last* name is not a
+    # column, so values under it are reported on their rows as beyond the header.
+    text = census_csv.replace(",notes\n", ",\n", 1).replace("survey not flown", "kept note")
+    with pytest.raises(DataValidationError) as info:
+        sp.read_census(write("census.csv", text))
+    (problem,) = info.value.problems
+    assert (problem.row, problem.value) == (6, "kept note")
+    assert "beyond the header" in problem.rule
