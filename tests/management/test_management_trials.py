@@ -9,13 +9,13 @@ import xarray as xr
 from saigapop.exceptions import ConfigError
 from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
 from saigapop.management._mc import mcse_mean
+from saigapop.management.reweighting import weighted_stats as _weighted_stats
+from saigapop.management.trial_grid import _replacement_density
 from saigapop.management.trials import (
     DEFAULT_TRIALS,
     KHAT_MAX,
     Reweight,
     Trial,
-    _replacement_density,
-    _weighted_stats,
     build_trial_model,
     psis,
     run_trials,
