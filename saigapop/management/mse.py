@@ -55,7 +55,6 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
-from saigapop.management._contract import validate_posterior
 from saigapop.management.criteria import (
     DEFAULT_ABUNDANCE_LIMITS,
     ConceptionRisk,
@@ -68,6 +67,7 @@ from saigapop.management.horns import HornConversion
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import QuotaResult
 from saigapop.management.trials import Z_UPPER, CollapseRisk
+from saigapop.model.schema import read_posterior as validate_posterior
 
 __all__ = [
     "DEFAULT_MSE_CRITERIA",

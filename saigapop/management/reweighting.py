@@ -20,8 +20,8 @@ from arviz_stats.base import array_stats
 from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
-from saigapop.management._contract import validate_posterior
 from saigapop.management._mc import mcse_mean
+from saigapop.model.schema import read_posterior as validate_posterior
 
 __all__ = [
     "KHAT_MAX",

@@ -29,7 +29,6 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
-from saigapop.management._contract import validate_posterior
 from saigapop.management.criteria import Criterion, default_criteria
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.quota import QuotaResult
@@ -45,6 +44,7 @@ from saigapop.management.reweighting import (
 )
 from saigapop.management.robust import solve_across_trials, solve_robust_quota
 from saigapop.management.trial_grid import DEFAULT_TRIALS, Trial, TrialSet, build_trial_model
+from saigapop.model.schema import read_posterior as validate_posterior
 from saigapop.runner import run_grid
 
 __all__ = [
