@@ -213,7 +213,7 @@ def procedure_from_quota(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> proc = procedure_from_quota({"A": 500.0}, post)
     >>> 0 < proc.harvest_fraction["A"] < 0.1, proc.initial_quota
@@ -250,7 +250,7 @@ def pbr_procedure(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior({"A": 1e5}, chains=1, draws=20))
     >>> 0 < pbr_procedure(om).harvest_fraction["A"] < 0.5
     True
@@ -393,7 +393,7 @@ def closed_loop(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior({"A": 1e5}, chains=1, draws=5),
     ...                                    quota_years=12)
     >>> proj, log = closed_loop(om, Procedure(harvest_fraction=0.05, limits={"A": 0.0}))
@@ -562,7 +562,7 @@ def run_mse(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> out = run_mse(post, Procedure(harvest_fraction=0.02), n_replicates=40,
     ...               block_size=20, limits={"A": 2e4})
@@ -739,7 +739,7 @@ def mse_table(summary: xr.Dataset) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> s = summarise_mse(run_mse(post, Procedure(harvest_fraction=0.02), n_replicates=20,
     ...                           block_size=20, limits={"A": 2e4}))
@@ -803,7 +803,7 @@ def tune_procedure(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> best, s = tune_procedure(post, Procedure(harvest_fraction=0.01), multipliers=[0.0, 1.0],
     ...                          n_replicates=20, block_size=20, limits={"A": 2e4})

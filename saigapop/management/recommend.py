@@ -99,7 +99,7 @@ def recommend_quota(
     Examples
     --------
     >>> import pandas as pd
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
     ...     "sex", "age", "unit", "value", "lower", "upper"])

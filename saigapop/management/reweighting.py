@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
 from saigapop.management._mc import mcse_mean
+from saigapop.model.diagnostics import PARETO_KHAT_MAX
 from saigapop.model.schema import read_posterior as validate_posterior
 
 __all__ = [
@@ -35,8 +36,9 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-#: Pareto k̂ above which importance weights are unreliable (Vehtari et al. 2024)
-KHAT_MAX: float = 0.7
+#: Pareto k̂ above which importance weights are unreliable (Vehtari et al. 2024); the one
+#: value is :data:`saigapop.model.diagnostics.PARETO_KHAT_MAX`.
+KHAT_MAX: float = PARETO_KHAT_MAX
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def synthetic_counts(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> c = synthetic_counts(synthetic_posterior({"A": 1e5}, chains=1, draws=20))
     >>> c.dims, c.sizes["year"]
     (('population', 'year'), 3)
@@ -159,7 +161,7 @@ def observed_counts(posterior: xr.DataTree | xr.Dataset) -> xr.DataArray | None:
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> observed_counts(synthetic_posterior({"A": 1e5}, chains=1, draws=2)) is None
     True
     """
@@ -227,7 +229,7 @@ def trial_weights(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=200)
     >>> w, k, ess = trial_weights(post, synthetic_counts(post), Reweight(obs_cv=0.3))
     >>> round(float(w.sum()), 6), bool(0 < ess <= 200)

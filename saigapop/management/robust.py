@@ -65,7 +65,7 @@ def solve_across_trials(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> out = solve_across_trials(post, trials=DEFAULT_TRIALS[:1], progress=False)
     >>> bool((out["quota"] <= out["level"]).all())
@@ -129,7 +129,7 @@ def solve_robust_quota(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> om = OperatingModel.from_posterior(post, seed=1)
     >>> result, across = solve_robust_quota(om, post, seed=1, progress=False)

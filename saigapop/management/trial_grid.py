@@ -21,7 +21,7 @@ from saigapop.demography.matrix import female_matrix, lambda_
 from saigapop.demography.vital_rates import VitalRates
 from saigapop.exceptions import ConfigError
 from saigapop.management.operating_model import OperatingModel
-from saigapop.management.reweighting import Reweight
+from saigapop.management.reweighting import KHAT_MAX, Reweight
 
 __all__ = ["DEFAULT_TRIALS", "Trial", "TrialSet", "build_trial_model"]
 
@@ -87,7 +87,7 @@ class Trial:
         return self.differs
 
 
-_REFIT = "a refit with this observation model is needed if k̂ > 0.7"
+_REFIT = f"a refit with this observation model is needed if k̂ > {KHAT_MAX}"
 
 #: The trial grid (reference set, then robustness set). See ``docs/management.md``.
 DEFAULT_TRIALS: tuple[Trial, ...] = (
@@ -281,7 +281,7 @@ def build_trial_model(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=10)
     >>> ppr = [t for t in DEFAULT_TRIALS if t.name == "ppr_event"][0]
     >>> om = build_trial_model(post, ppr)

@@ -291,7 +291,7 @@ def run_trials(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> out = run_trials(post, [1000.0, 1000.0, 50.0], trials=DEFAULT_TRIALS[:2],
     ...                  counts=synthetic_counts(post), progress=False)
@@ -377,7 +377,7 @@ def trial_table(trials: xr.Dataset) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> out = run_trials(post, [1000.0, 1000.0, 50.0], trials=DEFAULT_TRIALS[:1], progress=False)
     >>> trial_table(out).index.names

@@ -180,7 +180,7 @@ def compute_triggers(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=100))
     >>> trig = compute_triggers(om, [1000.0, 1000.0, 100.0], __import__(
     ...     "saigapop.management.criteria", fromlist=["x"]).default_criteria())

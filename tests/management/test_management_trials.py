@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from saigapop.exceptions import ConfigError
-from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import OperatingModel, solve_quota
 from saigapop.management._mc import mcse_mean
 from saigapop.management.reweighting import weighted_stats as _weighted_stats
 from saigapop.management.trial_grid import _replacement_density
@@ -23,6 +23,7 @@ from saigapop.management.trials import (
     trial_table,
     trial_weights,
 )
+from saigapop.testing import synthetic_posterior
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::saigapop.management.operating_model.ConvergenceWarning"
