@@ -331,12 +331,12 @@ def compare_quota(title: str, post: xr.DataTree, counts: xr.DataArray | None, n_
             tr = run_trials(post, q, counts=counts, progress=False, n_draws=n_draws, seed=3)
         results[label] = (q, tr)
     (q_old, t_old), (q_new, t_new) = results["old"], results["new"]
-    for p in q_new.level["population"].values:
+    pops = [str(p) for p in q_new.level["population"].values]
+    for j, p in enumerate(pops):
         lo, ln = float(q_old.level.sel(population=p)), float(q_new.level.sel(population=p))
         print(
             f"  quota {p:<12} old {lo:10,.0f}  new {ln:10,.0f}  (new - old {ln - lo:+,.0f}; "
-            f"binding old {q_old.binding[list(q_old.level['population'].values).index(p)]}, "
-            f"new {q_new.binding[list(q_new.level['population'].values).index(p)]})"
+            f"binding old {np.asarray(q_old.binding)[j]}, new {np.asarray(q_new.binding)[j]})"
         )
     for var in ("risk", "added_risk", "decision_risk"):
         diff = float(np.nanmax(np.abs(t_new[var] - t_old[var])))
