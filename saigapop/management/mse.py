@@ -65,9 +65,11 @@ from saigapop.management.estimators import Estimator, KalmanTrend
 from saigapop.management.harvest import HarvestRule
 from saigapop.management.horns import HornConversion
 from saigapop.management.operating_model import OperatingModel
+from saigapop.management.pbr import lambda_max
 from saigapop.management.quota import QuotaResult
 from saigapop.management.trials import Z_UPPER, CollapseRisk
 from saigapop.model.schema import read_posterior as validate_posterior
+from saigapop.runner import run_grid
 
 __all__ = [
     "DEFAULT_MSE_CRITERIA",
@@ -255,8 +257,6 @@ def pbr_procedure(
     >>> 0 < pbr_procedure(om).harvest_fraction["A"] < 0.5
     True
     """
-    from saigapop.management.pbr import lambda_max
-
     r = np.median(lambda_max(om).values - 1.0, axis=0)
     frac = {
         p: float(0.5 * max(r_p, 0.0) * recovery_factor)
@@ -569,8 +569,6 @@ def run_mse(
     >>> dict(out["yield"].sizes)
     {'procedure': 2, 'replicate': 40, 'population': 1}
     """
-    from saigapop.runner import run_grid
-
     procs = [procedures] if isinstance(procedures, Procedure) else list(procedures)
     names = [p.name for p in procs]
     if len(set(names)) != len(names) or "zero_export" in names:

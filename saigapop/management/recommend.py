@@ -21,7 +21,8 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.harvest import realised_removals
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
-from saigapop.management.trials import solve_robust_quota
+from saigapop.management.robust import solve_robust_quota
+from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "recommend_quota"]
 
@@ -107,8 +108,6 @@ def recommend_quota(
     >>> bool((rec.result.level >= 0).all())
     True
     """
-    from saigapop.model.diagnostics import sex_ratio_prior_driven
-
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
     n_total = int(post.sizes["chain"] * post.sizes["draw"])

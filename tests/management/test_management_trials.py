@@ -89,6 +89,21 @@ def test_psis_uniform_and_heavy_tails():
     assert heavy[2] < 200
 
 
+def test_psis_recovers_an_analytic_importance_sampling_mean():
+    """Draws from N(0, 1) reweighted to N(0.5, 1): log w = 0.5 x − 0.125, target mean 0.5."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(4000)
+    w, k, ess = psis(0.5 * x - 0.125)
+    assert float(np.sum(w * x)) == pytest.approx(0.5, abs=0.05)
+    assert k < 0.5  # light-tailed ratios
+    # ESS of the normalised weights: n / E[w²] with E[w²] = exp(0.25) for this pair
+    assert ess == pytest.approx(4000 * np.exp(-0.25), rel=0.1)
+    # fewer than 25 draws: no tail to fit, raw normalised weights
+    w_small, k_small, _ = psis(np.arange(10.0))
+    np.testing.assert_allclose(w_small, np.exp(np.arange(10.0)) / np.exp(np.arange(10.0)).sum())
+    assert k_small == -np.inf
+
+
 def test_reweighting_with_the_fitted_model_gives_uniform_weights(small):
     post, counts = small
     w, _k, ess = trial_weights(post, counts, Reweight())
