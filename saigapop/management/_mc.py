@@ -1,21 +1,35 @@
-"""Monte Carlo error of posterior-averaged risks, from the effective sample size.
+"""Monte Carlo error and convergence of per-draw series, computed by :mod:`arviz_stats`.
 
-A risk is the posterior mean of a per-draw quantity (an indicator, or a paired
-difference of indicators). Draws from MCMC are autocorrelated within chains, so its Monte
-Carlo standard error is ``sd / sqrt(ESS)`` with ESS from the chains' autocorrelation
-(Geyer's initial monotone sequence, as in Stan and ArviZ' ``ess(method="mean")``),
-vectorised over any leading axes.
+A risk is the posterior mean of a per-draw quantity (an indicator, or a paired difference
+of indicators). Draws from MCMC are autocorrelated within chains, so its Monte Carlo
+standard error is ``sd / sqrt(ESS)``. Management code holds such series flat, ``(...,
+draw)`` with a chain index per draw; this module puts them on ``(..., chain, draw)`` and
+calls ``arviz_stats``' array interface (``ess(method="mean")``, ``mcse(method="mean")``,
+``rhat(method="rank")``), so the estimators are ArviZ's (split chains, Geyer's initial
+monotone sequence, rank-normalised split R-hat), not copies.
+
+Conventions kept from the callers' side: chains of unequal length are truncated to the
+shortest; a constant series has ESS = number of draws and MCSE 0 (ArviZ returns NaN there).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft as sp_fft
+from arviz_stats.base import array_stats
 from numpy.typing import NDArray
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
 __all__ = ["ess_mean", "mcse_mean", "rhat"]
+
+#: fewest draws per chain for which ArviZ computes an ESS or MCSE
+_MIN_DRAWS = 4
+
+
+def _by_chain(x: NDArray[np.float64], chain: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``(..., draw)`` with a chain index per draw -> ``(..., chain, draw)``."""
+    chain = np.asarray(chain)
+    ids, counts = np.unique(chain, return_counts=True)
+    n = int(counts.min())
+    return np.stack([x[..., chain == c][..., :n] for c in ids], axis=-2)
 
 
 def ess_mean(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -32,64 +46,41 @@ def ess_mean(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
     Returns
     -------
     numpy.ndarray
-        ``(...)``; the number of draws where ``x`` is constant.
+        ``(...)``; the number of draws where ``x`` is constant or chains are shorter than
+        four draws.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=4000)
-    >>> 3500 < float(ess_mean(x, np.repeat(np.arange(4), 1000))) <= 4000
+    >>> 3500 < float(ess_mean(x, np.repeat(np.arange(4), 1000))) <= 4400
     True
     """
     x = np.asarray(x, dtype=np.float64)
     lead = x.shape[:-1]
     flat = x.reshape(-1, x.shape[-1])
-    varying = np.ptp(flat, axis=-1) > 0  # constant series need no autocorrelation
+    varying = np.ptp(flat, axis=-1) > 0 if x.shape[-1] else np.zeros(flat.shape[0], bool)
     out = np.full(flat.shape[0], float(x.shape[-1]))
     if varying.any():
-        out[varying] = _ess(flat[varying], np.asarray(chain))
+        y = _by_chain(flat[varying], chain)
+        if y.shape[-1] >= _MIN_DRAWS:
+            out[varying] = array_stats.ess(y, chain_axis=-2, draw_axis=-1, method="mean")
     return out.reshape(lead)
-
-
-def _ess(x: NDArray[np.float64], chain: NDArray[np.int64]) -> NDArray[np.float64]:
-    ids, counts = np.unique(chain, return_counts=True)
-    m, n = len(ids), int(counts.min())
-    if n < 4:
-        return np.full(x.shape[:-1], float(x.shape[-1]))
-    parts = [x[..., chain == c][..., :n] for c in ids]
-    y = np.stack(parts, axis=-2)  # (..., m, n)
-    total = m * n
-    mean = y.mean(axis=-1, keepdims=True)
-    yc = y - mean
-    nfft = sp_fft.next_fast_len(2 * n - 1, real=True)
-    f = sp_fft.rfft(yc.astype(np.float32), n=nfft, axis=-1, workers=-1)  # ample for ESS
-    acov = sp_fft.irfft(f.real**2 + f.imag**2, n=nfft, axis=-1, workers=-1)[..., :n] / n
-    acov = acov.astype(np.float64)
-    w = acov[..., 0].mean(axis=-1) * n / (n - 1)  # within-chain variance
-    b = mean[..., 0].var(axis=-1, ddof=1) * n if m > 1 else np.zeros_like(w)
-    var_plus = w * (n - 1) / n + b / n
-    const = var_plus <= 1e-300
-    safe = np.where(const, 1.0, var_plus)
-    rho = 1.0 - (w[..., None] - acov.mean(axis=-2)) / safe[..., None]  # (..., n)
-    rho[..., 0] = 1.0
-    k = n // 2
-    pairs = rho[..., 0 : 2 * k : 2] + rho[..., 1 : 2 * k : 2]  # (..., k)
-    positive = np.cumprod(pairs > 0, axis=-1).astype(bool)
-    pairs = np.minimum.accumulate(np.where(positive, pairs, 0.0), axis=-1)
-    tau = -1.0 + 2.0 * np.sum(np.where(positive, pairs, 0.0), axis=-1)
-    tau = np.maximum(tau, 1.0 / np.log10(max(total, 10)))
-    ess = np.minimum(total / tau, total * np.log10(max(total, 10)))
-    return np.where(const, float(total), ess)
 
 
 def mcse_mean(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
     """Monte Carlo standard error of the mean of ``x`` over its last axis.
 
+    ``sd / sqrt(ESS)`` by ``arviz_stats``; 0 for a constant series.
+
     Examples
     --------
-    >>> x = np.r_[np.zeros(500), np.ones(500)]
     >>> float(mcse_mean(np.zeros(1000), np.zeros(1000, int)))
     0.0
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=4000)  # iid: about 1 / sqrt(4000) = 0.0158
+    >>> 0.014 < float(mcse_mean(x, np.repeat(np.arange(4), 1000))) < 0.018
+    True
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(-1, x.shape[-1])
@@ -97,29 +88,16 @@ def mcse_mean(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
     varying = np.ptp(flat, axis=-1) > 0 if x.shape[-1] > 1 else np.zeros(flat.shape[0], bool)
     if varying.any():
         v = flat[varying]
-        out[varying] = v.std(axis=-1, ddof=1) / np.sqrt(_ess(v, np.asarray(chain)))
+        y = _by_chain(v, chain)
+        if y.shape[-1] >= _MIN_DRAWS:
+            out[varying] = array_stats.mcse(y, chain_axis=-2, draw_axis=-1, method="mean")
+        else:  # too short for an autocorrelation: the iid error
+            out[varying] = v.std(axis=-1, ddof=1) / np.sqrt(v.shape[-1])
     return out.reshape(x.shape[:-1])
 
 
-def _rhat_basic(y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Classic R-hat of ``y (..., chains, draws)``."""
-    n = y.shape[-1]
-    means = y.mean(axis=-1)
-    w = y.var(axis=-1, ddof=1).mean(axis=-1)
-    b = n * means.var(axis=-1, ddof=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(((n - 1) / n * w + b / n) / w)
-
-
-def _rank_normal(y: NDArray[np.float64]) -> NDArray[np.float64]:
-    flat = y.reshape(*y.shape[:-2], -1)
-    ranks = rankdata(flat, axis=-1, method="average")
-    z = ndtri((ranks - 0.375) / (flat.shape[-1] + 0.25))
-    return z.reshape(y.shape)
-
-
 def rhat(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Rank-normalised split R-hat (Vehtari et al. 2021), max of bulk and tail.
+    """Rank-normalised split R-hat (Vehtari et al. 2021), max of bulk and tail, by ArviZ.
 
     Parameters
     ----------
@@ -142,12 +120,8 @@ def rhat(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
     x = np.asarray(x, dtype=np.float64)
     ids, counts = np.unique(chain, return_counts=True)
     n = int(counts.min()) // 2 * 2
-    if len(ids) < 2 or n < 4:
+    if len(ids) < 2 or n < _MIN_DRAWS:
         return np.full(x.shape[:-1], np.nan)
-    y = np.stack([x[..., chain == c][..., :n] for c in ids], axis=-2)  # (..., m, n)
-    half = n // 2
-    y = np.concatenate([y[..., :half], y[..., half:]], axis=-2)  # split chains
-    bulk = _rhat_basic(_rank_normal(y))
-    folded = np.abs(y - np.median(y, axis=(-2, -1), keepdims=True))
-    tail = _rhat_basic(_rank_normal(folded))
-    return np.fmax(bulk, tail)
+    y = _by_chain(x, chain)[..., :n]
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant series: NaN, as before
+        return np.asarray(array_stats.rhat(y, chain_axis=-2, draw_axis=-1, method="rank"))

@@ -27,7 +27,7 @@ def simulate_one(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=2), horizon=3)
     >>> totals, ratios, conc = simulate_one(om, 0, 0, 0.0)
     >>> len(totals), len(ratios)

@@ -32,7 +32,8 @@ numbers, no trade and so no trade effect on poaching) and any other procedures �
 default a **PBR rule** (export = PBR of estimated adult males, Wade 1998, F_r = 0.5) — with
 common random numbers.
 
-Performance statistics per procedure and population (:func:`summarise_mse`): P(true
+Performance statistics per procedure and population (:func:`summarise_mse`, in
+:mod:`saigapop.management.mse_summary`, re-exported here): P(true
 abundance < limit in any census), added to zero export; P(export-caused sex-ratio,
 conception or collapse failure) as in :mod:`~saigapop.management.criteria`; the median
 adult sex ratio at the last rut; mean annual yield; the average annual variability of the
@@ -47,27 +48,27 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
-from saigapop.management._contract import validate_posterior
 from saigapop.management.criteria import (
     DEFAULT_ABUNDANCE_LIMITS,
-    ConceptionRisk,
     Criterion,
-    SexRatioRisk,
 )
-from saigapop.management.estimators import Estimator, KalmanTrend
 from saigapop.management.harvest import HarvestRule
-from saigapop.management.horns import HornConversion
+from saigapop.management.mse_summary import DEFAULT_MSE_CRITERIA, mse_table, summarise_mse
 from saigapop.management.operating_model import OperatingModel
-from saigapop.management.quota import QuotaResult
-from saigapop.management.trials import Z_UPPER, CollapseRisk
+from saigapop.management.procedures import (
+    Procedure,
+    pbr_procedure,
+    procedure_from_quota,
+)
+from saigapop.model.schema import read_posterior as validate_posterior
+from saigapop.runner import run_grid
 
 __all__ = [
     "DEFAULT_MSE_CRITERIA",
@@ -82,187 +83,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-
-#: National CITES cap in adult males a year: 10,000 kg at the precautionary 0.33 kg/male.
-NATIONAL_CAP_ANIMALS: float = 10_000.0 / HornConversion().kg_per_male
-
-#: Criteria judged in the MSE besides the abundance risk (export-caused, paired).
-DEFAULT_MSE_CRITERIA: tuple[Criterion, ...] = (SexRatioRisk(), ConceptionRisk(), CollapseRisk())
-
-
-@dataclass(frozen=True)
-class Procedure:
-    """A management procedure: census → estimator → quota rule → implementation.
-
-    Parameters
-    ----------
-    name
-        Label (coordinate of the ``procedure`` dim).
-    rule
-        ``"fraction"`` (quota = ``harvest_fraction`` × estimated adult males at the lower
-        ``percentile``), ``"fixed"`` (``fixed_quota`` every year, whatever the data say) or
-        ``"zero"``.
-    harvest_fraction
-        Fraction of estimated adult males, one value or per population.
-    fixed_quota
-        Per population (mapping) or one value, for ``rule="fixed"``.
-    initial_quota
-        The first cap (quota years ``Y+1 … Y+interval``), per population: the recommended
-        quota already decided. ``None``: from the rule.
-    estimator
-        The estimator (default :class:`~saigapop.management.estimators.KalmanTrend`).
-    male_share
-        Assumed adult-male share of the census total (the counts do not see it).
-    z
-        Lower percentile of the estimate as a normal quantile: 0.842 → the 20th percentile,
-        NOAA's N_min.
-    interval
-        Years a cap stands before it is reassessed (3: the CITES decision).
-    annual_check
-        Each year the quota may be lowered within the cap (and set to zero below the limit).
-    lag
-        Years between the census and the removal season it informs (1).
-    p_missed
-        Probability that a census is not flown (the year-``Y`` census exists).
-    limits
-        Estimated-abundance level below which the quota is zero (default: the abundance
-        limits of :data:`~saigapop.management.criteria.DEFAULT_ABUNDANCE_LIMITS`).
-    national_cap
-        Sum over populations per year (animals); ``None``: no cap.
-    implementation_cv
-        Lognormal CV of the export actually taken around its target.
-    overshoot
-        Systematic excess of the export over the quota (0.25: 25 % more).
-    observation_cv, catchability
-        Override the operating model's per-draw census CV and catchability (``0.0`` and
-        ``1.0`` give exact counts).
-
-    Examples
-    --------
-    >>> Procedure(harvest_fraction=0.02).interval
-    3
-    """
-
-    name: str = "procedure"
-    rule: Literal["fraction", "fixed", "zero"] = "fraction"
-    harvest_fraction: float | Mapping[str, float] = 0.0
-    fixed_quota: float | Mapping[str, float] = 0.0
-    initial_quota: Mapping[str, float] | None = None
-    estimator: Estimator = field(default_factory=KalmanTrend)
-    male_share: float = 0.15
-    z: float = 0.842
-    interval: int = 3
-    annual_check: bool = True
-    lag: int = 1
-    p_missed: float = 0.1
-    limits: Mapping[str, float] | None = None
-    national_cap: float | None = NATIONAL_CAP_ANIMALS
-    implementation_cv: float = 0.1
-    overshoot: float = 0.0
-    observation_cv: float | None = None
-    catchability: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.rule not in ("fraction", "fixed", "zero"):
-            raise ConfigError(f"rule must be 'fraction', 'fixed' or 'zero', got {self.rule!r}")
-        if self.interval < 1 or self.lag < 0:
-            raise ConfigError("interval must be ≥ 1 and lag ≥ 0")
-        if not 0 <= self.p_missed < 1:
-            raise ConfigError(f"p_missed must lie in [0, 1), got {self.p_missed}")
-        if not 0 < self.male_share < 1:
-            raise ConfigError(f"male_share must lie in (0, 1), got {self.male_share}")
-
-    def per_population(self, value: float | Mapping[str, float], pops: Sequence[str]) -> Array:
-        """Resolve a scalar-or-mapping setting to an array over ``pops``."""
-        if isinstance(value, Mapping):
-            missing = [p for p in pops if p not in value]
-            if missing:
-                raise ConfigError(f"{self.name}: no value for population(s) {missing}")
-            return np.array([float(value[p]) for p in pops])
-        return np.full(len(pops), float(value))
-
-
-def procedure_from_quota(
-    quota: QuotaResult | Mapping[str, float],
-    posterior: xr.DataTree | xr.Dataset,
-    *,
-    name: str = "procedure",
-    **options: Any,
-) -> Procedure:
-    """Build the procedure behind a recommended quota: first cap = quota, then its rate.
-
-    The harvest fraction is the quota over the adult males the procedure would estimate
-    from the latest census: ``male_share`` × the lower ``z`` percentile of the posterior
-    median count (catchability × true total), i.e. the rate at which the recommended quota
-    would be set again from an unchanged census.
-
-    Parameters
-    ----------
-    quota
-        A :class:`~saigapop.management.QuotaResult` or levels per population.
-    posterior
-        The posterior the quota was solved on.
-    name
-        Procedure label.
-    **options
-        Other :class:`Procedure` fields.
-
-    Returns
-    -------
-    Procedure
-
-    Examples
-    --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
-    >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
-    >>> proc = procedure_from_quota({"A": 500.0}, post)
-    >>> 0 < proc.harvest_fraction["A"] < 0.1, proc.initial_quota
-    (True, {'A': 500.0})
-    """
-    ds = validate_posterior(posterior)
-    y = int(ds["N"]["year"].values.max())
-    total = ds["N"].sel(year=y).sum(("sex", "age"))
-    count = (ds["catchability"] * total).median(("chain", "draw"))
-    levels = (
-        {str(p): float(quota.level.sel(population=p)) for p in quota.level["population"].values}
-        if isinstance(quota, QuotaResult)
-        else {str(k): float(v) for k, v in quota.items()}
-    )
-    proto = Procedure(name=name, **options)
-    est = proto.estimator
-    sd = float(np.sqrt(est.obs_var)) if isinstance(est, KalmanTrend) else 0.0
-    fraction = {}
-    for p, lv in levels.items():
-        males = proto.male_share * float(count.sel(population=p)) * np.exp(-proto.z * sd)
-        fraction[p] = float(lv / males) if males > 0 else 0.0
-    return dataclasses.replace(proto, harvest_fraction=fraction, initial_quota=levels)
-
-
-def pbr_procedure(
-    om: OperatingModel, *, recovery_factor: float = 0.5, name: str = "pbr", **options: Any
-) -> Procedure:
-    """Build the PBR comparator: export = N_min(adult males) × ½ R_max × F_r.
-
-    R_max is the posterior median of λ_max − 1 per population
-    (:func:`saigapop.management.lambda_max`); N_min is the procedure's lower 20th
-    percentile of estimated adult males, so the rule is a fraction rule with
-    ``harvest_fraction = ½ R_max F_r``.
-
-    Examples
-    --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
-    >>> om = OperatingModel.from_posterior(synthetic_posterior({"A": 1e5}, chains=1, draws=20))
-    >>> 0 < pbr_procedure(om).harvest_fraction["A"] < 0.5
-    True
-    """
-    from saigapop.management.pbr import lambda_max
-
-    r = np.median(lambda_max(om).values - 1.0, axis=0)
-    frac = {
-        p: float(0.5 * max(r_p, 0.0) * recovery_factor)
-        for p, r_p in zip(om.populations, r, strict=True)
-    }
-    return Procedure(name=name, rule="fraction", harvest_fraction=frac, **options)
 
 
 # ---------------------------------------------------------------------- the loop
@@ -393,7 +213,7 @@ def closed_loop(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior({"A": 1e5}, chains=1, draws=5),
     ...                                    quota_years=12)
     >>> proj, log = closed_loop(om, Procedure(harvest_fraction=0.05, limits={"A": 0.0}))
@@ -562,15 +382,13 @@ def run_mse(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> out = run_mse(post, Procedure(harvest_fraction=0.02), n_replicates=40,
     ...               block_size=20, limits={"A": 2e4})
     >>> dict(out["yield"].sizes)
     {'procedure': 2, 'replicate': 40, 'population': 1}
     """
-    from saigapop.runner import run_grid
-
     procs = [procedures] if isinstance(procedures, Procedure) else list(procedures)
     names = [p.name for p in procs]
     if len(set(names)) != len(names) or "zero_export" in names:
@@ -638,135 +456,6 @@ def run_mse(
     return out
 
 
-def _mc(x: Array) -> tuple[Array, Array]:
-    n = x.shape[-1]
-    m = x.mean(-1)
-    se = x.std(-1, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(m)
-    return m, se
-
-
-def summarise_mse(
-    mse: xr.Dataset,
-    *,
-    max_added_risk: float = 0.01,
-    criteria: Sequence[Criterion] = DEFAULT_MSE_CRITERIA,
-) -> xr.Dataset:
-    """Compute performance statistics with Monte Carlo errors per procedure and population.
-
-    Parameters
-    ----------
-    mse
-        From :func:`run_mse`.
-    max_added_risk
-        Limit of the added abundance risk (1 pp, as the quota criterion).
-    criteria
-        The criteria whose ``{name}_fail`` indicators are in ``mse`` (for their limits).
-
-    Returns
-    -------
-    xarray.Dataset
-        Over ``(procedure, population)``: for each risk ``r`` in ``p_below_limit``,
-        ``added_risk`` and ``{criterion}_risk``: ``r``, ``r_mcse``, ``r_upper`` (mean +
-        1.645 MC error); ``passes`` (every limited risk's upper bound ≤ its limit) and
-        ``n_needed`` (replicates for the binding upper bound to reach its limit at the
-        current estimate; NaN where the point estimate exceeds the limit); ``sex_ratio``
-        (median at the last rut) and ``sex_ratio_min`` (median of the lowest),
-        ``mean_yield`` (± MC error), ``aav``, ``zero_quota_share``.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> dims = ("procedure", "replicate", "population")
-    >>> fake = xr.Dataset({
-    ...     "below_limit": (dims, rng.random((1, 400, 1)) < 0.1),
-    ...     "below_limit_zero": (dims, np.zeros((1, 400, 1), bool)),
-    ... })
-    >>> out = summarise_mse(fake, criteria=())
-    >>> bool(abs(out["p_below_limit_mcse"].item() - np.sqrt(0.1 * 0.9 / 400)) < 0.003)
-    True
-    """
-    dims = ("procedure", "population", "replicate")
-    out = xr.Dataset(coords={k: mse.coords[k] for k in ("procedure", "population")})
-    n = mse.sizes["replicate"]
-
-    def put(name: str, x: Array, limit: float | None = None) -> None:
-        m, se = _mc(x.astype(np.float64))
-        out[name] = (dims[:2], m)
-        out[f"{name}_mcse"] = (dims[:2], se)
-        out[f"{name}_upper"] = (dims[:2], m + Z_UPPER * se)
-        if limit is not None:
-            out[f"{name}_limit"] = limit
-
-    below = mse["below_limit"].transpose(*dims).values
-    below0 = mse["below_limit_zero"].transpose(*dims).values
-    put("p_below_limit", below)
-    put("p_below_limit_zero", below0)
-    put("added_risk", below.astype(float) - below0, max_added_risk)
-    limited = ["added_risk"]
-    for c in criteria:
-        key = f"{c.name}_fail"
-        if key in mse:
-            put(f"{c.name}_risk", mse[key].transpose(*dims).values, c.limit)
-            limited.append(f"{c.name}_risk")
-    ok = np.ones(out["added_risk"].shape, bool)
-    need = np.zeros(out["added_risk"].shape)
-    for name in limited:
-        lim = float(out[f"{name}_limit"])
-        ok &= out[f"{name}_upper"].values <= lim
-        m, se = out[name].values, out[f"{name}_mcse"].values
-        with np.errstate(invalid="ignore", divide="ignore"):
-            nn = np.where(
-                m < lim,
-                np.where(se > 0, n * (Z_UPPER * se / np.maximum(lim - m, 1e-12)) ** 2, 1.0),
-                np.nan,
-            )
-        need = np.maximum(need, nn) if name != limited[0] else nn  # NaN: some risk fails
-    out["passes"] = (dims[:2], ok)
-    out["n_needed"] = (dims[:2], np.ceil(need))
-    if "sex_ratio_last" in mse:
-        out["sex_ratio"] = mse["sex_ratio_last"].median("replicate")
-        out["sex_ratio_min"] = mse["sex_ratio_min"].median("replicate")
-    if "yield" in mse:
-        put("mean_yield", mse["yield"].transpose(*dims).values)
-        out["aav"] = mse["aav"].mean("replicate")
-        out["zero_quota_share"] = mse["zero_quota_share"].mean("replicate")
-    out.attrs["n_replicates"] = n
-    return out
-
-
-def mse_table(summary: xr.Dataset) -> pd.DataFrame:
-    """Return the MSE summary as one row per procedure × population.
-
-    Examples
-    --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
-    >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
-    >>> s = summarise_mse(run_mse(post, Procedure(harvest_fraction=0.02), n_replicates=20,
-    ...                           block_size=20, limits={"A": 2e4}))
-    >>> mse_table(s).index.names
-    FrozenList(['procedure', 'population'])
-    """
-    rows = []
-    for proc in summary["procedure"].values:
-        for pop in summary["population"].values:
-            x = summary.sel(procedure=proc, population=pop)
-            row: dict[str, Any] = {"procedure": str(proc), "population": str(pop)}
-            for name in ("p_below_limit", "added_risk"):
-                row[name] = float(x[name])
-                row[f"{name}_mcse"] = float(x[f"{name}_mcse"])
-            row["added_upper"] = float(x["added_risk_upper"])
-            for name in [v for v in x.data_vars if v.endswith("_risk") and v != "added_risk"]:
-                row[name] = float(x[name])
-                row[f"{name}_upper"] = float(x[f"{name}_upper"])
-            for name in ("sex_ratio", "mean_yield", "mean_yield_mcse", "aav", "zero_quota_share"):
-                if name in x:
-                    row[name] = float(x[name])
-            row["passes"] = bool(x["passes"])
-            row["n_needed"] = float(x["n_needed"])
-            rows.append(row)
-    return pd.DataFrame(rows).set_index(["procedure", "population"])
-
-
 def tune_procedure(
     posterior: xr.DataTree | xr.Dataset,
     procedure: Procedure,
@@ -803,7 +492,7 @@ def tune_procedure(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior({"A": 1e5}, chains=1, draws=20)
     >>> best, s = tune_procedure(post, Procedure(harvest_fraction=0.01), multipliers=[0.0, 1.0],
     ...                          n_replicates=20, block_size=20, limits={"A": 2e4})

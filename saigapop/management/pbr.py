@@ -140,7 +140,7 @@ def pbr_table(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=50))
     >>> tab = pbr_table(om)
     >>> bool((tab["pbr_male"] < tab["pbr_total"]).all())
@@ -208,7 +208,7 @@ def ices_percentile_rule(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior({"A": 1e5}, chains=1, draws=50))
     >>> float(ices_percentile_rule(om, {"A": 2e4}).sel(population="A")) > 0
     True

@@ -116,7 +116,7 @@ def risk_curve(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=20))
     >>> curve = risk_curve(om, [0.0, 5e4], progress=False)
     >>> dict(curve["risk"].sizes)
@@ -318,7 +318,7 @@ def solve_quota(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=40), seed=2)
     >>> result = solve_quota(om, progress=False)
     >>> sorted(result.table().columns)[:2]

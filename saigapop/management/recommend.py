@@ -21,7 +21,8 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.harvest import realised_removals
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
-from saigapop.management.trials import solve_robust_quota
+from saigapop.management.robust import solve_robust_quota
+from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "recommend_quota"]
 
@@ -100,7 +101,7 @@ def recommend_quota(
     Examples
     --------
     >>> import pandas as pd
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
     ...     "sex", "age", "unit", "value", "lower", "upper"])
@@ -108,8 +109,6 @@ def recommend_quota(
     >>> bool((rec.result.level >= 0).all())
     True
     """
-    from saigapop.model.diagnostics import sex_ratio_prior_driven
-
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
     n_total = int(post.sizes["chain"] * post.sizes["draw"])

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from scipy.optimize import isotonic_regression
 from scipy.stats import beta
 
-from saigapop.management.criteria import Criterion
+from saigapop.management.criteria import Criterion, default_criteria
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult
@@ -180,7 +180,7 @@ def compute_triggers(
 
     Examples
     --------
-    >>> from saigapop.management.synthetic import synthetic_posterior
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=100))
     >>> trig = compute_triggers(om, [1000.0, 1000.0, 100.0], __import__(
     ...     "saigapop.management.criteria", fromlist=["x"]).default_criteria())
@@ -195,8 +195,6 @@ def compute_triggers(
     else:
         levels = np.asarray(quota, dtype=float)
     if criteria is None:
-        from saigapop.management.criteria import default_criteria
-
         criteria = default_criteria()
     alpha = DEFAULT_P_STAR if alpha is None else alpha
     proj = om.project(export, levels[None, :], record="full").isel(candidate=0)

@@ -15,15 +15,20 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from arviz_stats import bfmi, ess, rhat
 
 __all__ = [
+    "CONVERGENCE_THRESHOLDS",
     "LAMBDA_MAX",
+    "PARETO_KHAT_MAX",
     "PRIOR_DRIVEN_RATIO",
     "ConvergenceResult",
     "GrowthCheck",
@@ -41,6 +46,15 @@ LAMBDA_MAX = 1.66
 #: Posterior SD / prior SD above which a parameter is labelled prior-driven.
 PRIOR_DRIVEN_RATIO = 0.5
 _RATE_VARS = ("survival", "fecundity", "twinning")
+#: Convergence gate of a fit (issue 3; Vehtari et al. 2021 for R-hat and ESS): R-hat ≤ 1.01,
+#: bulk and tail ESS ≥ 400, no divergent transitions, E-BFMI ≥ 0.3. The acceptance
+#: checklist (:data:`saigapop.validation.checklist.THRESHOLDS`) reads them from here.
+CONVERGENCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {"rhat_max": 1.01, "ess_min": 400.0, "max_divergences": 0, "bfmi_min": 0.3}
+)
+#: Pareto k̂ above which importance weights (PSIS, PSIS-LOO) are unreliable
+#: (Vehtari et al. 2024).
+PARETO_KHAT_MAX: float = 0.7
 
 
 def _parameters(dt: xr.DataTree, var_names: list[str] | None) -> list[str]:
@@ -116,10 +130,10 @@ def check_convergence(
     dt: xr.DataTree,
     *,
     var_names: list[str] | None = None,
-    rhat_max: float = 1.01,
-    ess_min: float = 400.0,
-    max_divergences: int = 0,
-    bfmi_min: float = 0.3,
+    rhat_max: float = CONVERGENCE_THRESHOLDS["rhat_max"],
+    ess_min: float = CONVERGENCE_THRESHOLDS["ess_min"],
+    max_divergences: int = int(CONVERGENCE_THRESHOLDS["max_divergences"]),
+    bfmi_min: float = CONVERGENCE_THRESHOLDS["bfmi_min"],
 ) -> ConvergenceResult:
     """Check R-hat, ESS (bulk and tail) for every parameter element, divergences and E-BFMI.
 
@@ -130,14 +144,13 @@ def check_convergence(
     var_names
         Variables to check; default the free parameters listed in ``dt.attrs["parameters"]``.
     rhat_max, ess_min, max_divergences, bfmi_min
-        Thresholds (issue 3: R-hat ≤ 1.01, ESS ≥ 400, 0 divergences; E-BFMI ≥ 0.3).
+        Thresholds; default :data:`CONVERGENCE_THRESHOLDS` (R-hat ≤ 1.01, ESS ≥ 400,
+        0 divergences, E-BFMI ≥ 0.3). R-hat, ESS and E-BFMI are ``arviz_stats``'.
 
     Returns
     -------
     ConvergenceResult
     """
-    from arviz_stats import bfmi, ess, rhat
-
     post = dt["posterior"].to_dataset()
     names = _parameters(dt, var_names)
     sub = post[names]

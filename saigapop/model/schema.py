@@ -24,15 +24,22 @@ from types import MappingProxyType
 import numpy as np
 import xarray as xr
 
+from saigapop.constants import AGE_CLASSES
 from saigapop.exceptions import ConfigError
 
 __all__ = [
+    "CATASTROPHES",
+    "CENSUS_AGE_VARIABLES",
     "FIT_ATTRS",
     "FIT_GROUPS",
     "POSTERIOR_SCHEMA",
+    "VARIABLE_ALIASES",
     "PosteriorContractError",
     "PosteriorSchema",
     "VariableSpec",
+    "contract_dims",
+    "posterior_dataset",
+    "read_posterior",
     "validate_fit",
     "validate_posterior",
 ]
@@ -90,6 +97,17 @@ class PosteriorSchema:
             }
             for name, spec in self.variables.items()
         ]
+
+
+#: Catastrophe kinds (coordinate ``catastrophe``): calving-season pasteurellosis and
+#: harsh-winter dzhut.
+CATASTROPHES: tuple[str, str] = ("pasteurellosis", "dzhut")
+#: Names the model side uses for the same quantity (renamed on reading).
+VARIABLE_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"conception_probability": ("conception",)}
+)
+#: Variables on census ages that may use a ``census_age`` dim instead of ``age``.
+CENSUS_AGE_VARIABLES: frozenset[str] = frozenset({"N", "fecundity", "twinning"})
 
 
 _P = (0.0, 1.0)
@@ -166,7 +184,7 @@ POSTERIOR_SCHEMA = PosteriorSchema(
         {
             "sex": ("female", "male"),
             "age": ("yearling", "adult"),
-            "catastrophe": ("pasteurellosis", "dzhut"),
+            "catastrophe": CATASTROPHES,
         }
     ),
 )
@@ -263,6 +281,185 @@ def validate_posterior(
             "the posterior does not meet the DESIGN §3 contract:\n  - " + "\n  - ".join(problems)
         )
     return ds
+
+
+#: Pooled survival classes of ``saigapop.model.build`` (``survival_rate``'s ``survival_class``).
+MODEL_SURVIVAL_CLASSES: tuple[str, ...] = (
+    "calf",
+    "yearling_female",
+    "yearling_male",
+    "adult_female",
+    "adult_male",
+)
+
+
+def _from_model_parameters(ds: xr.Dataset, constant: xr.Dataset | None) -> xr.Dataset:
+    """Derive contract variables from ``saigapop.model.build``'s own parameter names.
+
+    Used only where a contract variable is absent and the model's parameters are present
+    (a posterior saved before the model wrote the contract names itself). Mappings follow
+    ``saigapop.model.build.annual_step``: survival by pooled class; calves of both sexes
+    share one survival; pasteurellosis kills calves and females at ``severity`` and males
+    at ``severity × male_ratio``; dzhut (prior only) kills calves and adult males at its
+    severity; poaching is on adult males only; the implementation fraction is the median
+    ``exp(implementation_log_mean)``; selectivity is female (calf, 1, 1), male (calf, m, m);
+    density dependence is Ricker on ``density_scale`` (``constant_data``).
+    """
+    out = ds.copy()
+    sexes, ages = ["female", "male"], ["calf", "yearling", "adult"]
+    one = xr.DataArray(1.0)
+
+    def grid(values: list[list[xr.DataArray]]) -> xr.DataArray:
+        rows = [xr.concat(r, dim="age", coords="minimal", compat="override") for r in values]
+        da = xr.concat(rows, dim="sex", coords="minimal", compat="override")
+        return da.assign_coords(sex=sexes, age=ages)
+
+    if "survival" not in ds and "survival_rate" in ds:
+        sr = ds["survival_rate"]
+        if "survival_class" in sr.dims:
+            sr = sr.assign_coords(survival_class=list(MODEL_SURVIVAL_CLASSES))
+
+        def c(name: str) -> xr.DataArray:
+            return sr.sel(survival_class=name, drop=True)
+
+        out["survival"] = grid(
+            [
+                [c("calf"), c("yearling_female"), c("adult_female")],
+                [c("calf"), c("yearling_male"), c("adult_male")],
+            ]
+        )
+    for name in ("fecundity", "twinning"):
+        if name not in ds and f"{name}_yearling" in ds and f"{name}_adult" in ds:
+            out[name] = xr.concat(
+                [ds[f"{name}_yearling"], ds[f"{name}_adult"]], dim="age"
+            ).assign_coords(age=["yearling", "adult"])
+    if "catchability" not in ds and "catchability_year" in ds:
+        out["catchability"] = ds["catchability_year"].isel(year=-1, drop=True)
+    if "carrying_capacity" not in ds and constant is not None and "density_scale" in constant:
+        out["carrying_capacity"] = constant["density_scale"] * xr.ones_like(ds["density_strength"])
+        out.attrs["density_form"] = "ricker"  # the model's form: exp(-b N / K)
+    if "catastrophe_rate" not in ds and "pasteurellosis_rate" in ds and "dzhut_rate" in ds:
+        out["catastrophe_rate"] = xr.concat(
+            [ds["pasteurellosis_rate"], ds["dzhut_rate"]], dim="catastrophe"
+        ).assign_coords(catastrophe=list(CATASTROPHES))
+    if (
+        "catastrophe_severity" not in ds
+        and "pasteurellosis_severity" in ds
+        and "dzhut_severity" in ds
+    ):
+        ps, ratio, dz = (
+            ds["pasteurellosis_severity"],
+            ds["pasteurellosis_male_ratio"],
+            ds["dzhut_severity"],
+        )
+        zero = 0.0 * dz
+        past = grid([[ps, ps, ps], [ps, ps * ratio, ps * ratio]])
+        dzhut = grid([[dz, zero, zero], [dz, zero, dz]])
+        out["catastrophe_severity"] = xr.concat([past, dzhut], dim="catastrophe").assign_coords(
+            catastrophe=list(CATASTROPHES)
+        )
+    if "poaching_rate" not in ds and "poaching_rate_male" in ds and "N" in ds:
+        pm_ = ds["poaching_rate_male"] * xr.ones_like(ds["N"]["population"], dtype=float)
+        out["poaching_rate"] = xr.concat([0.0 * pm_, pm_], dim="sex").assign_coords(sex=sexes)
+    if "implementation_fraction" not in ds and "implementation_log_mean" in ds:
+        out["implementation_fraction"] = np.exp(ds["implementation_log_mean"]).clip(0.0, 1.0)
+    if "implementation_selectivity" not in ds and "cull_male_selectivity" in ds:
+        m, cf = ds["cull_male_selectivity"], ds["cull_calf_selectivity"]
+        out["implementation_selectivity"] = grid([[cf, one * 1.0 + 0 * m, one + 0 * m], [cf, m, m]])
+    if "process_noise_sd" in out:
+        out.attrs.setdefault("process_noise_scale", "log")
+    return out
+
+
+def posterior_dataset(posterior: xr.DataTree | xr.Dataset) -> xr.Dataset:
+    """Return the posterior group as a Dataset (accepts a DataTree or a Dataset).
+
+    Parameters
+    ----------
+    posterior
+        A fitted ``DataTree`` with a ``posterior`` group, or that group as a Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        The posterior group, with ``saigapop.model.build``'s own parameter names translated
+        to the contract names where those are absent (:data:`VARIABLE_ALIASES`,
+        census-age variables put on ``age``); nothing is checked here.
+    """
+    constant = None
+    if isinstance(posterior, xr.DataTree):
+        if "posterior" not in posterior.children:
+            raise PosteriorContractError("the DataTree has no 'posterior' group")
+        ds = posterior["posterior"].to_dataset()
+        if "constant_data" in posterior.children:
+            constant = posterior["constant_data"].to_dataset()
+        ds.attrs = {**dict(posterior.attrs), **dict(ds.attrs)}
+    else:
+        ds = posterior
+    renames = {
+        alias: name
+        for name, aliases in VARIABLE_ALIASES.items()
+        for alias in aliases
+        if name not in ds and alias in ds
+    }
+    ds = ds.rename(renames) if renames else ds
+    if "census_age" in ds.dims:  # census-age variables on their own dim (model side)
+        census = ds[[v for v in CENSUS_AGE_VARIABLES if v in ds and "census_age" in ds[v].dims]]
+        ds = ds.drop_vars(list(census.data_vars))
+        census = census.rename({"census_age": "age"})
+        # one "age" coordinate for the whole Dataset: all three classes, calf NaN
+        census = census.reindex(
+            age=list(ds["age"].values) if "age" in ds.dims else list(AGE_CLASSES)
+        )
+        ds = ds.drop_dims("census_age", errors="ignore").merge(census)
+    return _from_model_parameters(ds, constant)
+
+
+def read_posterior(posterior: xr.DataTree | xr.Dataset) -> xr.Dataset:
+    """Translate a posterior to the contract names and check it (what management reads).
+
+    :func:`posterior_dataset` then :func:`validate_posterior`: a fit saved with the model's
+    own parameter names is accepted, and anything still missing or misshapen fails here,
+    loudly, before any projection runs.
+
+    Parameters
+    ----------
+    posterior
+        Fitted ``DataTree`` (or its ``posterior`` Dataset).
+
+    Returns
+    -------
+    xarray.Dataset
+        The posterior group with every contract variable.
+
+    Raises
+    ------
+    PosteriorContractError
+        Listing every missing variable, wrong dim, missing coordinate value and
+        out-of-range value at once.
+
+    Examples
+    --------
+    >>> from saigapop.testing import make_synthetic_posterior
+    >>> ds = read_posterior(make_synthetic_posterior(chains=1, draws=2))
+    >>> ds["survival"].dims
+    ('chain', 'draw', 'population', 'sex', 'age')
+    """
+    return validate_posterior(posterior_dataset(posterior))
+
+
+def contract_dims(schema: PosteriorSchema = POSTERIOR_SCHEMA) -> dict[str, tuple[str, ...]]:
+    """Variable -> dims besides ``(chain, draw)``; optional dims are marked with a leading ``?``.
+
+    Examples
+    --------
+    >>> contract_dims()["process_noise_sd"]
+    ('?population',)
+    """
+    return {
+        name: (*spec.dims, *(f"?{d}" for d in spec.optional_dims))
+        for name, spec in schema.variables.items()
+    }
 
 
 def validate_fit(dt: xr.DataTree, schema: PosteriorSchema = POSTERIOR_SCHEMA) -> xr.Dataset:

@@ -13,8 +13,9 @@ Examples
 
 from saigapop.plotting._style import drawing_figures, figure_to_png
 from saigapop.plotting.census import plot_census
-from saigapop.plotting.projections import plot_fan, plot_risk_curve, plot_tornado
+from saigapop.plotting.projections import plot_fan, plot_risk_curve
 from saigapop.plotting.removals import plot_removals
+from saigapop.plotting.sensitivity import plot_tornado
 
 __all__ = [
     "drawing_figures",

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -137,8 +138,6 @@ def figure_to_png(fig: Figure, *, dpi: int = 200) -> bytes:
     -------
     bytes
     """
-    import matplotlib.pyplot as plt
-
     if not _DRAW.get():
         plt.close(fig)
         return _BLANK_PNG

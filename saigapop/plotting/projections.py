@@ -1,4 +1,4 @@
-"""Model figures: fan charts, risk curves and the tornado chart.
+"""Model figures: fan charts and risk curves (the tornado chart is :mod:`.sensitivity`'s).
 
 Like every saigapop plot function these are keyword-only, return a matplotlib figure and
 compute no statistics: the quantiles, risks and swings are columns of their input tables
@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from saigapop.locale import N_, _
 from saigapop.plotting._style import RC, animal_axis, number_axis, tick_number
+from saigapop.plotting.sensitivity import plot_tornado
 
 __all__ = ["SERIES_COLOURS", "plot_fan", "plot_risk_curve", "plot_tornado"]
 
@@ -228,44 +229,4 @@ def plot_risk_curve(*, curve: pd.DataFrame, populations: Sequence[str] | None = 
                 ncols=min(2, len(labels)),
                 frameon=False,
             )
-    return fig
-
-
-def plot_tornado(*, table: pd.DataFrame, unit: str = N_("adult males a year")) -> Figure:
-    """Tornado chart of the quota across alternative priors, one panel per population.
-
-    Parameters
-    ----------
-    table
-        Rows ``population``, ``parameter``, ``reference``, ``low``, ``high`` (e.g.
-        :func:`saigapop.validation.tornado_table`), largest swing first.
-    unit
-        Unit of the quota, for the axis label.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"population": "A", "parameter": ["obs_cv"], "reference": 10.0,
-    ...                   "low": 8.0, "high": 12.0})
-    >>> plot_tornado(table=t).axes[0].get_title()
-    'A'
-    """
-    pops = list(dict.fromkeys(table["population"].astype(str)))
-    n_rows = max(int(table.groupby("population").size().max()), 1) if len(table) else 1
-    fig, axes = _panels(len(pops), 1, 0.3 * n_rows + 0.9)
-    with plt.rc_context(RC):
-        for ax, pop in zip(axes.ravel(), pops, strict=False):
-            t = table[table["population"].astype(str) == pop].iloc[::-1]
-            y = np.arange(len(t))
-            ref = float(t["reference"].iloc[0]) if len(t) else 0.0
-            ax.barh(y, t["high"] - ref, left=ref, color="#0072B2", label=_("above reference"))
-            ax.barh(y, t["low"] - ref, left=ref, color="#E69F00", label=_("below reference"))
-            ax.axvline(ref, color="k", lw=0.8)
-            ax.set_yticks(y, [str(p) for p in t["parameter"]])
-            ax.set_xlabel(_("Quota ({unit})").format(unit=_(unit)))
-            number_axis(ax.xaxis)
-            ax.set_title(_(pop))
     return fig

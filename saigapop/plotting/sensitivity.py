@@ -1,6 +1,8 @@
-"""Tornado chart of the quota across alternative priors, with unreliable bars marked.
+"""The tornado chart of the quota across alternative priors, with unreliable bars marked.
 
-Like every plotting function, it draws the rows of its input and computes nothing.
+The one tornado chart of saigapop (:func:`plot_tornado`; :func:`plot_quota_tornado` is the
+same function under the name the report uses). Like every plotting function, it draws the
+rows of its input and computes nothing.
 """
 
 from __future__ import annotations
@@ -11,20 +13,33 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from saigapop.locale import _
+from saigapop.locale import N_, _
+from saigapop.model.diagnostics import PARETO_KHAT_MAX
 from saigapop.plotting._style import RC, tick_integer
 
-__all__ = ["plot_quota_tornado"]
+__all__ = ["plot_quota_tornado", "plot_tornado"]
 
 _BELOW, _ABOVE, _UNRELIABLE = "#E69F00", "#0072B2", "#BBBBBB"
 
 
-def plot_quota_tornado(
+def _long(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a ``low``/``high`` swing table as one row per alternative (``low``, ``high``)."""
+    if "value" in table:
+        return table
+    rows = []
+    for r in table.to_dict("records"):
+        for alt in ("low", "high"):
+            rows.append({**r, "alternative": alt, "value": r[alt]})
+    return pd.DataFrame(rows, columns=[*table.columns, "alternative", "value"])
+
+
+def plot_tornado(
     *,
     table: pd.DataFrame,
     labels: dict[str, str] | None = None,
-    unit: str = "adult males a year",
+    unit: str = N_("adult males a year"),
     texts: dict[str, str] | None = None,
+    population: str | None = None,
 ) -> Figure:
     """Tornado chart: the quota under each alternative prior against the reference.
 
@@ -35,7 +50,10 @@ def plot_quota_tornado(
         ``parameter``, ``alternative``, ``value`` (quota), ``reference`` and, optionally,
         ``reliable`` (bool; unreliable bars are drawn grey and hatched) and ``khat``.
         Rows are drawn in the order given within each population (put the largest swing
-        first).
+        first). A swing table (``low``, ``high`` instead of ``alternative``, ``value``, as
+        :func:`saigapop.validation.tornado_table` returns) is drawn as its two ends.
+    population
+        Draw only this population (default every population, one panel each).
     labels
         Plain words for each ``parameter`` (default: the names).
     unit
@@ -54,18 +72,26 @@ def plot_quota_tornado(
     >>> t = pd.DataFrame({"population": "A", "parameter": "obs_cv",
     ...                   "alternative": ["low", "high"], "value": [8.0, 12.0],
     ...                   "reference": 10.0, "reliable": [True, False], "khat": [0.2, 0.9]})
-    >>> fig = plot_quota_tornado(table=t)
+    >>> fig = plot_tornado(table=t)
     >>> fig.axes[0].get_title(), len(fig.axes[0].patches)
     ('A', 2)
+    >>> swing = pd.DataFrame({"population": ["A", "B"], "parameter": "p", "reference": 10.0,
+    ...                       "low": [8.0, 4.0], "high": [12.0, 11.0]})
+    >>> [ax.get_title() for ax in plot_tornado(table=swing, population="B").axes]
+    ['B']
     """
     words = {
-        "quota": "Quota",
-        "below": "below the reference",
-        "above": "above the reference",
-        "unreliable": "unreliable reweighting (k̂ > 0.7)",
+        "quota": _("Quota"),
+        "below": _("below reference"),
+        "above": _("above reference"),
+        "unreliable": f"unreliable reweighting (k̂ > {PARETO_KHAT_MAX})",
         "reference": "reference quota",
         **(texts or {}),
     }
+    unit = _(unit)
+    table = _long(table)
+    if population is not None:
+        table = table[table["population"].astype(str) == str(population)]
     labels = labels or {}
     pops = list(dict.fromkeys(table["population"].astype(str)))
     params_by_pop = {
@@ -134,3 +160,7 @@ def plot_quota_tornado(
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     return fig
+
+
+#: The name the report uses for :func:`plot_tornado`.
+plot_quota_tornado = plot_tornado

@@ -22,12 +22,15 @@ prior sensitivity                 reported, not gating
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from saigapop.model.diagnostics import CONVERGENCE_THRESHOLDS, PARETO_KHAT_MAX
 
 __all__ = [
     "CHECKLIST_COLUMNS",
@@ -35,19 +38,38 @@ __all__ = [
     "MASE_THRESHOLD",
     "RHO_THRESHOLD",
     "SBC_ALPHA",
+    "THRESHOLDS",
     "Check",
     "binomial_band",
     "checklist_table",
 ]
 
-#: Largest acceptable |Mohn's ρ| (ICES practice for short-lived stocks is ±0.3).
-RHO_THRESHOLD = 0.3
-#: Hindcast MASE must be below this (1 = no better than the naive last count).
-MASE_THRESHOLD = 1.0
-#: Pareto k̂ above this makes PSIS-LOO unreliable for that observation (Vehtari et al. 2024).
-KHAT_THRESHOLD = 0.7
-#: SBC uniformity tests fail below this p-value.
-SBC_ALPHA = 0.01
+#: Every threshold of the acceptance checklist, in one place. The convergence gate and the
+#: Pareto k̂ limit are defined beside the diagnostics that the model and management layers
+#: compute (:data:`saigapop.model.diagnostics.CONVERGENCE_THRESHOLDS`,
+#: :data:`~saigapop.model.diagnostics.PARETO_KHAT_MAX`: those layers sit below validation and
+#: may not import it) and collected here; nothing else types them.
+THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {
+        **CONVERGENCE_THRESHOLDS,
+        # Pareto k̂ above this makes PSIS(-LOO) unreliable (Vehtari et al. 2024)
+        "khat_max": PARETO_KHAT_MAX,
+        # largest acceptable |Mohn's ρ| (ICES practice for short-lived stocks is ±0.3)
+        "rho_max": 0.3,
+        # hindcast MASE must be below this (1 = no better than the naive last count)
+        "mase_max": 1.0,
+        # SBC uniformity tests fail below this p-value
+        "sbc_alpha": 0.01,
+    }
+)
+#: Largest acceptable |Mohn's ρ| (``THRESHOLDS["rho_max"]``).
+RHO_THRESHOLD = THRESHOLDS["rho_max"]
+#: Hindcast MASE must be below this (``THRESHOLDS["mase_max"]``).
+MASE_THRESHOLD = THRESHOLDS["mase_max"]
+#: Pareto k̂ limit of PSIS-LOO (``THRESHOLDS["khat_max"]``).
+KHAT_THRESHOLD = THRESHOLDS["khat_max"]
+#: SBC uniformity p-value limit (``THRESHOLDS["sbc_alpha"]``).
+SBC_ALPHA = THRESHOLDS["sbc_alpha"]
 #: Columns of the acceptance-checklist table.
 CHECKLIST_COLUMNS: tuple[str, ...] = (
     "Check",

@@ -1,15 +1,15 @@
 """Fixtures for management tests: synthetic posteriors that meet the DESIGN §3 contract.
 
-Until ``saigapop.testing.make_synthetic_posterior`` exists these come from
-:func:`saigapop.management.synthetic_posterior`, which writes exactly the variable names
-management reads (``saigapop/management/_contract.py``).
+They come from the one factory, :func:`saigapop.testing.synthetic_posterior`, which writes
+exactly the contract variables (``saigapop.model.schema.POSTERIOR_SCHEMA``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from saigapop.management import OperatingModel, synthetic_posterior
+from saigapop.management import OperatingModel
+from saigapop.testing import synthetic_posterior
 
 DET = {  # deterministic operating model: one draw, no noise, no human extras
     "process_noise": False,

@@ -107,3 +107,27 @@ def test_unconverged_posterior_is_loudly_marked(posterior):
     result = solve_quota(om, progress=False)
     assert "WARNING" in repr(result)
     assert OperatingModel.from_posterior(posterior, seed=1).settings["converged"] is True
+
+
+def test_management_synthetic_posterior_is_a_deprecated_shim_of_the_one_factory():
+    import xarray as xr
+
+    from saigapop.management import synthetic_posterior as old
+    from saigapop.testing import synthetic_posterior
+
+    with pytest.warns(DeprecationWarning, match="saigapop.testing.synthetic_posterior"):
+        shimmed = old({"A": 1e5}, chains=2, draws=5, seed=4)
+    xr.testing.assert_identical(
+        shimmed["posterior"].to_dataset(),
+        synthetic_posterior({"A": 1e5}, chains=2, draws=5, seed=4)["posterior"].to_dataset(),
+    )
+
+
+def test_management_contract_names_are_the_model_schema():
+    from saigapop.management._contract import validate_posterior as management_validate
+    from saigapop.model.schema import POSTERIOR_SCHEMA, read_posterior
+
+    assert management_validate is read_posterior
+    assert set(POSTERIOR_VARIABLES) == set(POSTERIOR_SCHEMA.variables)
+    for name, spec in POSTERIOR_SCHEMA.variables.items():
+        assert tuple(d for d in POSTERIOR_VARIABLES[name] if not d.startswith("?")) == spec.dims

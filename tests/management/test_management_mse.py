@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from saigapop.management import OperatingModel, synthetic_posterior
+from saigapop.management import OperatingModel
 from saigapop.management.estimators import KalmanTrend, PerfectEstimator
 from saigapop.management.mse import (
     Procedure,
@@ -18,6 +18,7 @@ from saigapop.management.mse import (
     summarise_mse,
 )
 from saigapop.management.trials import Z_UPPER
+from saigapop.testing import synthetic_posterior
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::saigapop.management.operating_model.ConvergenceWarning"

@@ -8,8 +8,8 @@ from saigapop.management import (
     ConstantHarvest,
     HarvestSchedule,
     OperatingModel,
-    synthetic_posterior,
 )
+from saigapop.testing import synthetic_posterior
 
 
 def _realised(pop="A", males=2000.0, females=1500.0, calves=500.0):

@@ -16,8 +16,8 @@ from saigapop.management import (
     default_criteria,
     risk_curve,
     solve_quota,
-    synthetic_posterior,
 )
+from saigapop.testing import synthetic_posterior
 
 HORIZON = 80
 YEARS = tuple(range(2025, 2025 + HORIZON))

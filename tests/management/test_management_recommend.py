@@ -15,7 +15,7 @@ from saigapop.management import (
     solve_quota,
     solve_robust_quota,
 )
-from saigapop.management.synthetic import synthetic_posterior
+from saigapop.testing import synthetic_posterior
 from saigapop.validation import QuotaFunction
 
 NO_REMOVALS = pd.DataFrame(

@@ -7,15 +7,15 @@ import pytest
 import xarray as xr
 
 from saigapop.exceptions import ConfigError
-from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import OperatingModel, solve_quota
 from saigapop.management._mc import mcse_mean
+from saigapop.management.reweighting import weighted_stats as _weighted_stats
+from saigapop.management.trial_grid import _replacement_density
 from saigapop.management.trials import (
     DEFAULT_TRIALS,
     KHAT_MAX,
     Reweight,
     Trial,
-    _replacement_density,
-    _weighted_stats,
     build_trial_model,
     psis,
     run_trials,
@@ -23,6 +23,7 @@ from saigapop.management.trials import (
     trial_table,
     trial_weights,
 )
+from saigapop.testing import synthetic_posterior
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::saigapop.management.operating_model.ConvergenceWarning"
@@ -86,6 +87,21 @@ def test_psis_uniform_and_heavy_tails():
     assert light[1] < 0.5 < KHAT_MAX < heavy[1]
     assert light[2] > 1900
     assert heavy[2] < 200
+
+
+def test_psis_recovers_an_analytic_importance_sampling_mean():
+    """Draws from N(0, 1) reweighted to N(0.5, 1): log w = 0.5 x − 0.125, target mean 0.5."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(4000)
+    w, k, ess = psis(0.5 * x - 0.125)
+    assert float(np.sum(w * x)) == pytest.approx(0.5, abs=0.05)
+    assert k < 0.5  # light-tailed ratios
+    # ESS of the normalised weights: n / E[w²] with E[w²] = exp(0.25) for this pair
+    assert ess == pytest.approx(4000 * np.exp(-0.25), rel=0.1)
+    # fewer than 25 draws: no tail to fit, raw normalised weights
+    w_small, k_small, _ = psis(np.arange(10.0))
+    np.testing.assert_allclose(w_small, np.exp(np.arange(10.0)) / np.exp(np.arange(10.0)).sum())
+    assert k_small == -np.inf
 
 
 def test_reweighting_with_the_fitted_model_gives_uniform_weights(small):

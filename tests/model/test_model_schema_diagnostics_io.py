@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from saigapop.management.synthetic import synthetic_posterior
 from saigapop.model.diagnostics import (
     check_convergence,
     growth_check,
@@ -19,7 +18,7 @@ from saigapop.model.schema import (
     validate_fit,
     validate_posterior,
 )
-from saigapop.testing import make_synthetic_posterior
+from saigapop.testing import make_synthetic_posterior, synthetic_posterior
 
 
 @pytest.fixture(scope="module")
