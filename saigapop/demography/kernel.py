@@ -246,7 +246,7 @@ class StepResult(NamedTuple):
     after_calving: list[list[Any]]
     """Within-year classes after the calving die-off."""
     at_removal: list[list[Any]]
-    """Within-year classes at the start of the removal season (after calving-timed removals)."""
+    """Within-year classes the removal-season numeric requests meet (after poaching)."""
     poached: dict[tuple[int, int], Any]
     asked: dict[tuple[int, int], Any]
     """Removal-season numeric requests (summed over sources)."""
@@ -322,8 +322,8 @@ def step(
     )  # fmt: skip
     after_calving = x
     x, _, calving_taken = remove(x, calving_removals, max_fraction=max_removal_fraction, ops=ops)
-    at_removal = x
     x, poached = poach(x, poaching)
+    at_removal = x
     x, asked, taken = remove(x, removals, max_fraction=max_removal_fraction, ops=ops)
     conception, ratio, males, females = breeding(x, mating, ops)
     at_rut = x
