@@ -15,6 +15,10 @@ This module is the validated numpy shell: every equation is computed once, in
 
 :func:`step` composes one year and :func:`project` loops years. The equations, the age of
 each class at each event and the assumptions are in ``docs/annual_cycle.md``.
+
+Over ~600 lines because it is the whole validated public numpy API of the cycle (the five
+phase functions, :func:`step`, :func:`project`, their result types and runnable docstrings);
+no equation is computed here that is not in the kernel.
 """
 
 from __future__ import annotations

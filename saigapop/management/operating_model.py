@@ -39,6 +39,10 @@ Model year *t* (census *t* → census *t + 1*):
 
 Risks are always on *true* abundance; the observation model (catchability, lognormal CV) is
 used only to translate trigger levels into expected counts.
+
+Over ~600 lines because :meth:`OperatingModel.from_posterior` turns every posterior variable
+and trial switch into the model's arrays and random numbers in one place; the cycle itself is
+the kernel's.
 """
 
 from __future__ import annotations

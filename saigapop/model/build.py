@@ -10,6 +10,10 @@ faster per gradient and to compile; see ``docs/model.md``).
 State at census *t*: yearlings ``Y[p, s]`` and adults ``A[p, s]`` (sex = female, male).
 Within year *t* the population ``X[p, s, a]`` has ages (calf, yearling, adult).
 
+Over ~600 lines because :func:`build_model` is one model graph (priors, the cycle's per-year
+inputs, scan and unrolled loops, and every likelihood stream); splitting it would scatter
+one graph's names across modules.
+
 Examples
 --------
 >>> import saigapop as sp
