@@ -2,6 +2,9 @@ r"""The annual cycle (DESIGN §2) as pure numpy functions, vectorised over leadi
 
 Model year *t* runs from spring census *t* to spring census *t + 1*, in this order:
 
+This module is the validated numpy shell: every equation is computed once, in
+:mod:`saigapop.demography.kernel` (shared with the operating model and the PyMC model).
+
 1. census state ``N`` — shape ``(..., 2, 2)``: sex (female, male) × (yearling, adult);
 2. :func:`calving` — births from the previous rut's conception, then calving-season mass
    mortality; the within-year population has shape ``(..., 2, 3)``: sex × (calf,
@@ -12,6 +15,10 @@ Model year *t* runs from spring census *t* to spring census *t + 1*, in this ord
 
 :func:`step` composes one year and :func:`project` loops years. The equations, the age of
 each class at each event and the assumptions are in ``docs/annual_cycle.md``.
+
+Over ~600 lines because it is the whole validated public numpy API of the cycle (the five
+phase functions, :func:`step`, :func:`project`, their result types and runnable docstrings);
+no equation is computed here that is not in the kernel.
 """
 
 from __future__ import annotations
@@ -22,9 +29,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from saigapop.constants import FEMALE, MALE
+from saigapop.demography import kernel
 from saigapop.demography.density import density_factor  # re-exported: part of the cycle
-from saigapop.demography.density import density_factor as _density_factor
 from saigapop.demography.vital_rates import VitalRates
 
 __all__ = [
@@ -76,6 +82,36 @@ def _fraction(name: str, value: ArrayLike, core: tuple[int, ...]) -> Array:
         idx = tuple(int(i) for i in np.argwhere(arr > 1)[0])
         raise ValueError(f"{name} must lie in [0, 1]; got {float(arr[idx])!r} at index {idx}")
     return arr
+
+
+def _classes(arr: Array) -> list[list[Array]]:
+    """``(..., 2, k)`` array → ``classes[sex][age]`` views."""
+    return [[arr[..., s, a] for a in range(arr.shape[-1])] for s in range(2)]
+
+
+def _stack(classes: kernel.Classes, lead: tuple[int, ...]) -> Array:
+    """``classes[sex][age]`` → a new ``(*lead, 2, k)`` array."""
+    return np.array(
+        np.stack(
+            [np.stack([np.broadcast_to(v, lead) for v in row], axis=-1) for row in classes],
+            axis=-2,
+        )
+    )
+
+
+def _mating(rates: VitalRates) -> kernel.Mating:
+    return kernel.Mating(
+        form=rates.mating_form,
+        harem_size=rates.harem_size,
+        half_share=rates.mating_half_share,
+        steepness=rates.mating_steepness,
+        yearling_male_weight=rates.yearling_male_weight,
+    )
+
+
+def _births_per_female(rates: VitalRates) -> tuple[Array, Array]:
+    per_female = rates.fecundity * (1.0 + rates.twinning)
+    return per_female[..., 0], per_female[..., 1]
 
 
 def mass_mortality_fractions(
@@ -172,19 +208,18 @@ def calving(
     p = _fraction("conception_prev", conception_prev, ())
     d = _nonnegative("density_factor", density_factor, ())
     lead = np.broadcast_shapes(n.shape[:-2], p.shape, d.shape, rates.batch_shape)
-    n = np.broadcast_to(n, (*lead, 2, 2))
-    per_female = rates.fecundity * (1.0 + rates.twinning)
-    total = p * d * np.sum(n[..., FEMALE, :] * per_female, axis=-1)
-    births = np.stack([rates.birth_sex_ratio * total, (1.0 - rates.birth_sex_ratio) * total], -1)
-    births = np.broadcast_to(births, (*lead, 2))
-    population = np.concatenate([births[..., None], n], axis=-1)
-    if mass_mortality is None:
-        deaths = np.zeros_like(population)
-    else:
+    survive = None
+    if mass_mortality is not None:
         mu = _fraction("mass_mortality", mass_mortality, (2, 3))
-        deaths = population * mu
-        population = population - deaths
-    return Calving(np.array(population), np.array(births), np.array(deaths))
+        lead = np.broadcast_shapes(lead, mu.shape[:-2])
+        survive = _classes(1.0 - mu)
+    _, before, after = kernel.calve(
+        _classes(n), p, _births_per_female(rates), d, rates.birth_sex_ratio, survive
+    )
+    at_calving = _stack(before, lead)
+    population = _stack(after, lead)
+    by_sex = np.stack([np.broadcast_to(before[s][0], lead) for s in range(2)], axis=-1)
+    return Calving(population, by_sex, at_calving - population)
 
 
 class Removal(NamedTuple):
@@ -242,8 +277,16 @@ def apply_removals(
     lead = np.broadcast_shapes(x.shape[:-2], r.shape[:-2])
     x = np.broadcast_to(x, (*lead, 2, 3))
     r = np.broadcast_to(r, (*lead, 2, 3))
-    taken = np.minimum(r, x)
+    after, _, taken_by_class = kernel.remove(
+        _classes(x), {(sex, age): r[..., sex, age] for sex in range(2) for age in range(3)}
+    )
+    taken = _stack([[taken_by_class[(sex, age)] for age in range(3)] for sex in range(2)], lead)
     shortfall = r - taken
+    _raise_on_excess(on_excess, shortfall, r, x)
+    return Removal(_stack(after, lead), taken, shortfall)
+
+
+def _raise_on_excess(on_excess: OnExcess, shortfall: Array, asked: Array, have: Array) -> None:
     if on_excess == "raise" and np.any(shortfall > 0):
         where = np.argwhere(shortfall > 0)
         idx = tuple(int(i) for i in where[0])
@@ -251,9 +294,8 @@ def apply_removals(
         at = f" at leading index {tuple(batch)}" if batch else ""
         raise ValueError(
             f"removals exceed the {_SEX_NAMES[sex]} {_AGE_NAMES[age]} class{at}: "
-            f"asked {r[idx]:.6g}, available {x[idx]:.6g} ({len(where)} class(es) in excess)"
+            f"asked {asked[idx]:.6g}, available {have[idx]:.6g} ({len(where)} class(es) in excess)"
         )
-    return Removal(np.array(x - taken), np.array(taken), np.array(shortfall))
 
 
 class Rut(NamedTuple):
@@ -298,10 +340,8 @@ def rut(population: ArrayLike, rates: VitalRates) -> Rut:
     """
     x = _nonnegative("population", population, (2, 3))
     lead = np.broadcast_shapes(x.shape[:-2], rates.batch_shape)
-    females = np.broadcast_to(np.sum(x[..., FEMALE, :], axis=-1), lead)
-    males = x[..., MALE, ADULT] + rates.yearling_male_weight * x[..., MALE, YEARLING]
-    males = np.broadcast_to(males, lead)
-    return Rut(rates.conception(males, females), np.array(females), np.array(males))
+    conception, _, males, females = kernel.breeding(_classes(x), _mating(rates))
+    return Rut(*(np.array(np.broadcast_to(v, lead)) for v in (conception, females, males)))
 
 
 class Winter(NamedTuple):
@@ -343,10 +383,8 @@ def winter(population: ArrayLike, rates: VitalRates) -> Winter:
     x = _nonnegative("population", population, (2, 3))
     lead = np.broadcast_shapes(x.shape[:-2], rates.batch_shape)
     x = np.broadcast_to(x, (*lead, 2, 3))
-    survivors = x * rates.survival
-    deaths = x - survivors
-    state = np.stack([survivors[..., CALF], survivors[..., YEARLING] + survivors[..., ADULT]], -1)
-    return Winter(state, np.array(deaths))
+    census = kernel.winter(_classes(x), _classes(rates.survival))
+    return Winter(_stack(census, lead), x - x * rates.survival)
 
 
 class YearResult(NamedTuple):
@@ -433,38 +471,58 @@ def step(
         lead = np.broadcast_shapes(lead, np.shape(removals)[:-2])
     if mass_mortality is not None:
         lead = np.broadcast_shapes(lead, np.shape(mass_mortality)[:-2])
+    if on_excess not in ("raise", "cap"):
+        raise ValueError(f"on_excess must be 'raise' or 'cap', got {on_excess!r}")
     n = np.broadcast_to(n, (*lead, 2, 2))
-    if density_factor is None:
-        d = _density_factor(
-            n.sum(axis=(-2, -1)),
-            form=rates.density_form,
-            carrying_capacity=rates.carrying_capacity,
-            strength=rates.density_strength,
-        )
-    else:
-        d = _nonnegative("density_factor", density_factor, ())
-    d = np.array(np.broadcast_to(d, lead))
-    born = calving(n, p, rates, density_factor=d, mass_mortality=mass_mortality)
-    if removals is None:
-        removed = Removal(
-            born.population, np.zeros_like(born.population), np.zeros_like(born.population)
-        )
-    else:
-        removed = apply_removals(born.population, removals, on_excess=on_excess)
-    mated = rut(removed.population, rates)
-    wintered = winter(removed.population, rates)
-    return YearResult(
-        state=wintered.state,
-        conception=mated.conception,
-        births=born.births,
-        removed=removed.taken,
-        shortfall=removed.shortfall,
-        calving_deaths=born.deaths,
-        winter_deaths=wintered.deaths,
-        at_rut=removed.population,
-        breeding_females=mated.breeding_females,
-        breeding_males=mated.breeding_males,
+    density = kernel.Density(
+        form=rates.density_form,
+        carrying_capacity=rates.carrying_capacity,
+        strength=rates.density_strength,
+    )
+    d = None if density_factor is None else _nonnegative("density_factor", density_factor, ())
+    survive = None
+    if mass_mortality is not None:
+        survive = _classes(1.0 - _fraction("mass_mortality", mass_mortality, (2, 3)))
+    asked = None
+    if removals is not None:
+        r = _nonnegative("removals", removals, (2, 3))
+        asked = {(sex, age): r[..., sex, age] for sex in range(2) for age in range(3)}
+    out = kernel.step(
+        _classes(n),
+        p,
+        births_per_female=_births_per_female(rates),
+        survival=_classes(rates.survival),
+        mating=_mating(rates),
+        density=density,
         density_factor=d,
+        birth_sex_ratio=rates.birth_sex_ratio,
+        calving_survival=survive,
+        removals=asked,
+    )
+    zeros = [[0.0] * 3, [0.0] * 3]
+    at_calving = _stack(out.at_calving, lead)
+    after_calving = _stack(out.after_calving, lead)
+    at_rut = _stack(out.at_rut, lead)
+    removed = _stack([[out.taken.get((s, a), 0.0) for a in range(3)] for s in range(2)], lead)
+    shortfall = (
+        _stack(zeros, lead)
+        if asked is None
+        else _stack([[asked[(s, a)] for a in range(3)] for s in range(2)], lead) - removed
+    )
+    _raise_on_excess(on_excess, shortfall, shortfall + removed, after_calving)
+    survival = np.broadcast_to(rates.survival, (*lead, 2, 3))
+    return YearResult(
+        state=_stack(out.census, lead),
+        conception=np.array(np.broadcast_to(out.conception, lead)),
+        births=np.stack([at_calving[..., 0, 0], at_calving[..., 1, 0]], axis=-1),
+        removed=removed,
+        shortfall=shortfall,
+        calving_deaths=at_calving - after_calving,
+        winter_deaths=at_rut - at_rut * survival,
+        at_rut=at_rut,
+        breeding_females=np.array(np.broadcast_to(out.breeding_females, lead)),
+        breeding_males=np.array(np.broadcast_to(out.breeding_males, lead)),
+        density_factor=np.array(np.broadcast_to(out.density_factor, lead)),
     )
 
 

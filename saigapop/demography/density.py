@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["density_factor"]
+from saigapop.demography._xp import NUMPY_OPS, Ops
+
+__all__ = ["DENSITY_FORMS", "density_factor", "density_from_total"]
+
+DENSITY_FORMS = ("none", "beverton_holt", "ricker", "theta_logistic")
+
+
+def density_from_total(
+    total: Any, *, form: str, carrying_capacity: Any, strength: Any, ops: Ops = NUMPY_OPS
+) -> Any:
+    """Compute the density factor on any array namespace (no validation).
+
+    The single implementation used by :func:`density_factor`, the annual-cycle kernel, the
+    operating model and the PyMC model (which uses ``"ricker"``, with strength 0 when
+    density dependence is off). ``"none"`` returns the Python float 1.0.
+
+    Examples
+    --------
+    >>> float(density_from_total(1000.0, form="ricker", carrying_capacity=1000.0, strength=0.0))
+    1.0
+    """
+    if form == "none":
+        return 1.0
+    x = total / carrying_capacity
+    if form == "beverton_holt":
+        return 1.0 / (1.0 + strength * x)
+    if form == "ricker":
+        return ops.exp(-strength * x)
+    if form == "theta_logistic":
+        return ops.maximum(0.0, 1.0 - x**strength)
+    raise ValueError(
+        f"form must be 'none', 'beverton_holt', 'ricker' or 'theta_logistic', got {form!r}"
+    )
 
 
 def density_factor(
@@ -64,17 +98,12 @@ def density_factor(
         raise ValueError(f"carrying_capacity must be positive, got {carrying_capacity!r}")
     if np.any(np.isnan(b) | (b < 0) | np.isinf(b)):
         raise ValueError(f"strength must be finite and non-negative, got {strength!r}")
-    x = n / k
     if form == "none":
         return np.ones(np.broadcast_shapes(n.shape, k.shape, b.shape))
-    if form == "beverton_holt":
-        return 1.0 / (1.0 + b * x)
-    if form == "ricker":
-        return np.exp(-b * x)
-    if form == "theta_logistic":
-        if np.any(b <= 0):
-            raise ValueError(f"strength (theta) must be positive for theta_logistic, got {b!r}")
-        return np.maximum(0.0, 1.0 - x**b)
-    raise ValueError(
-        f"form must be 'none', 'beverton_holt', 'ricker' or 'theta_logistic', got {form!r}"
-    )
+    if form == "theta_logistic" and np.any(b <= 0):
+        raise ValueError(f"strength (theta) must be positive for theta_logistic, got {b!r}")
+    if form not in DENSITY_FORMS:
+        raise ValueError(
+            f"form must be 'none', 'beverton_holt', 'ricker' or 'theta_logistic', got {form!r}"
+        )
+    return np.asarray(density_from_total(n, form=form, carrying_capacity=k, strength=b))

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
 from saigapop.constants import DEFAULT_HAREM_SIZE
+from saigapop.demography._xp import NUMPY_OPS, Ops
 
-__all__ = ["conception_probability"]
+__all__ = ["conception_from_ratio", "conception_probability"]
+
+MATING_FORMS = ("exponential", "hill", "sigmoid")
+
+
+def conception_from_ratio(
+    ratio: Any,
+    females: Any,
+    *,
+    form: str = "exponential",
+    harem_size: Any = DEFAULT_HAREM_SIZE,
+    half_share: Any = 0.01,
+    steepness: Any = 3.0,
+    ops: Ops = NUMPY_OPS,
+) -> Any:
+    """Compute conception from the breeding ratio on any array namespace (no validation).
+
+    The single implementation used by :func:`conception_probability`, the annual-cycle
+    kernel (:mod:`saigapop.demography.kernel`), the operating model and the PyMC model.
+    ``ratio`` is breeding males per breeding female as given by ``ops.ratio`` (``+inf``
+    with males and no females); ``P = 0`` wherever ``females`` is 0.
+
+    Examples
+    --------
+    >>> round(float(conception_from_ratio(0.15, 100.0, harem_size=20.0)), 4)
+    0.9502
+    """
+    if form == "exponential":
+        p = -ops.expm1(-harem_size * ratio)
+    elif form in ("hill", "sigmoid"):
+        log_r50 = ops.log(half_share / (1.0 - half_share))
+        p = ops.sigmoid(steepness * (ops.log(ratio) - log_r50))
+    else:
+        raise ValueError(f"form must be 'exponential' or 'hill' ('sigmoid'), got {form!r}")
+    return ops.where(females > 0, p, 0.0)
 
 
 def _nonnegative(name: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -101,20 +137,27 @@ def conception_probability(
     """
     m = _nonnegative("males", males)
     f = _nonnegative("females", females)
-    shape = np.broadcast_shapes(m.shape, f.shape)
-    ratio = np.divide(m, f, out=np.zeros(shape), where=f > 0)
     if form == "exponential":
         h = np.asarray(harem_size, dtype=np.float64)
         if np.any(np.isnan(h) | (h <= 0)):
             raise ValueError(f"harem_size must be positive, got {harem_size!r}")
-        return -np.expm1(-h * ratio)
-    if form in ("hill", "sigmoid"):
+    elif form in ("hill", "sigmoid"):
         s50 = np.asarray(half_share, dtype=np.float64)
         k = np.asarray(steepness, dtype=np.float64)
         if np.any(np.isnan(s50) | (s50 <= 0) | (s50 >= 1)):
             raise ValueError(f"half_share must lie in (0, 1), got {half_share!r}")
         if np.any(np.isnan(k) | (k <= 0)):
             raise ValueError(f"steepness must be positive, got {steepness!r}")
-        log_ratio = np.log(ratio, out=np.full(shape, -np.inf), where=ratio > 0)
-        return expit(k * (log_ratio - np.log(s50 / (1.0 - s50))))
-    raise ValueError(f"form must be 'exponential' or 'hill' ('sigmoid'), got {form!r}")
+    else:
+        raise ValueError(f"form must be 'exponential' or 'hill' ('sigmoid'), got {form!r}")
+    return np.asarray(
+        conception_from_ratio(
+            NUMPY_OPS.ratio(m, f),
+            np.broadcast_to(f, np.broadcast_shapes(m.shape, f.shape)),
+            form=form,
+            harem_size=np.asarray(harem_size, dtype=np.float64),
+            half_share=np.asarray(half_share, dtype=np.float64),
+            steepness=np.asarray(steepness, dtype=np.float64),
+        ),
+        dtype=np.float64,
+    )

@@ -8,11 +8,11 @@ shapes that do not depend on the harvest. Projecting any number of candidate har
 therefore uses common random numbers (CRN): the paired no-export baseline and every
 candidate see the same draws, the same winters and the same die-offs.
 
-The annual cycle is that of :mod:`saigapop.demography.cycle` (DESIGN §2) — calving →
-removals → rut → winter — written here as a lean kernel over separate class arrays of shape
-``(candidate, draw, population)`` because the quota solver runs it millions of times;
-``tests/management/test_operating_model.py`` checks it against
-:func:`saigapop.demography.step` year by year.
+The annual cycle is :func:`saigapop.demography.kernel.step` (DESIGN §2) — calving →
+removals → rut → winter — the one kernel also used by :func:`saigapop.demography.project`
+and the PyMC model, run here on separate class arrays of shape
+``(candidate, draw, population)``; ``tests/management/test_management_operating_model.py``
+checks the projection against :func:`saigapop.demography.project` year by year.
 
 Model year *t* (census *t* → census *t + 1*):
 
@@ -27,7 +27,9 @@ Model year *t* (census *t* → census *t + 1*):
    reduction culls after implementation error (achieved fraction of plan, selectivity that
    tilts the take towards males), realised removals already known (the year-``Y`` cull,
    applied exactly) and poaching (a rate on adults by sex, raised by a trade effect in years
-   when export is open). Requests are capped at what exists.
+   when export is open). Poaching is taken first, as a rate (as in the PyMC model, whose
+   posterior rate it is); the numeric requests are then summed per class and capped at what
+   the poachers left, each source scaled alike where a class runs out.
 3. **Rut** (December): breeding males ``M`` = adult males (+ a weight × yearling males),
    breeding females ``F`` = female calves + yearlings + adults; conception
    ``P = 1 − exp(−h M/F)``.
@@ -37,6 +39,10 @@ Model year *t* (census *t* → census *t + 1*):
 
 Risks are always on *true* abundance; the observation model (catchability, lognormal CV) is
 used only to translate trigger levels into expected counts.
+
+Over ~600 lines because :meth:`OperatingModel.from_posterior` turns every posterior variable
+and trial switch into the model's arrays and random numbers in one place; the cycle itself is
+the kernel's.
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ from numpy.typing import NDArray
 from scipy.special import expit, logit
 
 from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, SEXES
+from saigapop.demography import kernel
+from saigapop.demography.density import DENSITY_FORMS
+from saigapop.demography.mating import MATING_FORMS
 from saigapop.exceptions import ConfigError
 from saigapop.management._contract import validate_posterior
 from saigapop.management._mc import rhat
@@ -135,29 +144,6 @@ DEFAULT_WOUNDING: float = 0.10
 DEFAULT_HORIZON: int = 13
 #: Default number of quota years.
 QUOTA_YEARS: int = 3
-
-
-def _density(total: Array, form: str, k: Array, b: Array) -> Array | float:
-    """Density factor on fecundity (same forms as :func:`saigapop.demography.density_factor`)."""
-    if form == "none":
-        return 1.0
-    x = total / k
-    if form == "beverton_holt":
-        return 1.0 / (1.0 + b * x)  # (k / b) / (k / b + N) in the kernel (fewer passes)
-    if form == "ricker":
-        return np.exp(-b * x)
-    if form == "theta_logistic":
-        return np.maximum(0.0, 1.0 - x**b)
-    raise ConfigError(f"unknown density form {form!r}")
-
-
-def _mating(ratio: Array, form: str, h: Array, half_share: float, steepness: float) -> Array:
-    """Conception probability (same forms as :func:`saigapop.demography.conception_probability`)."""
-    if form == "exponential":
-        return -np.expm1(-h * ratio)
-    r50 = half_share / (1.0 - half_share)
-    with np.errstate(divide="ignore"):
-        return expit(steepness * (np.log(ratio) - np.log(r50)))
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -440,6 +426,10 @@ class OperatingModel:
             )
         culls = achieved + realised[:, None]
         density_form = density_form or str(ds.attrs.get("density_form", "none"))
+        if density_form not in DENSITY_FORMS:
+            raise ConfigError(f"density_form must be one of {DENSITY_FORMS}, got {density_form!r}")
+        if mating_form not in MATING_FORMS:
+            raise ConfigError(f"mating_form must be one of {MATING_FORMS}, got {mating_form!r}")
         if density_form != "none" and "carrying_capacity" in stacked:
             k = arr("carrying_capacity", "population")
             b = arr("density_strength")
@@ -606,9 +596,7 @@ class OperatingModel:
         my = np.broadcast_to(n0[..., 1, 0], shape).copy()
         ma = np.broadcast_to(n0[..., 1, 1], shape).copy()
         conc: Array = self.conception0
-        bpf_y = self.births_per_female[..., 0]
-        bpf_a = self.births_per_female[..., 1]
-        rho = self.birth_sex_ratio
+        bpf = (self.births_per_female[..., 0], self.births_per_female[..., 1])
         sched = (
             export.numbers(self.populations, years.tolist())
             if isinstance(export, HarvestSchedule)
@@ -621,14 +609,18 @@ class OperatingModel:
         w = self.wounding
         has_cull = self.culls.reshape(2, 3, T, -1).any(axis=-1)  # (2, 3, T)
         has_poach = self.poaching.reshape(2, T, -1).any(axis=-1)  # (2, T)
-        ywt = self.yearling_male_weight
-        bh_scale = None
-        if (
-            self.density_form == "beverton_holt"
-            and np.all(self.density_strength > 0)
-            and np.all(np.isfinite(self.carrying_capacity))
-        ):
-            bh_scale = self.carrying_capacity / self.density_strength  # K / b, (draw, pop)
+        mating = kernel.Mating(
+            form=self.mating_form,
+            harem_size=self.harem_size,
+            half_share=self.mating_half_share,
+            steepness=self.mating_steepness,
+            yearling_male_weight=self.yearling_male_weight,
+        )
+        density = kernel.Density(
+            form=self.density_form,
+            carrying_capacity=self.carrying_capacity,
+            strength=self.density_strength,
+        )
         for t in range(T):
             total = fy + fa + my + ma
             out["total"][t] = total
@@ -636,105 +628,88 @@ class OperatingModel:
             if full:
                 ab = out["abundance"]
                 ab[t, 0, 0], ab[t, 0, 1], ab[t, 1, 0], ab[t, 1, 1] = fy, fa, my, ma
-            # 1. calving (births from last rut's conception; pasteurellosis)
-            if bh_scale is not None:
-                dens = total + bh_scale
-                np.divide(bh_scale, dens, out=dens)
-            else:
-                dens = _density(
-                    total, self.density_form, self.carrying_capacity, self.density_strength
-                )
-            births = fy * bpf_y
-            births += fa * bpf_a
-            births *= conc * dens
-            cs = self.calving_survival[:, :, t]
-            fc = births * (rho * cs[0, 0])
-            mc = births * ((1.0 - rho) * cs[1, 0])
+            # the removal season's numeric requests, by source; the export rule sees the
+            # population after calving and poaching (poaching is taken first)
+            parts: dict[str, dict[tuple[int, int], Array]] = {}
+
+            def export_request(
+                x: list[list[Array]],
+                t: int = t,
+                total: Array = total,
+                parts: dict[str, dict[tuple[int, int], Array]] = parts,
+            ) -> dict[tuple[int, int], Array]:
+                if rule is not None and int(years[t]) in quota:
+                    req = rule.request(lv, x, total, pidx)
+                elif sched is not None:
+                    req = {
+                        (s, a): sched[t, :, s, a]
+                        for s in range(2)
+                        for a in range(3)
+                        if sched[t, :, s, a].any()
+                    }
+                else:
+                    req = {}
+                parts["export"] = req
+                parts["wounding"] = {k: v * w for k, v in req.items()} if w != 0 else {}
+                return req
+
+            parts["cull"] = {
+                (s, a): self.culls[s, a, t] for s in range(2) for a in range(3) if has_cull[s, a, t]
+            }
+            step = kernel.step(
+                [[fy, fa], [my, ma]],
+                conc,
+                births_per_female=bpf,
+                survival=self.survival[:, :, t],
+                mating=mating,
+                density=density,
+                birth_sex_ratio=self.birth_sex_ratio,
+                calving_survival=self.calving_survival[:, :, t],
+                poaching={(s, 2): self.poaching[s, t] for s in range(2) if has_poach[s, t]},
+                removals=[export_request, lambda x, parts=parts: parts["wounding"], parts["cull"]],
+            )
+            # attribute what was taken to its sources (each scaled alike where a class ran out)
+            male_mort: Array | float = 0.0
+            for (s, _a), p in step.poached.items():
+                if s == 1:
+                    male_mort = male_mort + p
+            for (s, a), asked in step.asked.items():
+                taken = step.taken[(s, a)]
+                if s == 1:
+                    male_mort = male_mort + taken
+                e = parts["export"].get((s, a))
+                if e is None and not full:
+                    continue
+                if not full and not np.any(taken < asked):
+                    out["export"][t] += e  # nothing ran out: the export is taken in full
+                    continue
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scale = np.where(taken < asked, taken / asked, 1.0)
+                if e is not None:
+                    out["export"][t] += e * scale
+                    if full:
+                        out["export_shortfall"][t] += e * (1.0 - scale)
+                if full:
+                    for k, source in enumerate(SOURCES[:3]):
+                        q = parts[source].get((s, a))
+                        if q is not None:
+                            out["removed"][t, k, s, a] = q * scale
+            out["male_mortality"][t] = male_mort
             if full:
-                before = births + total
-            fy = fy * cs[0, 1]
-            fa = fa * cs[0, 2]
-            my = my * cs[1, 1]
-            ma = ma * cs[1, 2]
-            if full:
-                out["births"][t] = births
-                out["calving_deaths"][t] = before - (fc + mc + fy + fa + my + ma)
-            x = [[fc, fy, fa], [mc, my, ma]]
-            # 2. removals (export + wounding, culls, poaching), capped at what exists
-            exp_req: dict[tuple[int, int], Array] = {}
-            if rule is not None and int(years[t]) in quota:
-                exp_req = rule.request(lv, x, total, pidx)
-            elif sched is not None:
-                exp_req = {
-                    (s, a): sched[t, :, s, a]
+                for (s, a), p in step.poached.items():
+                    out["removed"][t, SOURCES.index("poaching"), s, a] = p
+                out["births"][t] = step.births
+                out["calving_deaths"][t] = sum(
+                    step.at_calving[s][a] - step.after_calving[s][a]
                     for s in range(2)
                     for a in range(3)
-                    if sched[t, :, s, a].any()
-                }
-            male_mort: Array | float = 0.0
-            for s in range(2):
-                for a in range(3):
-                    e = exp_req.get((s, a))
-                    c = self.culls[s, a, t] if has_cull[s, a, t] else None
-                    p = self.poaching[s, t] * x[s][a] if a == 2 and has_poach[s, t] else None
-                    if e is None and c is None and p is None:
-                        continue
-                    parts = [e, None if e is None or w == 0 else e * w, c, p]
-                    req = sum(q for q in parts if q is not None)
-                    avail = x[s][a]
-                    taken = np.minimum(req, avail)
-                    x[s][a] = avail - taken
-                    if s == 1:
-                        male_mort = male_mort + taken
-                    if e is None and not full:
-                        continue
-                    if not full and not np.any(req > avail):
-                        out["export"][t] += e  # nothing ran out: the export is taken in full
-                        continue
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        scale = np.where(req > avail, taken / req, 1.0)
-                    if e is not None:
-                        out["export"][t] += e * scale
-                        if full:
-                            out["export_shortfall"][t] += e * (1.0 - scale)
-                    if full:
-                        for k, q in enumerate(parts):
-                            if q is not None:
-                                out["removed"][t, k, s, a] = q * scale
-            out["male_mortality"][t] = male_mort
-            (fc, fy, fa), (mc, my, ma) = x
-            # 3. rut
-            females = fc + fy
-            females += fa
-            males = ma + ywt * my if ywt else ma
-            # no breeding female left: the ratio is +inf (0 with no male either), never a
-            # huge finite M / 1e-300 that overflows h · M / F in the mating function
-            ratio = np.divide(
-                males,
-                females,
-                out=np.where(males > 0, np.inf, 0.0),
-                where=females > 0,
-            )
-            conc = _mating(
-                ratio,
-                self.mating_form,
-                self.harem_size,
-                self.mating_half_share,
-                self.mating_steepness,
-            )
-            out["ratio"][t] = ratio
+                )
+                out["breeding_males"][t] = step.breeding_males
+                out["breeding_females"][t] = step.breeding_females
+            conc = step.conception
+            out["ratio"][t] = step.ratio
             out["conception"][t] = conc
-            if full:
-                out["breeding_males"][t] = males
-                out["breeding_females"][t] = females
-            # 4. winter (survival with process noise and dzhut; ageing)
-            sv = self.survival[:, :, t]
-            fa = fa * sv[0, 2]
-            fa += fy * sv[0, 1]
-            fy = fc * sv[0, 0]
-            ma = ma * sv[1, 2]
-            ma += my * sv[1, 1]
-            my = mc * sv[1, 0]
+            (fy, fa), (my, ma) = step.census
         out["total"][T] = fy + fa + my + ma
         out["adult_males"][T] = ma
         for name, a in out.items():

@@ -1,12 +1,18 @@
 r"""Build the joint two-sex, age-structured state-space model in PyMC (pure: no sampling).
 
-The annual cycle (DESIGN §2) is written once in :func:`annual_step`, generic over the array
-namespace (``numpy`` or ``pytensor.tensor``), and iterated over the model years with
+The annual cycle (DESIGN §2) is written once, in :func:`saigapop.demography.kernel.step`
+(shared with :func:`saigapop.demography.project` and the operating model);
+:func:`annual_step` adapts the model's arrays to it on either array namespace (``numpy`` or
+``pytensor.tensor``), and it is iterated over the model years with
 ``pytensor.scan`` inside :func:`build_model` (an unrolled loop is available; scan was measured
 faster per gradient and to compile; see ``docs/model.md``).
 
 State at census *t*: yearlings ``Y[p, s]`` and adults ``A[p, s]`` (sex = female, male).
 Within year *t* the population ``X[p, s, a]`` has ages (calf, yearling, adult).
+
+Over ~600 lines because :func:`build_model` is one model graph (priors, the cycle's per-year
+inputs, scan and unrolled loops, and every likelihood stream); splitting it would scatter
+one graph's names across modules.
 
 Examples
 --------
@@ -28,6 +34,10 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, SEXES
+from saigapop.demography import kernel
+from saigapop.demography._xp import NUMPY_OPS, Ops
+from saigapop.demography.density import density_from_total
+from saigapop.demography.mating import conception_from_ratio
 from saigapop.exceptions import ConfigError
 from saigapop.model.config import ModelConfig
 from saigapop.model.inputs import TIMINGS, DataLike, ModelInputs, prepare_inputs
@@ -53,8 +63,19 @@ SURVIVAL_CLASSES: tuple[str, ...] = (
 #: Concentration of the Beta distribution of a known die-off's fraction around the mean
 #: pasteurellosis severity (a die-off fraction ~ Beta(κ·s, κ·(1 − s))).
 DIEOFF_CONCENTRATION = 6.0
-#: Adult-male indicator over sex × (calf, yearling, adult) (poaching acts on adult males).
-_ADULT_MALE = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+#: PyTensor's entries of the array namespace of :mod:`saigapop.demography.kernel` (the model
+#: keeps breeding females positive — die-off fractions and removal caps below 1 — so a plain
+#: division serves as the breeding ratio).
+PYTENSOR_OPS = Ops(
+    exp=pt.exp,
+    expm1=pt.expm1,
+    log=pt.log,
+    minimum=pt.minimum,
+    maximum=pt.maximum,
+    sigmoid=pt.sigmoid,
+    where=pt.switch,
+    ratio=lambda m, f: m / f,
+)
 
 
 def survival_array(phi: Any, xp: ModuleType = np) -> Any:
@@ -77,17 +98,22 @@ def survival_array(phi: Any, xp: ModuleType = np) -> Any:
     return xp.stack([female, male], axis=1)
 
 
-def _remove(X: Any, spec: Mapping[str, Any] | None, max_frac: float, xp: ModuleType) -> Any:
-    """Subtract removal rows from ``X[p, s, a]``, split over eligible classes by weight."""
-    if spec is None:
-        return X, X * 0.0
+def _stack(classes: Any, xp: ModuleType) -> Any:
+    """``classes[sex][age]`` of ``(P,)`` arrays → ``(P, 2, k)``."""
+    return xp.stack([xp.stack(list(row), axis=-1) for row in classes], axis=1)
+
+
+def _split(spec: Mapping[str, Any], xp: ModuleType) -> Any:
+    """Turn removal rows into a request on the classes (each row's total split by weight)."""
     onehot, values, weights = spec["onehot"], spec["values"], spec["weights"]
-    pool = xp.tensordot(onehot, X, axes=1) * weights  # (K, 2, 3)
-    share = pool / pool.sum(axis=(1, 2), keepdims=True)
-    taken = values[:, None, None] * share
-    asked = xp.tensordot(onehot.T, taken, axes=1)  # (P, 2, 3)
-    taken = xp.minimum(asked, max_frac * X)
-    return X - taken, taken
+
+    def request(x: Any) -> dict[tuple[int, int], Any]:
+        pool = xp.tensordot(onehot, _stack(x, xp), axes=1) * weights  # (K, 2, 3)
+        share = pool / pool.sum(axis=(1, 2), keepdims=True)
+        asked = xp.tensordot(onehot.T, values[:, None, None] * share, axes=1)  # (P, 2, 3)
+        return {(s, a): asked[:, s, a] for s in range(2) for a in range(3)}
+
+    return request
 
 
 def annual_step(
@@ -163,46 +189,49 @@ def annual_step(
         ``removed`` (P, 2, 3, all timings).
     """
     removals = removals or {}
-    births = (
-        P_prev
-        * density_factor
-        * (
-            Y[:, 0] * fecundity[0] * (1.0 + twinning[0])
-            + A[:, 0] * fecundity[1] * (1.0 + twinning[1])
-        )
+    ops = NUMPY_OPS if xp is np else PYTENSOR_OPS
+    timed = {k: None if v is None else _split(v, xp) for k, v in removals.items()}
+    growth = xp.exp(log_process)[:, None, None]
+    out = kernel.step(
+        [[Y[:, 0], A[:, 0]], [Y[:, 1], A[:, 1]]],
+        P_prev,
+        births_per_female=(
+            fecundity[0] * (1.0 + twinning[0]),
+            fecundity[1] * (1.0 + twinning[1]),
+        ),
+        survival=_classes(survival * growth),
+        mating=kernel.Mating(harem_size=harem_size, yearling_male_weight=yearling_male_weight),
+        density_factor=density_factor,
+        calving_survival=_classes(1.0 - dieoff),
+        poaching={(1, 2): poaching},
+        removals=timed.get("removal"),
+        calving_removals=timed.get("calving"),
+        winter_removals=timed.get("winter"),
+        max_removal_fraction=max_removal_fraction,
+        ops=ops,
     )
-    calves = 0.5 * births
-    X = xp.stack(
-        [
-            xp.stack([calves, Y[:, 0], A[:, 0]], axis=-1),
-            xp.stack([calves, Y[:, 1], A[:, 1]], axis=-1),
-        ],
-        axis=1,
-    )
-    at_calving = X
-    X = X * (1.0 - dieoff)
-    X, taken_c = _remove(X, removals.get("calving"), max_removal_fraction, xp)
-    X = X * (1.0 - poaching * _ADULT_MALE)
-    pool = X * selectivity
-    X, taken_r = _remove(X, removals.get("removal"), max_removal_fraction, xp)
-    males = X[:, 1, 2] + yearling_male_weight * X[:, 1, 1]
-    females = X[:, 0, :].sum(axis=-1)
-    conception = 1.0 - xp.exp(-harem_size * males / females)
-    at_rut = X
-    X, taken_w = _remove(X, removals.get("winter"), max_removal_fraction, xp)
-    S = X * survival * xp.exp(log_process)[:, None, None]
+    at_calving = _stack(out.at_calving, xp)
+    removed = at_calving * 0.0
+    for taken in (out.calving_taken, out.taken, out.winter_taken):
+        if taken:
+            removed = removed + _stack([[taken[(s, a)] for a in range(3)] for s in range(2)], xp)
     return {
-        "Y": S[:, :, 0],
-        "A": S[:, :, 1] + S[:, :, 2],
-        "conception": conception,
-        "births": births,
+        "Y": xp.stack([out.census[0][0], out.census[1][0]], axis=-1),
+        "A": xp.stack([out.census[0][1], out.census[1][1]], axis=-1),
+        "conception": out.conception,
+        "births": out.births,
         "at_calving": at_calving,
-        "pool": pool,
-        "at_rut": at_rut,
-        "rut_males": males,
-        "rut_females": females,
-        "removed": taken_c + taken_r + taken_w,
+        "pool": _stack(out.at_removal, xp) * selectivity,
+        "at_rut": _stack(out.at_rut, xp),
+        "rut_males": out.breeding_males,
+        "rut_females": out.breeding_females,
+        "removed": removed,
     }
+
+
+def _classes(arr: Any) -> list[list[Any]]:
+    """``(P, 2, 3)`` → ``classes[sex][age]`` of ``(P,)``."""
+    return [[arr[:, s, a] for a in range(3)] for s in range(2)]
 
 
 def log_normal_sf(z: Any) -> Any:
@@ -363,7 +392,9 @@ def build_model(
         y0 = _rv(priors, "initial_yearling_share")
         Y = pt.stack([0.5 * y0 * N0, 0.5 * y0 * N0], axis=-1)
         A = pt.stack([(1 - y0) * (1 - m0) * N0, (1 - y0) * m0 * N0], axis=-1)
-        P_prev = 1.0 - pt.exp(-harem * A[:, 1] / (Y[:, 0] + A[:, 0]))
+        P_prev = conception_from_ratio(
+            A[:, 1] / (Y[:, 0] + A[:, 0]), Y[:, 0] + A[:, 0], harem_size=harem, ops=PYTENSOR_OPS
+        )
         # ---------------- removals, die-offs, management ------------------------------------
         sel_m = _rv(priors, "cull_male_selectivity")
         sel_c = _rv(priors, "cull_calf_selectivity")
@@ -454,7 +485,9 @@ def build_model(
                 fecundity=fec_,
                 twinning=twin_,
                 harem_size=harem_,
-                density_factor=pt.exp(-ddb_ * ntot / K_),
+                density_factor=density_from_total(
+                    ntot, form="ricker", carrying_capacity=K_, strength=ddb_, ops=PYTENSOR_OPS
+                ),
                 dieoff=mu_t,
                 poaching=poach_,
                 selectivity=selw_,
@@ -513,7 +546,9 @@ def build_model(
                     fecundity=fec,
                     twinning=twin,
                     harem_size=harem,
-                    density_factor=pt.exp(-dd_b * ntot_t / K),
+                    density_factor=density_from_total(
+                        ntot_t, form="ricker", carrying_capacity=K, strength=dd_b, ops=PYTENSOR_OPS
+                    ),
                     dieoff=mu_all[t],
                     poaching=poach,
                     selectivity=selw,

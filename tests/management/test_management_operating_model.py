@@ -205,3 +205,30 @@ def test_severe_die_offs_never_wipe_out_a_class_and_the_rut_does_not_overflow():
         proj = om.project(ConstantHarvest(), np.array([[2000.0]]), record="full")
     assert np.all(proj["breeding_females"].isel(year=slice(0, -1)).values > 0)
     assert np.isfinite(proj["conception"].isel(year=slice(0, -1)).values).all()
+
+
+def test_poaching_is_taken_first_and_the_export_meets_what_is_left(deterministic_posterior, det):
+    """Poaching is a rate on the adults present; numeric removals are capped at the rest.
+
+    Asking for more adult males than exist: the poachers still take exactly their rate, the
+    export and its wounding loss share what is left in proportion (1 : w), and no adult male
+    is left at the rut.
+    """
+    om = OperatingModel.from_posterior(
+        deterministic_posterior(), horizon=3, wounding=0.1, **{**det, "poaching": True}
+    )
+    t = list(om.model_years).index(2026)
+    rate = float(om.poaching[1, t, 0, 0])
+    assert rate > 0
+    proj = om.project(ConstantHarvest(), [1e9]).isel(candidate=0, draw=0, population=0)
+    ma = float(proj["abundance"].sel(year=2026, sex="male", age="adult"))  # no die-off
+    removed = proj["removed"].sel(year=2026, sex="male", age_class="adult")
+    np.testing.assert_allclose(float(removed.sel(source="poaching")), rate * ma, rtol=1e-12)
+    left = (1.0 - rate) * ma
+    np.testing.assert_allclose(float(removed.sel(source="export")), left / 1.1, rtol=1e-12)
+    np.testing.assert_allclose(float(removed.sel(source="wounding")), 0.1 * left / 1.1, rtol=1e-12)
+    np.testing.assert_allclose(float(proj["export"].sel(year=2026)), left / 1.1, rtol=1e-12)
+    np.testing.assert_allclose(
+        float(proj["export_shortfall"].sel(year=2026)), 1e9 - left / 1.1, rtol=1e-12
+    )
+    assert float(proj["breeding_males"].sel(year=2026)) == 0.0

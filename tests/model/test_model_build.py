@@ -284,3 +284,106 @@ def test_config_streams_switch_likelihood_terms(bundled):
     )
     assert {v.name for v in m.observed_RVs} == {"count"}
     assert "process_z" not in m.named_vars
+
+
+@pytest.mark.filterwarnings("ignore:The effect of Potentials:UserWarning")
+def test_model_N_equals_the_numpy_kernel_on_the_same_draws(bundled):
+    """The PyMC model's deterministic ``N`` is the numpy kernel run on the same prior draws.
+
+    The scan, its padded removal sequences, the die-off and process-noise arrays and the
+    initial state of :func:`build_model` are rebuilt here by hand from ``model.inputs`` and
+    the drawn parameters, and the cycle is run year by year with numpy.
+    """
+    import pymc as pm
+
+    model = build_model(bundled.select(populations=["Betpakdala", "Ural"]))
+    inp = model.inputs
+    P, T = inp.n_pop, inp.n_year
+    assert set(inp.removals["timing"]) == {"calving", "removal", "winter"}  # all three timings
+    names = [
+        "N",
+        "survival_rate",
+        "fecundity_yearling",
+        "fecundity_adult",
+        "twinning_yearling",
+        "twinning_adult",
+        "harem_size",
+        "density_strength",
+        "process_noise_sd",
+        "process_z",
+        "initial_abundance",
+        "initial_male_share",
+        "initial_yearling_share",
+        "cull_male_selectivity",
+        "cull_calf_selectivity",
+        "poaching_rate_male",
+        "pasteurellosis_male_ratio",
+    ]
+    if len(inp.dieoffs):
+        names.append("dieoff_fraction")
+    if len(inp.unknown_removals):
+        names.append("removal_unknown_fraction")
+    with model:
+        prior = pm.sample_prior_predictive(draws=5, random_seed=11, var_names=names)
+    pr = prior["prior"].to_dataset().isel(chain=0)
+    for d in range(pr.sizes["draw"]):
+
+        def g(name, d=d):
+            return np.asarray(pr[name].isel(draw=d).values, dtype=float)
+
+        surv = survival_array(g("survival_rate"), np)
+        fec = np.array([g("fecundity_yearling"), g("fecundity_adult")])
+        twin = np.array([g("twinning_yearling"), g("twinning_adult")])
+        h, b = float(g("harem_size")), float(g("density_strength"))
+        eps = g("process_noise_sd") * g("process_z")  # (P, T - 1)
+        n0 = inp.init_scale * np.exp(g("initial_abundance"))
+        m0, y0 = g("initial_male_share"), g("initial_yearling_share")
+        Y = np.stack([0.5 * y0 * n0, 0.5 * y0 * n0], -1)
+        A = np.stack([(1 - y0) * (1 - m0) * n0, (1 - y0) * m0 * n0], -1)
+        conc = 1.0 - np.exp(-h * A[:, 1] / (Y[:, 0] + A[:, 0]))
+        sc, sm = g("cull_calf_selectivity"), g("cull_male_selectivity")
+        selw = np.array([[sc, 1.0, 1.0], [sc, sm, sm]])
+        mu = np.zeros((T, P, 2, 3))
+        for k, r in enumerate(inp.dieoffs.itertuples()):
+            mr = g("pasteurellosis_male_ratio")
+            mu[r.t, r.p] = g("dieoff_fraction")[k] * np.array([[1, 1, 1], [1, mr, mr]])
+        N = np.empty((P, T, 2, 2))
+        for t in range(T):
+            N[:, t] = np.stack([Y, A], -1)
+            specs = {}
+            for timing in ("calving", "removal", "winter"):
+                rows = inp.removals[(inp.removals["timing"] == timing) & (inp.removals["t"] == t)]
+                if rows.empty:
+                    continue
+                onehot = np.zeros((len(rows), P))
+                values = np.zeros(len(rows))
+                weights = np.zeros((len(rows), 2, 3))
+                for k, r in enumerate(rows.itertuples()):
+                    onehot[k, r.p] = 1.0
+                    if r.unknown >= 0:
+                        u = inp.unknown_removals.iloc[r.unknown]
+                        frac = g("removal_unknown_fraction")[r.unknown]
+                        values[k] = u["lower"] + (u["upper"] - u["lower"]) * frac
+                    else:
+                        values[k] = r.value
+                    weights[k] = np.array(r.mask) * (selw if r.selective else 1.0)
+                specs[timing] = {"onehot": onehot, "values": values, "weights": weights}
+            out = annual_step(
+                Y,
+                A,
+                conc,
+                survival=surv,
+                fecundity=fec,
+                twinning=twin,
+                harem_size=h,
+                density_factor=np.exp(-b * (Y.sum(1) + A.sum(1)) / inp.density_scale),
+                dieoff=mu[t],
+                poaching=float(g("poaching_rate_male")),
+                selectivity=selw,
+                log_process=eps[:, t] if t < T - 1 else np.zeros(P),
+                removals=specs,
+                max_removal_fraction=ModelConfig().max_removal_fraction,
+            )
+            Y, A, conc = out["Y"], out["A"], out["conception"]
+        model_n = pr["N"].isel(draw=d).transpose("population", "year", "sex", "census_age")
+        np.testing.assert_allclose(model_n.values, N, rtol=1e-9)
