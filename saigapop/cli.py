@@ -91,14 +91,14 @@ def run_analysis(
     check_convergence` → :meth:`OperatingModel.from_posterior` (with the removals already
     realised after the latest census) → :func:`~saigapop.management.solve_robust_quota` with
     :func:`~saigapop.management.default_criteria` (the quota of the fitted world, lowered
-    where a reference trial needs less) → :func:`~saigapop.report.inputs.prepare_quota`
+    where a reference trial needs less) → :func:`~saigapop.management.analysis.prepare_quota`
     (allocation of the CITES cap with the horns in storage, triggers, PBR, projections) →
-    :func:`~saigapop.report.inputs.prepare_trials` (robustness trials, reweighted where they
+    :func:`~saigapop.management.analysis.prepare_trials` (robustness trials, reweighted where they
     change the observation model, and the closed-loop MSE against zero export and PBR) →
-    :func:`~saigapop.report.inputs.prepare_validation` (posterior predictive coverage,
+    :func:`~saigapop.validation.routine.prepare_validation` (posterior predictive coverage,
     PSIS-LOO Pareto k̂, power-scaling prior sensitivity) with the quota under alternative
     priors by importance reweighting
-    (:func:`~saigapop.report.reweighting.reweighted_alternative_quotas`). Nothing is refitted
+    (:func:`~saigapop.validation.reweighting.reweighted_alternative_quotas`). Nothing is refitted
     after the one fit.
 
     Parameters
@@ -142,17 +142,14 @@ def run_analysis(
     """
     from saigapop.exceptions import ConfigError
     from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock
+    from saigapop.management.analysis import prepare_quota, prepare_trials
     from saigapop.management.recommend import recommend_quota
     from saigapop.model.config import ModelConfig, SamplerConfig
     from saigapop.model.diagnostics import check_convergence
     from saigapop.model.fit import fit as fit_model
     from saigapop.report.i18n import _
-    from saigapop.report.inputs import (
-        ValidationInputs,
-        prepare_quota,
-        prepare_trials,
-        prepare_validation,
-    )
+    from saigapop.validation.outcomes import ValidationInputs
+    from saigapop.validation.routine import prepare_validation
 
     def step(text: str) -> None:
         if on_step is not None:
@@ -271,7 +268,7 @@ def _alternative_quotas(
     """Re-solve the quota under each alternative prior by reweighting the posterior."""
     from saigapop.management import OperatingModel, solve_quota
     from saigapop.report.i18n import _
-    from saigapop.report.reweighting import reweighted_alternative_quotas
+    from saigapop.validation.reweighting import reweighted_alternative_quotas
 
     opts = {k: v for k, v in om_options.items() if k != "n_draws"}
     pops = [str(p) for p in result.level["population"].values]
