@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import gettext as _gettext
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,6 +44,7 @@ __all__ = [
     "_",
     "catalogue",
     "current_language",
+    "format_number",
     "gettext",
     "localise_number",
     "ngettext",
@@ -206,6 +208,39 @@ def localise_number(text: str, language: str | None = None) -> str:
         return text
     group, decimal = _symbols(language)
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+def format_number(value: float, *, plain: bool = False) -> str:
+    """Print a number in English form, the way the report prints every quantity.
+
+    Integers and integral floats get thousands separators (``196,000``; none with
+    ``plain=True``, for identifiers such as years); other floats get three significant
+    digits (``1.66``, ``12.3``, ``0.0123``, ``0.300``) and no exponent. NaN and infinities
+    print as ``nan``, ``inf`` and ``-inf`` (the report words them). Swap the symbols for the
+    active language with :func:`localise_number`.
+
+    Examples
+    --------
+    >>> format_number(196000), format_number(1.6612), format_number(0.3)
+    ('196,000', '1.66', '0.300')
+    >>> format_number(2025, plain=True)
+    '2025'
+    """
+    if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
+        return str(int(value)) if plain else f"{int(value):,}"
+    x = float(value)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x)) if plain else f"{int(x):,}"
+    if abs(x) >= 1000:
+        out = f"{x:.0f}" if plain else f"{x:,.0f}"
+    else:
+        decimals = max(0, 2 - math.floor(math.log10(abs(x))))
+        out = f"{x:.{decimals}f}"
+    return "0" if out in ("-0", "-0.0") else out
 
 
 def N_(message: str) -> str:

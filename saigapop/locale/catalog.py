@@ -27,7 +27,7 @@ from saigapop.locale import DOMAIN, LANGUAGES, po_path
 __all__ = ["KEYWORDS", "SOURCES", "extract_messages", "missing_translations", "update_catalogues"]
 
 #: Package folders whose reader-facing strings are translated.
-SOURCES: tuple[str, ...] = ("report", "plotting")
+SOURCES: tuple[str, ...] = ("report", "plotting", "management", "validation", "registry", "locale")
 #: Babel keyword specifications: function name → argument positions of the message(s).
 KEYWORDS = {
     "_": None,

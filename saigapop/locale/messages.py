@@ -6,7 +6,8 @@ marked for the catalogue with :func:`~saigapop.locale.N_` and the values that fi
 report renders it in the active language, with that language's number formats. Nothing is
 translated by parsing English back.
 
-Values may be numbers (formatted with the placeholder's format spec, then localised), plain
+Values may be numbers (formatted with the placeholder's format spec, then localised; the
+spec ``v`` applies the report's rule of :func:`~saigapop.locale.format_number`), plain
 strings (identifiers, names, shown as they are), :class:`Term` (one word or phrase of the
 vocabulary, translated with an optional gettext context), other :class:`Message` objects
 (rendered recursively) or sequences of those (joined with the language's list separator).
@@ -31,6 +32,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from typing import Any
 
 from saigapop.locale import (
     current_language,
+    format_number,
     gettext,
     localise_number,
     ngettext,
@@ -96,9 +99,11 @@ class _Formatter(string.Formatter):
             return format(value._render(), format_spec)
         if isinstance(value, bool) or value is None:
             return format(str(value), format_spec)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if isinstance(value, float) and not math.isfinite(value):
-                return gettext("n/a") if math.isnan(value) else format(value, format_spec)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if not math.isfinite(float(value)):
+                return gettext("n/a") if math.isnan(float(value)) else format(value, format_spec)
+            if format_spec == "v":  # the report's own rule (3 significant digits, grouped)
+                return localise_number(format_number(value))
             return localise_number(format(value, format_spec))
         if isinstance(value, Sequence) and not isinstance(value, str):
             parts = [self.format_field(v, format_spec) for v in value]
@@ -159,6 +164,26 @@ class Message:
 
     def __hash__(self) -> int:
         return hash((self.template, self.plural, self.count, _freeze(self.values)))
+
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: str, values: Mapping[str, Any]) -> Message:
+        """Return a message with a singular and a plural form, chosen by ``values[count]``.
+
+        ``forms`` is the pair marked with :func:`~saigapop.locale.NP_`, so that the catalogue
+        extractor records both forms.
+
+        Examples
+        --------
+        >>> from saigapop.locale import NP_, use_language
+        >>> m = Message.counted(NP_("{n} row", "{n} rows"), "n", {"n": 5})
+        >>> str(m)
+        '5 rows'
+        >>> with use_language("ru"):
+        ...     m.render()
+        '5 строк'
+        """
+        singular, plural = forms
+        return cls(singular, dict(values), plural, count)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready, locale-neutral form (see :meth:`from_dict`)."""

@@ -13,8 +13,15 @@ Examples
 False
 >>> payload.section("summary").title
 'Summary and recommended quotas'
+
+The report only presents: the results it lays out are computed by
+:mod:`saigapop.management.analysis` (quota, projections, trials, MSE),
+:mod:`saigapop.validation.routine` and :mod:`saigapop.validation.reweighting`, and handed to
+:func:`build_payload` as frozen data (:class:`QuotaInputs`, :class:`TrialInputs`,
+:class:`ValidationInputs`, re-exported here).
 """
 
+from saigapop.management.outcomes import QuotaInputs, TrialInputs
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import (
     Figure,
@@ -36,9 +43,9 @@ from saigapop.report.exporters import (
     write_pdf,
 )
 from saigapop.report.formatting import format_value
-from saigapop.report.inputs import QuotaInputs, TrialInputs, ValidationInputs, prepare_quota
 from saigapop.report.payload import build_payload
 from saigapop.report.write import FORMATS, write_report
+from saigapop.validation.outcomes import ValidationInputs
 
 __all__ = [
     "FORMATS",
@@ -55,7 +62,6 @@ __all__ = [
     "ValueBook",
     "build_payload",
     "format_value",
-    "prepare_quota",
     "read_bundle",
     "render_docx",
     "render_html",
@@ -66,3 +72,22 @@ __all__ = [
     "write_pdf",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``saigapop.report.prepare_quota`` moved to :mod:`saigapop.management.analysis`."""
+    if name != "prepare_quota":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import warnings
+
+    from saigapop.report import inputs
+
+    warnings.warn(
+        "saigapop.report.prepare_quota is deprecated: use "
+        "saigapop.management.analysis.prepare_quota",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return inputs.prepare_quota

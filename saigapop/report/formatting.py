@@ -17,7 +17,7 @@ import math
 import numbers
 import re
 
-from saigapop.locale import _, current_language, localise_number
+from saigapop.locale import _, current_language, format_number, localise_number
 
 __all__ = ["format_date", "format_value", "is_plain_name", "localise_number"]
 
@@ -133,19 +133,10 @@ def _format_en(value: object, name: str | None) -> str:
         pass
     if not isinstance(value, numbers.Real):
         return str(value)
-    plain = is_plain_name(name)
-    if isinstance(value, numbers.Integral):
-        return str(int(value)) if plain else f"{int(value):,}"
     x = float(value)
     if math.isnan(x):
         return _("n/a")
     if math.isinf(x):
         return _("infinite") if x > 0 else "-" + _("infinite")
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x)) if plain else f"{int(x):,}"
-    if abs(x) >= 1000:
-        out = f"{x:.0f}" if plain else f"{x:,.0f}"
-    else:
-        decimals = max(0, 2 - math.floor(math.log10(abs(x))))
-        out = f"{x:.{decimals}f}"
-    return "0" if out in ("-0", "-0.0") else out
+    plain = is_plain_name(name)
+    return format_number(value if isinstance(value, numbers.Integral) else x, plain=plain)

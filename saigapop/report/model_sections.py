@@ -1,7 +1,7 @@
 """Section builders for the model, quota, trial and validation results.
 
-Registered in :data:`saigapop.report.pending.BUILDERS`. Each builder reads the inputs of
-:func:`saigapop.report.build_payload` (prepared by :mod:`saigapop.report.inputs`), registers
+Registered in :data:`saigapop.report.sections.BUILDERS`. Each builder reads the inputs of
+:func:`saigapop.report.build_payload` (computed by :mod:`saigapop.management.analysis`), registers
 every number it quotes in prose in the :class:`~saigapop.report.contracts.ValueBook`, and
 returns a :class:`~saigapop.report.contracts.Section`. Table cells are formatted by
 :func:`~saigapop.report.formatting.format_value` where a column mixes units.
@@ -16,18 +16,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from saigapop.management.outcomes import QuotaInputs, TrialInputs, as_quota_inputs, quantile_bands
 from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve
+from saigapop.report.checklist_section import acceptance_checks
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Figure, Section, Table, ValueBook
 from saigapop.report.formatting import format_value, localise_number
 from saigapop.report.i18n import N_, _, gettext, ngettext
-from saigapop.report.inputs import (
-    QuotaInputs,
-    TrialInputs,
-    ValidationInputs,
-    as_quota_inputs,
-    quantile_bands,
-)
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_name
 
@@ -197,7 +192,7 @@ def quota_summary(
     Parameters
     ----------
     quota
-        :class:`~saigapop.report.inputs.QuotaInputs` (or a bare ``QuotaResult``).
+        :class:`~saigapop.management.outcomes.QuotaInputs` (or a bare ``QuotaResult``).
     vb
         The value book.
     config
@@ -649,106 +644,6 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
 
 
 # --- diagnostics and acceptance checklist --------------------------------------------------
-
-
-def acceptance_checks(diagnostics: Any, validation: Any = None) -> pd.DataFrame | None:
-    """Build the acceptance checklist: convergence checks, then the validation checks.
-
-    Parameters
-    ----------
-    diagnostics
-        A :class:`saigapop.model.diagnostics.ConvergenceResult` (``table``,
-        ``divergences``, ``bfmi``, ``thresholds``), or an object or mapping with ``checks``
-        (a DataFrame), or ``None``.
-    validation
-        :class:`~saigapop.report.inputs.ValidationInputs` or ``None``.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        ``Check, Value, Threshold, Passed, Detail``.
-    """
-    rows: list[dict[str, Any]] = []
-    get = (
-        diagnostics.get
-        if isinstance(diagnostics, Mapping)
-        else (lambda k, d=None: getattr(diagnostics, k, d))
-    )
-    table = get("table", None) if diagnostics is not None else None
-    if isinstance(table, pd.DataFrame) and {"rhat", "ess_bulk", "ess_tail"} <= set(table):
-        th = dict(get("thresholds", {}) or {})
-        rmax, emin = th.get("rhat_max", 1.01), th.get("ess_min", 400.0)
-        dmax, bmin = th.get("max_divergences", 0), th.get("bfmi_min", 0.3)
-        worst_r = table.loc[table["rhat"].idxmax(), "parameter"] if len(table) else ""
-        worst_e = table.loc[table["ess_bulk"].idxmin(), "parameter"] if len(table) else ""
-        n_par = len(table)
-        rows += [
-            {
-                "Check": _("Largest R-hat"),
-                "Value": localise_number(f"{float(table['rhat'].max()):.4f}"),
-                "Threshold": f"<= {format_value(rmax)}",
-                "Passed": bool(table["rhat"].max() <= rmax),
-                "Detail": _("worst: {parameter}").format(parameter=worst_r),
-            },
-            {
-                "Check": _("Smallest bulk ESS"),
-                "Value": round(float(table["ess_bulk"].min()), 0),
-                "Threshold": f">= {format_value(emin)}",
-                "Passed": bool(table["ess_bulk"].min() >= emin),
-                "Detail": _("worst: {parameter}").format(parameter=worst_e),
-            },
-            {
-                "Check": _("Smallest tail ESS"),
-                "Value": round(float(table["ess_tail"].min()), 0),
-                "Threshold": f">= {format_value(emin)}",
-                "Passed": bool(table["ess_tail"].min() >= emin),
-                "Detail": ngettext(
-                    "{n} parameter element checked", "{n} parameter elements checked", n_par
-                ).format(n=format_value(n_par)),
-            },
-            {
-                "Check": _("Divergent transitions"),
-                "Value": int(get("divergences", 0)),
-                "Threshold": f"<= {format_value(dmax)}",
-                "Passed": bool(int(get("divergences", 0)) <= dmax),
-                "Detail": _("after tuning"),
-            },
-        ]
-        bfmi = tuple(get("bfmi", ()) or ())
-        if bfmi:
-            rows.append(
-                {
-                    "Check": _("Smallest E-BFMI"),
-                    "Value": float(min(bfmi)),
-                    "Threshold": f">= {format_value(bmin)}",
-                    "Passed": bool(min(bfmi) >= bmin),
-                    "Detail": ngettext("{n} chain", "{n} chains", len(bfmi)).format(n=len(bfmi)),
-                }
-            )
-    elif diagnostics is not None:
-        checks = get("checks", None)
-        if isinstance(checks, pd.DataFrame) and not checks.empty:
-            vt = validation.checklist() if isinstance(validation, ValidationInputs) else None
-            if vt is None or vt.empty:
-                return checks  # shown as it is
-            rows += checks.to_dict("records")
-    if isinstance(validation, ValidationInputs):
-        vt = validation.checklist()
-        if vt is not None and not vt.empty:
-            rows += vt.to_dict("records")
-    if not rows:
-        return None
-    out = pd.DataFrame(rows)
-    for col in ("Check", "Value", "Threshold", "Passed", "Detail"):
-        if col not in out:
-            out[col] = ""
-    out["Value"] = [
-        format_value(v, str(c)) for v, c in zip(out["Value"], out["Check"], strict=True)
-    ]
-    out["Passed"] = out["Passed"].astype(bool)
-    gates = out["Gates the quota"] if "Gates the quota" in out else pd.Series(True, out.index)
-    out["Gates the quota"] = gates.where(gates.notna(), True).astype(bool)
-    return out[["Check", "Value", "Threshold", "Passed", "Gates the quota", "Detail"]]
 
 
 # --- status --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from saigapop.plotting import drawing_figures
+from saigapop.report.checklist_section import diagnostics_section
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import ReportPayload, Section, ValueBook, content_hash
 from saigapop.report.data_sections import (
@@ -18,13 +19,7 @@ from saigapop.report.data_sections import (
     removals_section,
 )
 from saigapop.report.i18n import _, use_language
-from saigapop.report.pending import (
-    PENDING_SECTIONS,
-    check_renderable,
-    checklist_passed,
-    diagnostics_section,
-    render_pending,
-)
+from saigapop.report.sections import MODEL_SECTIONS, render_section
 from saigapop.report.standard_sections import (
     assumptions_section,
     collect_provenance,
@@ -34,6 +29,7 @@ from saigapop.report.standard_sections import (
     summary_section,
     values_section,
 )
+from saigapop.validation.outcomes import checklist_passed, quota_recommendable
 
 __all__ = ["build_payload"]
 
@@ -70,15 +66,15 @@ def build_payload(
         Convergence diagnostics and acceptance checklist: any object or mapping with a boolean
         ``passed`` and optionally ``checks`` (a DataFrame, one row per check).
     quota
-        :class:`~saigapop.report.inputs.QuotaInputs` from
-        :func:`~saigapop.report.inputs.prepare_quota` (the quota with its allocation of the
+        :class:`~saigapop.management.outcomes.QuotaInputs` from
+        :func:`~saigapop.management.analysis.prepare_quota` (the quota with its allocation of the
         CITES cap, triggers, PBR and projections), or a bare
         :class:`~saigapop.management.QuotaResult` (its derived sections then say they were
         not computed).
     trials
-        :class:`~saigapop.report.inputs.TrialInputs` (robustness trials and MSE).
+        :class:`~saigapop.management.outcomes.TrialInputs` (robustness trials and MSE).
     validation
-        :class:`~saigapop.report.inputs.ValidationInputs` (acceptance checks, added to the
+        :class:`~saigapop.validation.outcomes.ValidationInputs` (acceptance checks, added to the
         checklist and gating the recommendation; quotas under alternative priors).
     registry
         The horn registry check (:func:`saigapop.cli.run_analysis` with ``registry=``), shown
@@ -97,9 +93,6 @@ def build_payload(
 
     Raises
     ------
-    NotImplementedError
-        If a model-dependent input is supplied before its section builders exist (see
-        :mod:`saigapop.report.pending`): a supplied result is never silently dropped.
     RuntimeError
         If a translated report's numbers differ from the English report's (a bug).
 
@@ -169,13 +162,12 @@ def _build(
         "registry": registry,
     }
     supplied = {name: value is not None for name, value in inputs.items()}
-    check_renderable(inputs)
     passed = checklist_passed(diagnostics, validation)
     vb = ValueBook()
 
     body: list[Section] = []
-    pending = {spec.key: spec for spec in PENDING_SECTIONS}
-    body.append(render_pending(pending.pop("reference_case"), inputs, vb, config, data=data))
+    pending = {spec.key: spec for spec in MODEL_SECTIONS}
+    body.append(render_section(pending.pop("reference_case"), inputs, vb, config, data=data))
     body += [
         data_intro_section(data, vb),
         census_section(data, vb, populations),
@@ -183,16 +175,16 @@ def _build(
         die_off_section(data, vb, populations),
         composition_section(data, vb, populations),
     ]
-    body.append(render_pending(pending.pop("model"), inputs, vb, config, data=data))
+    body.append(render_section(pending.pop("model"), inputs, vb, config, data=data))
     body.append(diagnostics_section(diagnostics, vb, validation))
-    body += [render_pending(spec, inputs, vb, config, data=data) for spec in pending.values()]
+    body += [render_section(spec, inputs, vb, config, data=data) for spec in pending.values()]
     body += [
         assumptions_section(data, vb),
         monitoring_section(vb, registry_supplied=registry is not None),
         references_section(data, vb),
     ]
     # A quota is recommended only from a quota solution on a fit that passed its checks.
-    quota_recommended = bool(fit is not None and quota is not None and passed)
+    quota_recommended = quota_recommendable(fit=fit, quota=quota, passed=passed)
     summary = summary_section(
         populations=populations,
         country=_(config.country),

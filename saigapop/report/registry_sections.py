@@ -1,6 +1,6 @@
 """The horn-registry section: marked horns reconciled with removals, quotas and the CITES cap.
 
-Registered in :data:`saigapop.report.pending.BUILDERS` under ``"registry"``. The computation
+Registered in :data:`saigapop.report.sections.BUILDERS` under ``"registry"``. The computation
 is :func:`saigapop.registry.report.registry_section`; this module lays its tables out with
 titled columns and units and registers its numbers in the
 :class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as it
@@ -121,7 +121,9 @@ def _titles() -> dict[str, tuple[str, str]]:
 
 
 def registry_quota_kg(quota: Any) -> dict[int, float] | None:
-    """Export mass of the quota per year (kg) from :class:`~saigapop.report.inputs.QuotaInputs`.
+    """Return the export mass of the quota per year (kg).
+
+    Read from a :class:`~saigapop.management.outcomes.QuotaInputs`.
 
     ``None`` when no allocation of the CITES cap was computed.
     """

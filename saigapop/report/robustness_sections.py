@@ -1,8 +1,8 @@
 """Robustness trials and the closed-loop management strategy evaluation (MSE) section.
 
-Registered in :data:`saigapop.report.pending.BUILDERS` under ``"robustness"`` (it replaces
+Registered in :data:`saigapop.report.sections.BUILDERS` under ``"robustness"`` (it replaces
 the first draft in :mod:`saigapop.report.model_sections`). Inputs:
-:class:`~saigapop.report.inputs.TrialInputs` holding the output of
+:class:`~saigapop.management.outcomes.TrialInputs` holding the output of
 :func:`saigapop.management.run_trials` (an ``xarray.Dataset``, or its
 :func:`~saigapop.management.trials.trial_table`) and of
 :func:`saigapop.management.mse.summarise_mse` (or its
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from saigapop.management.outcomes import TrialInputs
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
 from saigapop.report.external_text import translate_check_text
 from saigapop.report.i18n import _
-from saigapop.report.inputs import TrialInputs
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_name
 

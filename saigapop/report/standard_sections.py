@@ -101,7 +101,7 @@ def summary_section(
 ) -> Section:
     """Build the summary: scope, the CITES cap and whether a quota is recommended.
 
-    With a ``quota`` (:class:`~saigapop.report.inputs.QuotaInputs`) the quota per population
+    With a ``quota`` (:class:`~saigapop.management.outcomes.QuotaInputs`) the quota per population
     and year in adult males, horns and kg by source, against the cap, and the triggers that
     suspend it, are added — labelled NOT recommended when the fit failed its checks.
     """

@@ -1,14 +1,14 @@
 """Sensitivity of the quota to the priors: tornado chart, reweighting diagnostics, power scaling.
 
-Registered in :data:`saigapop.report.pending.BUILDERS` under ``"sensitivity"`` (it replaces
+Registered in :data:`saigapop.report.sections.BUILDERS` under ``"sensitivity"`` (it replaces
 the first draft in :mod:`saigapop.report.model_sections`). Reads
-:class:`~saigapop.report.inputs.ValidationInputs`: ``alternatives`` (the quota per
+:class:`~saigapop.validation.outcomes.ValidationInputs`: ``alternatives`` (the quota per
 population under each alternative prior, from
-:func:`~saigapop.report.reweighting.reweighted_alternative_quotas` or
+:func:`~saigapop.validation.reweighting.reweighted_alternative_quotas` or
 :func:`saigapop.validation.run_alternative_priors`), ``method`` (``"reweighted"`` or
 ``"refit"``) and ``power_scaling`` (:func:`saigapop.validation.prior_sensitivity` table).
 The validation *checks* go to the acceptance checklist
-(:func:`saigapop.report.pending.diagnostics_section`).
+(:func:`saigapop.report.checklist_section.diagnostics_section`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from saigapop.plotting.sensitivity import plot_quota_tornado
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Figure, Section, Table, ValueBook
 from saigapop.report.i18n import _
-from saigapop.report.inputs import ValidationInputs
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_name
+from saigapop.validation.outcomes import ValidationInputs
 
 __all__ = ["alternatives_table", "parameter_words", "sensitivity_section"]
 

@@ -45,6 +45,8 @@ from scipy import stats
 
 from saigapop.constants import CI_PROB
 from saigapop.io import SaigaData
+from saigapop.locale import N_
+from saigapop.locale.messages import Message
 from saigapop.validation._common import figure, group, stack_samples
 from saigapop.validation.checklist import MASE_THRESHOLD, Check
 from saigapop.validation.loo import count_log_predictive
@@ -337,12 +339,25 @@ class HindcastResult:
         """Hindcast MASE below ``threshold`` (default 1)."""
         m = self.mase(exclude_planning_estimates=exclude_planning_estimates)
         t = self._rows(exclude_planning_estimates)
-        what = " (without planning-estimate counts)" if exclude_planning_estimates else ""
-        text = (
-            f"one-step-ahead MASE {m:.2f} over {len(t)} counts{what}; "
-            f"{int(t['covered'].sum())} of {len(t)} inside their {self.prob:.0%} intervals"
+        template = (
+            N_(
+                "one-step-ahead MASE {mase:.2f} over {n} counts (without planning-estimate "
+                "counts); {inside} of {n} inside their {prob:.0%} intervals"
+            )
+            if exclude_planning_estimates
+            else N_(
+                "one-step-ahead MASE {mase:.2f} over {n} counts; {inside} of {n} inside their "
+                "{prob:.0%} intervals"
+            )
         )
-        return Check("Hindcast MASE", bool(m < threshold), m, f"< {threshold:g}", text)
+        values = {"mase": m, "n": len(t), "inside": int(t["covered"].sum()), "prob": self.prob}
+        return Check(
+            N_("Hindcast MASE"),
+            bool(m < threshold),
+            m,
+            Message("< {threshold:g}", {"threshold": threshold}),
+            Message(template, values),
+        )
 
 
 def run_hindcast(

@@ -48,6 +48,8 @@ from scipy import special, stats
 
 from saigapop.constants import FLAG_SEPARATOR
 from saigapop.io import SaigaData
+from saigapop.locale import N_
+from saigapop.locale.messages import Message
 from saigapop.validation._common import element_labels, figure, group, run_fits
 from saigapop.validation.checklist import KHAT_THRESHOLD, Check
 from saigapop.validation.retrospective import last_census_year, terminal_quantities
@@ -198,16 +200,36 @@ class LOOResult:
         threshold = min(KHAT_THRESHOLD, self.good_k) if threshold is None else threshold
         if self.table.empty:
             return Check(
-                "Pareto k", False, float("nan"), f"< {threshold}", "no observations", gating=False
+                N_("Pareto k"),
+                False,
+                float("nan"),
+                Message("< {threshold}", {"threshold": threshold}),
+                Message(N_("no observations")),
+                gating=False,
             )
         w = self.worst(1).iloc[0]
         n_bad = int((self.table["khat"] >= threshold).sum())
-        text = (
-            f"worst k-hat {w['khat']:.2f} ({w['variable']}: {w['observation']}); "
-            f"{n_bad} of {len(self.table)} observations at or above {threshold:.2f}"
+        text = Message(
+            N_(
+                "worst k-hat {khat:.2f} ({variable}: {observation}); {bad} of {n} observations "
+                "at or above {threshold:.2f}"
+            ),
+            {
+                "khat": float(w["khat"]),
+                "variable": str(w["variable"]),
+                "observation": str(w["observation"]),
+                "bad": n_bad,
+                "n": len(self.table),
+                "threshold": threshold,
+            },
         )
         return Check(
-            "Pareto k", n_bad == 0, float(w["khat"]), f"< {threshold:.2f}", text, gating=False
+            N_("Pareto k"),
+            n_bad == 0,
+            float(w["khat"]),
+            Message("< {threshold:.2f}", {"threshold": threshold}),
+            text,
+            gating=False,
         )
 
 

@@ -36,6 +36,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from saigapop.constants import CI_PROB
+from saigapop.locale import N_
+from saigapop.locale.messages import Message, Term
 from saigapop.validation._common import (
     element_labels,
     figure,
@@ -123,27 +125,42 @@ class RecoveryResult:
         n = len(self.table)
         if n == 0:
             return Check(
-                "Recovery coverage", False, float("nan"), "not below binomial band", "no intervals"
+                N_("Recovery coverage"),
+                False,
+                float("nan"),
+                Message(N_("not below binomial band")),
+                Message(N_("no intervals")),
             )
         s = self.summary(level)
         lo, hi = binomial_band(int(s["replicates"].sum()), self.prob, level)
         cov = float(self.table["covered"].mean())
         narrow = s.loc[s["status"] == "too narrow", "parameter"].tolist()
         wide = s.loc[s["status"] == "wider than nominal", "parameter"].tolist()
+        wide_names: list[str | Term] = list(wide)
         if cov > hi and not wide:
-            wide = ["overall"]
+            wide_names = [Term(N_("overall"))]
         passed = cov >= lo and not narrow
-        text = (
-            f"{cov:.1%} of {n} {self.prob:.0%} intervals covered the truth "
-            f"(band {lo:.1%}–{hi:.1%})"
-            + (f"; too narrow: {', '.join(narrow)}" if narrow else "")
-            + (f"; wider than nominal: {', '.join(wide)}" if wide else "")
+        text = Message(
+            N_(
+                "{coverage:.1%} of {n} {prob:.0%} intervals covered the truth "
+                "(band {low:.1%}–{high:.1%})"
+            ),
+            {"coverage": cov, "n": n, "prob": self.prob, "low": lo, "high": hi},
         )
+        if narrow:
+            text = Message(
+                N_("{text}; too narrow: {names}"), {"text": text, "names": tuple(narrow)}
+            )
+        if wide_names:
+            text = Message(
+                N_("{text}; wider than nominal: {names}"),
+                {"text": text, "names": tuple(wide_names)},
+            )
         return Check(
-            "Recovery coverage",
+            N_("Recovery coverage"),
             passed,
             cov,
-            f"≥ {lo:.2f} ({level:.0%} binomial band)",
+            Message(N_("≥ {low:.2f} ({level:.0%} binomial band)"), {"low": lo, "level": level}),
             text,
         )
 

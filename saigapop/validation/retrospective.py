@@ -49,6 +49,8 @@ from matplotlib.figure import Figure
 
 from saigapop.constants import LIKELIHOOD_CENSUS_KINDS
 from saigapop.io import SaigaData
+from saigapop.locale import N_
+from saigapop.locale.messages import Message, Term
 from saigapop.validation._common import figure, group, run_fits, stack_samples
 from saigapop.validation.checklist import RHO_THRESHOLD, Check
 
@@ -199,14 +201,31 @@ class RetrospectiveResult:
         """Every abs(ρ) at most ``threshold`` (default 0.3)."""
         r = self.rho()
         if r.empty or r["rho"].isna().all():
-            return Check("Mohn's rho", False, float("nan"), f"|rho| <= {threshold}", "no estimates")
+            return Check(
+                N_("Mohn's rho"),
+                False,
+                float("nan"),
+                Message("|rho| <= {threshold}", {"threshold": threshold}),
+                Message(N_("no estimates")),
+            )
         worst = r.loc[r["rho"].abs().idxmax()]
         passed = bool((r["rho"].abs() <= threshold).all())
-        text = (
-            f"largest |rho| = {abs(worst['rho']):.2f} ({worst['quantity']}, "
-            f"{worst['population']}) over {self.estimates.sizes['peel'] - 1} peels"
+        text = Message(
+            N_("largest |rho| = {rho:.2f} ({quantity}, {population}) over {peels} peels"),
+            {
+                "rho": float(abs(worst["rho"])),
+                "quantity": str(worst["quantity"]),
+                "population": Term(str(worst["population"])),
+                "peels": int(self.estimates.sizes["peel"] - 1),
+            },
         )
-        return Check("Mohn's rho", passed, float(abs(worst["rho"])), f"|rho| <= {threshold}", text)
+        return Check(
+            N_("Mohn's rho"),
+            passed,
+            float(abs(worst["rho"])),
+            Message("|rho| <= {threshold}", {"threshold": threshold}),
+            text,
+        )
 
 
 def run_retrospective(

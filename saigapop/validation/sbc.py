@@ -49,6 +49,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
+from saigapop.locale import N_
+from saigapop.locale.messages import Message
 from saigapop.validation._common import (
     element_labels,
     figure,
@@ -269,7 +271,13 @@ class SBCResult:
         """
         u = self.uniformity()
         if u.empty:
-            return Check("SBC uniformity", False, float("nan"), f"p > {alpha}", "no ranks")
+            return Check(
+                N_("SBC uniformity"),
+                False,
+                float("nan"),
+                Message("p > {alpha}", {"alpha": alpha}),
+                Message(N_("no ranks")),
+            )
         col = f"p_{test}"
         p = u[col].to_numpy()
         m = len(p) if correction == "bonferroni" else 1
@@ -279,18 +287,46 @@ class SBCResult:
             f" [{u.loc[worst, 'element']}]" if u.loc[worst, "element"] else ""
         )
         passed = bool(adj[worst] > alpha)
-        adjusted = f"Bonferroni-adjusted over {m} tests: {adj[worst]:.3g}; " if m > 1 else ""
-        text = (
-            f"smallest {test} p-value {p[worst]:.3g} ({label}); {adjusted}"
-            f"{self.n_sims} simulations, L = {self.n_draws}"
-            + (f", {len(self.failures)} failed fits" if self.failures else "")
+        values = {
+            "test": test,
+            "p": float(p[worst]),
+            "label": " ".join(str(label).split()),
+            "m": m,
+            "adj": float(adj[worst]),
+            "sims": int(self.n_sims),
+            "draws": int(self.n_draws),
+            "failed": len(self.failures),
+        }
+        if m > 1 and self.failures:
+            template = N_(
+                "smallest {test} p-value {p:.3g} ({label}); Bonferroni-adjusted over {m} tests: "
+                "{adj:.3g}; {sims} simulations, L = {draws}, {failed} failed fits"
+            )
+        elif m > 1:
+            template = N_(
+                "smallest {test} p-value {p:.3g} ({label}); Bonferroni-adjusted over {m} tests: "
+                "{adj:.3g}; {sims} simulations, L = {draws}"
+            )
+        elif self.failures:
+            template = N_(
+                "smallest {test} p-value {p:.3g} ({label}); {sims} simulations, L = {draws}, "
+                "{failed} failed fits"
+            )
+        else:
+            template = N_(
+                "smallest {test} p-value {p:.3g} ({label}); {sims} simulations, L = {draws}"
+            )
+        threshold = (
+            Message(N_("p > {alpha} (Bonferroni)"), {"alpha": alpha})
+            if m > 1
+            else Message("p > {alpha}", {"alpha": alpha})
         )
         return Check(
-            "SBC uniformity",
+            N_("SBC uniformity"),
             passed and not self.failures,
             float(adj[worst]),
-            f"p > {alpha}" + (" (Bonferroni)" if m > 1 else ""),
-            " ".join(text.split()),
+            threshold,
+            Message(template, values),
         )
 
 

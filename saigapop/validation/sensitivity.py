@@ -42,6 +42,8 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from saigapop.locale import N_
+from saigapop.locale.messages import Message
 from saigapop.validation._common import element_labels, figure
 from saigapop.validation.checklist import Check
 
@@ -105,20 +107,29 @@ class SensitivityResult:
         """
         t = self.table
         conflict = sorted(set(t.loc[t["diagnosis"] == "prior-data conflict", "parameter"]))
-        top = ", ".join(
-            f"{r.parameter}{'[' + r.element + ']' if r.element else ''} ({r.prior:.2f})"
+        top = tuple(
+            Message(
+                "{parameter} ({psense:.2f})",
+                {
+                    "parameter": f"{r.parameter}{'[' + r.element + ']' if r.element else ''}",
+                    "psense": float(r.prior),
+                },
+            )
             for r in self.most_sensitive(3).itertuples()
         )
-        text = (
-            f"most prior-sensitive: {top}; prior decides for {len(self.prior_driven())} "
-            f"parameter(s); possible prior-data conflict for {len(conflict)}"
+        text = Message(
+            N_(
+                "most prior-sensitive: {top}; prior decides for {driven} parameter(s); possible "
+                "prior-data conflict for {conflict}"
+            ),
+            {"top": top, "driven": len(self.prior_driven()), "conflict": len(conflict)},
         )
         value = float(t["prior"].max()) if len(t) else float("nan")
         return Check(
-            "Prior sensitivity",
+            N_("Prior sensitivity"),
             True,
             value,
-            f"reported (psense {self.threshold})",
+            Message(N_("reported (psense {threshold})"), {"threshold": self.threshold}),
             text,
             gating=False,
         )

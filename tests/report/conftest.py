@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 import saigapop as sp
+from saigapop.management.outcomes import TrialInputs
 from saigapop.report import (
     ReportConfig,
     build_payload,
@@ -17,7 +18,6 @@ from saigapop.report import (
     render_html,
     render_pdf,
 )
-from saigapop.report.inputs import TrialInputs
 
 DATE = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 

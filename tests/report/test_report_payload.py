@@ -7,7 +7,7 @@ import pytest
 
 from saigapop.report import ReportConfig, Table, build_payload, format_value
 from saigapop.report.contracts import ValueBook
-from saigapop.report.pending import PENDING_SECTIONS
+from saigapop.report.sections import MODEL_SECTIONS
 
 # DESIGN §6 order: summary, reference case, data, model, diagnostics, status, projections,
 # risk, robustness, sensitivity, PBR, triggers, horn registry, assumptions, monitoring,
@@ -34,7 +34,7 @@ def test_data_only_payload_recommends_no_quota(payload):
 
 
 def test_model_sections_say_plainly_they_were_not_computed(payload):
-    for key in [spec.key for spec in PENDING_SECTIONS] + ["diagnostics"]:
+    for key in [spec.key for spec in MODEL_SECTIONS] + ["diagnostics"]:
         section = payload.section(key)
         assert section.computed is False
         assert section.paragraphs[0].startswith("Not computed.")
@@ -206,7 +206,7 @@ def test_a_new_population_with_counts_only(config):
 
 def test_registered_builders_plug_in(data, config, monkeypatch):
     from saigapop.report import Section
-    from saigapop.report import pending as pending_module
+    from saigapop.report import sections as sections_module
 
     def risk(inputs, vb, cfg):
         n = vb.add("risk.candidates", inputs["quota"]["candidates"], "candidate quotas")
@@ -215,8 +215,8 @@ def test_registered_builders_plug_in(data, config, monkeypatch):
     def triggers(inputs, vb, cfg):
         return Section("triggers", "Triggers", ("None.",))
 
-    monkeypatch.setitem(pending_module.BUILDERS, "risk", risk)
-    monkeypatch.setitem(pending_module.BUILDERS, "triggers", triggers)
+    monkeypatch.setitem(sections_module.BUILDERS, "risk", risk)
+    monkeypatch.setitem(sections_module.BUILDERS, "triggers", triggers)
     quota = {"candidates": 41}
     payload = build_payload(data, config=config, quota=quota)
     assert payload.section("risk").paragraphs == ("41 candidates were tried.",)

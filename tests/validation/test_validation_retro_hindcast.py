@@ -232,7 +232,7 @@ def test_hindcast_table_with_and_without_planning_estimates(data):
     want = mase(res.table["observed"], res.table["predicted"], res.table["naive"])
     assert s.loc["all", "mase"] == pytest.approx(want)
     assert res.check().passed == (want < 1)
-    assert res.check(exclude_planning_estimates=True).text.count("without") == 1
+    assert str(res.check(exclude_planning_estimates=True).text).count("without") == 1
     assert isinstance(plot_hindcast(result=res), Figure)
 
 

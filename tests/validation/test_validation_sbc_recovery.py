@@ -225,7 +225,7 @@ def test_recovery_calls_too_wide_intervals_conservative_not_failed():
     assert (s["replicates"] == 100).all()
     check = res.check()
     assert check.passed
-    assert "wider than nominal: theta, scalar" in check.text
+    assert "wider than nominal: theta, scalar" in str(check.text)
 
 
 def test_recovery_band_counts_replicates_not_correlated_elements():
@@ -343,5 +343,5 @@ def test_sbc_check_names_the_smallest_raw_p_value():
     assert p["b"] < p["a"]
     assert 2 * p["b"] > 1
     check = res.check()
-    assert "(b)" in check.text
+    assert "(b)" in str(check.text)
     assert check.passed

@@ -1,0 +1,132 @@
+"""The management results a report presents, as frozen data.
+
+:class:`QuotaInputs` (the quota with its allocation, triggers, PBR, projected fans and
+reference-case statistics) and :class:`TrialInputs` (robustness trials and the MSE) are
+computed by :mod:`saigapop.management.analysis` and handed to :mod:`saigapop.report`, which
+only lays them out. This module imports no sampler, so the report can import it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from saigapop.locale.messages import Message
+
+__all__ = ["QUANTILES", "QuotaInputs", "TrialInputs", "as_quota_inputs", "quantile_bands"]
+
+#: Quantiles of every fan chart (5, 25, 50, 75, 95 %).
+QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+_QCOLS = ("q05", "q25", "q50", "q75", "q95")
+
+
+@dataclass(frozen=True)
+class QuotaInputs:
+    """The quota solution and everything the report derives from it.
+
+    Attributes
+    ----------
+    result
+        The :class:`~saigapop.management.QuotaResult`.
+    allocation
+        :func:`~saigapop.management.allocate_cap` output (``year, population, source``).
+    triggers
+        :func:`~saigapop.management.compute_triggers` output (``year, population``).
+    pbr
+        :func:`~saigapop.management.pbr_table` output with the projected human offtake.
+    bands
+        Fan-chart quantiles: ``quantity`` (``total``, ``sex_ratio``), ``population``,
+        ``series`` (``no export``, ``at the quota``), ``year``, ``q05`` … ``q95``.
+    reference
+        Per population: abundance, growth, sex-ratio and offtake statistics (one row per
+        population, plain numbers).
+    start_year
+        The latest census year ``Y``.
+    quota_years
+        Years of the export harvest.
+    stock_horns, stock_origin
+        Horns in storage and the population they came from (0 and ``""`` without stock).
+    curve
+        A fine risk curve from zero to twice each population's quota (the solver's own grid
+        is coarse), as :func:`~saigapop.management.risk_curve` returns it.
+    """
+
+    result: Any
+    allocation: xr.Dataset | None = None
+    triggers: xr.Dataset | None = None
+    pbr: xr.Dataset | None = None
+    bands: pd.DataFrame | None = None
+    reference: pd.DataFrame | None = None
+    start_year: int | None = None
+    quota_years: tuple[int, ...] = ()
+    stock_horns: int = 0
+    stock_origin: str = ""
+    curve: xr.Dataset | None = None
+
+
+@dataclass(frozen=True)
+class TrialInputs:
+    """Robustness trials and the management strategy evaluation.
+
+    Attributes
+    ----------
+    trials
+        :func:`~saigapop.management.run_trials` output or its ``trial_table``.
+    mse
+        :func:`~saigapop.management.mse.summarise_mse` output or its ``mse_table``.
+    notes
+        Sentences the report adds (e.g. the number of MSE replicates), as
+        :class:`~saigapop.locale.messages.Message` objects rendered in the report's language.
+    conditioning
+        How trials that change the observation model were conditioned on the data:
+        ``"reweighted"`` (importance weights, the default of
+        :func:`~saigapop.management.run_trials`) or ``"refit"``.
+    """
+
+    trials: Any = None
+    mse: Any = None
+    notes: tuple[str | Message, ...] = field(default_factory=tuple)
+    conditioning: str = "reweighted"
+
+
+def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.DataFrame:
+    """Quantiles of ``da`` over ``dim`` as fan-chart rows (one per remaining coordinate).
+
+    Parameters
+    ----------
+    da
+        Draws, e.g. ``(draw, population, year)``.
+    dim
+        Dimension (or dimensions stacked beforehand) summarised.
+    **labels
+        Constant columns added to every row (``series="no export"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The remaining coordinates as columns plus ``q05``, ``q25``, ``q50``, ``q75``,
+        ``q95``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> da = xr.DataArray(np.arange(10.0)[:, None], dims=("draw", "year"),
+    ...                   coords={"year": [2025]})
+    >>> quantile_bands(da, series="s")[["year", "q50", "series"]].values.tolist()
+    [[2025, 4.5, 's']]
+    """
+    q = da.quantile(list(QUANTILES), dim=dim, skipna=True)
+    frame = q.to_series().unstack("quantile")
+    frame.columns = list(_QCOLS)
+    frame = frame.reset_index()
+    for k, v in labels.items():
+        frame[k] = v
+    return frame
+
+
+def as_quota_inputs(quota: Any) -> QuotaInputs:
+    """Wrap a bare :class:`~saigapop.management.QuotaResult` (nothing derived)."""
+    return quota if isinstance(quota, QuotaInputs) else QuotaInputs(result=quota)

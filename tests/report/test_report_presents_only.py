@@ -1,0 +1,172 @@
+"""The report only presents: it imports no sampler and calls no projection, trial or solver.
+
+Everything the report shows about the quota is computed by :mod:`saigapop.management.analysis`,
+:mod:`saigapop.validation.routine` and :mod:`saigapop.validation.reweighting` and handed to
+it as data. These tests read the report package's source (``ast``) and import it in a fresh
+interpreter; either fails if a computation moves back into the report.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import saigapop.report
+
+REPORT = Path(saigapop.report.__file__).parent
+#: Deprecated re-export shims: they name moved functions as strings, call nothing.
+SHIMS = {"inputs.py", "pending.py", "reweighting.py"}
+#: Functions and methods that run projections, trials, the MSE, solvers or reweighting.
+COMPUTES = {
+    "project",
+    "baseline",
+    "from_posterior",
+    "OperatingModel",
+    "solve_quota",
+    "solve_robust_quota",
+    "risk_curve",
+    "compute_triggers",
+    "pbr_table",
+    "allocate_cap",
+    "run_trials",
+    "run_mse",
+    "summarise_mse",
+    "psis",
+    "prepare_quota",
+    "prepare_trials",
+    "prepare_validation",
+    "ppc_coverage",
+    "ppc_coverage_check",
+    "pareto_khat",
+    "prior_sensitivity",
+    "add_log_densities",
+    "reweighted_alternative_quotas",
+    "alternative_weights",
+}
+# The quota gate (saigapop.validation.outcomes.checklist_passed / quota_recommendable) is a
+# rule on the checks the report is handed, applied where the report decides what to print.
+#: Modules the report must not import (computations live there).
+COMPUTING_MODULES = (
+    "saigapop.management.analysis",
+    "saigapop.management.operating_model",
+    "saigapop.management.mse",
+    "saigapop.management.quota",
+    "saigapop.validation.routine",
+    "saigapop.validation.reweighting",
+    "saigapop.model.build",
+    "saigapop.model.fit",
+)
+
+
+#: Not even loaded by ``import saigapop.report`` (the management package's ``__init__`` loads
+#: its own modules, so only those outside it are listed).
+LOADED_NEVER = (
+    "saigapop.management.analysis",
+    "saigapop.validation.routine",
+    "saigapop.validation.reweighting",
+    "saigapop.model",
+)
+
+
+def _report_modules() -> list[Path]:
+    return sorted(p for p in REPORT.rglob("*.py") if p.name not in SHIMS)
+
+
+def _called_names(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name):
+                names.add(f.id)
+            elif isinstance(f, ast.Attribute):
+                names.add(f.attr)
+    return names
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+@pytest.mark.parametrize("path", _report_modules(), ids=lambda p: p.name)
+def test_no_report_module_calls_a_computation(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = _called_names(tree) & COMPUTES
+    assert not calls, f"{path.name} calls {sorted(calls)}: compute it outside the report"
+    bad = sorted(m for m in _imported(tree) if any(m.startswith(c) for c in COMPUTING_MODULES))
+    assert not bad, f"{path.name} imports {bad}: the report only presents"
+
+
+def test_the_scan_finds_a_planted_computation():
+    """The AST scan is not vacuous: a projection call and a computing import are caught."""
+    planted = ast.parse(
+        "from saigapop.management.analysis import prepare_quota\nom.project(h, levels)\n"
+    )
+    assert _called_names(planted) & COMPUTES == {"project"}
+    assert "saigapop.management.analysis" in _imported(planted)
+
+
+def test_importing_the_report_loads_no_sampler():
+    code = (
+        "import sys, saigapop.report\n"
+        "heavy = [m for m in ('pymc', 'pytensor', 'numpyro', 'jax') if m in sys.modules]\n"
+        "computing = [m for m in sys.modules if m.startswith(("
+        + ", ".join(repr(m) for m in LOADED_NEVER)
+        + "))]\n"
+        "print(heavy, computing)\n"
+        "sys.exit(1 if heavy or computing else 0)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "home"),
+    [
+        ("saigapop.report.pending", "checklist_passed", "saigapop.validation.outcomes"),
+        ("saigapop.report.inputs", "prepare_quota", "saigapop.management.analysis"),
+        ("saigapop.report.inputs", "QuotaInputs", "saigapop.management.outcomes"),
+        ("saigapop.report.reweighting", "psis", None),
+        (
+            "saigapop.report.reweighting",
+            "reweighted_alternative_quotas",
+            "saigapop.validation.reweighting",
+        ),
+    ],
+)
+def test_moved_names_warn_and_forward(module, name, home):
+    import importlib
+
+    mod = importlib.import_module(module)
+    if home is None:
+        with pytest.raises(AttributeError):
+            getattr(mod, name)
+        return
+    with pytest.warns(DeprecationWarning, match=f"use {home}.{name}"):
+        obj = getattr(mod, name)
+    assert obj is getattr(importlib.import_module(home), name)
+
+
+def test_report_prepare_quota_is_a_deprecated_alias():
+    from saigapop.management.analysis import prepare_quota
+
+    with pytest.warns(DeprecationWarning, match="saigapop.management.analysis.prepare_quota"):
+        alias = saigapop.report.prepare_quota
+    assert alias is prepare_quota
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert saigapop.report.QuotaInputs.__module__ == "saigapop.management.outcomes"
