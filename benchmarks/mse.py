@@ -21,7 +21,7 @@ import warnings
 
 import xarray as xr
 
-from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import OperatingModel, solve_quota
 from saigapop.management.mse import (
     mse_table,
     pbr_procedure,
@@ -29,6 +29,7 @@ from saigapop.management.mse import (
     run_mse,
     summarise_mse,
 )
+from saigapop.testing import synthetic_posterior
 
 REPLICATES, BLOCK, LARGE = 1000, 250, 8000
 

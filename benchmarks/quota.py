@@ -28,9 +28,9 @@ from saigapop.management import (
     default_criteria,
     risk_curve,
     solve_quota,
-    synthetic_posterior,
 )
 from saigapop.management._reference import loop_risks
+from saigapop.testing import synthetic_posterior
 
 CHAINS, DRAWS, HORIZON, N_CURVE, LOOP_DRAWS = 4, 1000, 13, 200, 40
 

@@ -39,7 +39,9 @@ from saigapop._version import __version__
 from saigapop.exceptions import ConfigError
 from saigapop.io import SaigaData
 from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock, OperatingModel, solve_quota
+from saigapop.management.analysis import prepare_quota, prepare_trials
 from saigapop.management.operating_model import ConvergenceWarning
+from saigapop.management.outcomes import QuotaInputs, TrialInputs
 from saigapop.management.recommend import DEFAULT_OM_DRAWS, Recommendation, recommend_quota
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import ConvergenceResult, check_convergence
@@ -47,15 +49,9 @@ from saigapop.model.fit import fit as fit_model
 from saigapop.persist import from_node, to_node
 from saigapop.registry import validate_registry
 from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
-from saigapop.report.inputs import (
-    QuotaInputs,
-    TrialInputs,
-    ValidationInputs,
-    prepare_quota,
-    prepare_trials,
-    prepare_validation,
-)
-from saigapop.report.reweighting import reweighted_alternative_quotas
+from saigapop.validation.outcomes import ValidationInputs
+from saigapop.validation.reweighting import reweighted_alternative_quotas
+from saigapop.validation.routine import prepare_validation
 
 __all__ = ["Assessment", "AssessmentConfig", "StepRecord"]
 

@@ -135,3 +135,7 @@ COMPOSITION_TIMINGS: Final[tuple[str, ...]] = ("census", "calving", "removal", "
 COMPOSITION_STATUSES: Final[tuple[str, ...]] = ("final", "interim")
 #: Inclusive range of acceptable years in any data file.
 YEAR_RANGE: Final[tuple[int, int]] = (1900, 2100)
+
+#: Pareto k̂ above which importance weights (PSIS, PSIS-LOO) are unreliable
+#: (Vehtari et al. 2024). Here (layer 0) so plots and management read the same limit.
+PARETO_KHAT_MAX: float = 0.7

@@ -27,7 +27,7 @@ Ural,2022,count,801000,,aerial,,src C,
 REMOVALS_CSV = """\
 population,year,kind,status,timing,period,sex,age,unit,value,lower,upper,source,notes
 Ural,2021,cull,final,removal,,male,adult,animals,1000,,,src R,
-Ural,2021,cull,final,removal,,all,all,animals,500,,,src S,
+Ural,2021,cull,final,removal,,all,all,animals,1500,,,src S,
 Betpakdala,2021,mass_mortality,final,calving,,female,adult,animals,2000,,,src T,
 total,2021,cull,final,removal,,all,all,animals,3000,,,src U,
 Ustyurt,2021,cull,final,removal,,all,all,animals,,0,100,src V,

@@ -14,8 +14,8 @@ import xarray as xr
 import saigapop as sp
 from saigapop.assessment import Assessment, AssessmentConfig
 from saigapop.exceptions import ConfigError
-from saigapop.management import synthetic_posterior
 from saigapop.persist import from_node, to_node
+from saigapop.testing import synthetic_posterior
 
 STEPS = ("fit", "recommend", "quota")
 

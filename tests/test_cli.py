@@ -10,8 +10,8 @@ import saigapop as sp
 import saigapop.cli as cli
 from saigapop.assessment import Assessment
 from saigapop.cli import app
-from saigapop.management import synthetic_posterior
 from saigapop.management.recommend import recommend_quota
+from saigapop.testing import synthetic_posterior
 from saigapop.validation import Check
 
 runner = CliRunner()
@@ -60,7 +60,7 @@ class SyntheticAssessment(Assessment):
     def validation(self):
         if self.checks is None:
             return None
-        from saigapop.report.inputs import ValidationInputs
+        from saigapop.validation.outcomes import ValidationInputs
 
         return ValidationInputs(checks=self.checks)
 

@@ -77,9 +77,9 @@ def test_dask_equals_serial_exactly(client):
 
 
 def test_mse_and_trials_on_two_workers_equal_serial(client):
-    from saigapop.management import synthetic_posterior
     from saigapop.management.mse import Procedure, run_mse
     from saigapop.management.trials import DEFAULT_TRIALS, run_trials, synthetic_counts
+    from saigapop.testing import synthetic_posterior
 
     post = synthetic_posterior(chains=1, draws=30, seed=4)
     procs = [

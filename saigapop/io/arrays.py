@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from saigapop import constants as C
+from saigapop.io.consistency import distinct_removals
 
 if TYPE_CHECKING:
     from saigapop.io.dataset import SaigaData
@@ -98,7 +99,8 @@ def to_xarray(data: SaigaData) -> xr.Dataset:
 
 
 def _final_rows(removals: pd.DataFrame) -> pd.DataFrame:
-    return removals[removals["status"] == "final"]
+    """Return the final rows; alternative reports of one removal (an ``event`` id) count once."""
+    return distinct_removals(removals[removals["status"] == "final"])
 
 
 def _removal_variables(

@@ -33,6 +33,7 @@ __all__ = [
     "check_removal_rows",
     "check_removals_against_census",
     "check_tables",
+    "distinct_removals",
 ]
 
 _TOLERANCE = 0.5  # counts are whole animals; allow float round-off only
@@ -285,6 +286,35 @@ def _shown(r: object, column: str) -> str:
 
 def _event(r: object) -> str:
     return str(getattr(r, "event", "") or "").strip()
+
+
+def distinct_removals(removals: pd.DataFrame) -> pd.DataFrame:
+    """Return ``removals`` with alternative reports of one removal kept once (the first row).
+
+    Final cull and harvest rows with the same (population, year, kind, timing, sex, age,
+    unit) and the same non-empty ``event`` id are alternative reports of one removal
+    (:func:`check_removal_rows`); summing them would count it twice. Every other row is kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from saigapop.io.consistency import distinct_removals
+    >>> two = pd.DataFrame({"population": ["Ural"] * 2, "year": [2025.0] * 2,
+    ...     "kind": ["cull"] * 2, "status": ["final"] * 2, "timing": ["removal"] * 2,
+    ...     "sex": ["all"] * 2, "age": ["all"] * 2, "unit": ["animals"] * 2,
+    ...     "value": [108500.0, 108000.0], "event": ["ural-2025"] * 2})
+    >>> distinct_removals(two)["value"].tolist()
+    [108500.0]
+    """
+    if "event" not in removals.columns or removals.empty:
+        return removals
+    event = removals["event"].astype(object).where(removals["event"].notna(), "")
+    event = event.astype(str).str.strip()
+    alternative = (
+        (event != "") & (removals["status"] == "final") & removals["kind"].isin(SINGLE_FINAL_KINDS)
+    )
+    repeated = removals.assign(_event=event)[alternative].duplicated([*_FINAL_KEY, "_event"])
+    return removals.drop(index=repeated[repeated].index)
 
 
 def check_removal_rows(removals: pd.DataFrame, bad_rows: Collection[int]) -> list[Problem]:

@@ -13,7 +13,8 @@ import xarray as xr
 
 from saigapop import constants as C
 from saigapop.io.arrays import to_xarray
-from saigapop.io.consistency import check_removals_against_census
+from saigapop.io.consistency import check_tables
+from saigapop.io.plausibility import Plausibility
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
 from saigapop.io.problems import Problem, emit_warnings, raise_if_errors
 from saigapop.io.readers import (
@@ -82,6 +83,7 @@ class SaigaData:
         *,
         populations: Iterable[str] | None = None,
         sheets: Mapping[str, str] | None = None,
+        plausibility: Plausibility | None = None,
     ) -> SaigaData:
         """Read and validate data files (``.csv`` or ``.xlsx``), open files or frames.
 
@@ -96,6 +98,11 @@ class SaigaData:
         sheets
             Sheet to read from each Excel workbook with several sheets, by table name
             (``{"census": "2025"}``); a workbook with one sheet needs none.
+        plausibility
+            Settings of the plausibility rules (as-of year, largest believable values, whole
+            animals, proportion tolerance); default
+            :class:`~saigapop.io.plausibility.Plausibility` ``()``, whose as-of year is the
+            latest census year + 1.
 
         Returns
         -------
@@ -128,7 +135,7 @@ class SaigaData:
         True
         """
         sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
-        return cls._build(sources, populations, sheets or {})
+        return cls._build(sources, populations, sheets or {}, plausibility)
 
     @classmethod
     def from_frames(
@@ -138,6 +145,7 @@ class SaigaData:
         composition: pd.DataFrame | None = None,
         *,
         populations: Iterable[str] | None = None,
+        plausibility: Plausibility | None = None,
     ) -> SaigaData:
         """Validate in-memory tables with the same rules as :meth:`from_files`.
 
@@ -154,7 +162,7 @@ class SaigaData:
         ('Ural',)
         """
         sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
-        return cls._build(sources, populations, {})
+        return cls._build(sources, populations, {}, plausibility)
 
     @classmethod
     def _build(
@@ -162,6 +170,7 @@ class SaigaData:
         sources: dict[TableSpec, Source | None],
         populations: Iterable[str] | None,
         sheets: Mapping[str, str],
+        plausibility: Plausibility | None = None,
     ) -> SaigaData:
         if sources[CENSUS] is None:
             raise TypeError(
@@ -184,12 +193,17 @@ class SaigaData:
         for spec, source in sources.items():
             if source is None:
                 continue
-            result = read_table(spec, source, resolver=resolver, sheet=sheets.get(spec.name))
+            result = read_table(
+                spec,
+                source,
+                resolver=resolver,
+                sheet=sheets.get(spec.name),
+                plausibility=plausibility,
+            )
             results[spec.name] = result
             files.append(result.path or result.label)
         problems = [p for r in results.values() for p in r.problems]
-        if "removals" in results:
-            problems += _cross_table(results["census"], results["removals"])
+        problems += _cross_table(results, plausibility)
         warns = raise_if_errors(problems)
         emit_warnings(warns, stacklevel=3)
         frames = {
@@ -410,38 +424,52 @@ class SaigaData:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _cross_table(census: TableResult, removals: TableResult) -> list[Problem]:
-    """Check removals against the census; skip (and say so) if either cannot be read whole.
+def _cross_table(
+    results: Mapping[str, TableResult], plausibility: Plausibility | None
+) -> list[Problem]:
+    """Apply the rules across tables; skip (and say so) tables that cannot be read whole.
 
-    A cross-table error in a year where the census has a row with an error of its own, or
-    when a census row's year is unreadable, is marked as a follow-on error.
+    The rules are :func:`~saigapop.io.consistency.check_tables`. A cross-table error in a
+    year where the census has a row with an error of its own, or when a census row's year
+    is unreadable, is marked as a follow-on error.
     """
-    broken = [r for r in (census, removals) if not r.usable]
-    if broken:
-        names = " and ".join(r.label for r in broken)
-        return [
-            Problem(
-                r.label,
-                None,
-                None,
-                None,
-                f"removals were not checked against the census because {names} could not be "
-                "read as a whole (see the errors above)",
-                follow_on=True,
-            )
-            for r in broken
-        ]
-    bad = census.bad_rows | removals.bad_rows
-    found = check_removals_against_census(removals.frame, census.frame, bad)
+    census = results["census"]
+    others = [results[name] for name in ("removals", "composition") if name in results]
+    broken = [r for r in (census, *others) if not r.usable]
+    out: list[Problem] = [
+        Problem(
+            r.label,
+            None,
+            None,
+            None,
+            f"{r.spec.name} was not checked against the other tables because it could not "
+            "be read as a whole (see the errors above)",
+            follow_on=True,
+        )
+        for r in broken
+    ]
+    if not census.usable:
+        return out
+    usable = {r.spec.name: r.frame for r in others if r.usable}
+    bad = census.bad_rows.union(*(r.bad_rows for r in others))
+    found = check_tables(
+        census.frame,
+        usable.get("removals"),
+        usable.get("composition"),
+        plausibility=plausibility,
+        bad_rows=bad,
+    )
     frame = census.frame
     is_bad = [(f, r) in bad for f, r in zip(frame["file"], frame["row"], strict=True)]
     bad_years = set(frame.loc[is_bad, "year"])
     unknown_year = any(np.isnan(y) for y in bad_years)
-    years = removals.frame.set_index(["file", "row"])["year"]
-    out: list[Problem] = []
+    years = pd.concat(
+        [r.frame.set_index(["file", "row"])["year"] for r in others if r.usable]
+        or [pd.Series(dtype="float64")]
+    )
     for p in found:
-        year = years.get((p.file, p.row), np.nan)
-        if p.is_error and (unknown_year or year in bad_years):
+        year = years.get((p.file, p.row), np.nan) if p.file != census.label else np.nan
+        if p.is_error and p.file != census.label and (unknown_year or year in bad_years):
             p = replace(
                 p,
                 follow_on=True,

@@ -18,6 +18,7 @@ import pandas as pd
 from saigapop import constants as C
 from saigapop.io.consistency import check_census_totals
 from saigapop.io.parsing import RawTable, SourceLike, raw_from_frame, read_raw
+from saigapop.io.plausibility import Plausibility
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
 from saigapop.io.problems import Problem, raise_if_errors
 from saigapop.io.schemas import CENSUS, COMPOSITION, REMOVALS, TableSpec, check_strings, safe_number
@@ -85,6 +86,7 @@ def read_table(
     resolver: PopulationResolver,
     label: str | None = None,
     sheet: str | None = None,
+    plausibility: Plausibility | None = None,
 ) -> TableResult:
     """Read and validate one table without raising; problems are returned with the frame.
 
@@ -101,6 +103,8 @@ def read_table(
         ``<census frame>`` or ``<census file object>``).
     sheet
         Sheet of an Excel workbook (required if it has several).
+    plausibility
+        Settings of the plausibility rules (default ``Plausibility()``).
 
     Raises
     ------
@@ -118,7 +122,7 @@ def read_table(
         raw = read_raw(source, sheet=sheet, label=label or f"<{spec.name} file object>")
     else:
         raw = read_raw(source, sheet=sheet)  # type: ignore[arg-type]
-    result = _validate(spec, raw, resolver)
+    result = _validate(spec, raw, resolver, plausibility)
     if index_labels and not _default_index(source):  # type: ignore[arg-type]
         result.problems = [
             replace(p, index=index_labels.get(p.row)) if p.row is not None else p
@@ -133,7 +137,12 @@ def _default_index(frame: pd.DataFrame) -> bool:
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
-def _validate(spec: TableSpec, raw: RawTable, resolver: PopulationResolver) -> TableResult:
+def _validate(
+    spec: TableSpec,
+    raw: RawTable,
+    resolver: PopulationResolver,
+    plausibility: Plausibility | None = None,
+) -> TableResult:
     problems = list(raw.problems)
     if not len(raw.frame.columns):
         return TableResult(spec, empty_table(spec), problems, raw.path, raw, usable=False)
@@ -156,7 +165,9 @@ def _validate(spec: TableSpec, raw: RawTable, resolver: PopulationResolver) -> T
             )
         )
     # Placeholder names (for a column without a name, or repeated) are reported already.
-    unknown = [c for c in present if c not in spec.columns]
+    # Recognised optional columns (e.g. ``event`` of removals) are kept without a warning.
+    extra = [c for c in present if c not in spec.columns]
+    unknown = [c for c in extra if c not in spec.recognised]
     for name in [c for c in unknown if "<" not in c]:
         problems.append(
             Problem(
@@ -171,11 +182,11 @@ def _validate(spec: TableSpec, raw: RawTable, resolver: PopulationResolver) -> T
     problems += _resolve_populations(strings, raw, resolver)
     if "flag" in strings.columns:
         strings["flag"] = strings["flag"].map(_normalise_flag)
-    problems += check_strings(spec, strings, raw.label)
+    problems += check_strings(spec, strings, raw.label, plausibility=plausibility)
     for column in spec.columns:
         if column not in strings.columns:
             strings[column] = ""
-    typed = _typed(spec, strings, raw.label, unknown)
+    typed = _typed(spec, strings, raw.label, extra)
     usable = not missing and raw.header_ok and len(typed) > 0
     result = TableResult(spec, typed, problems, raw.path, raw, usable=usable)
     if spec is CENSUS and usable:

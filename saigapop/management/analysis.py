@@ -73,7 +73,8 @@ def prepare_quota(
 
     Examples
     --------
-    >>> from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+    >>> from saigapop.management import OperatingModel, solve_quota
+    >>> from saigapop.testing import synthetic_posterior
     >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=40), seed=1)
     >>> qi = prepare_quota(om, solve_quota(om, progress=False))
     >>> sorted(qi.bands["series"].unique())

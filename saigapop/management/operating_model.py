@@ -285,7 +285,7 @@ class OperatingModel:
 
         Examples
         --------
-        >>> from saigapop.management.synthetic import synthetic_posterior
+        >>> from saigapop.testing import synthetic_posterior
         >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=8), seed=1)
         >>> om.n_draws, om.populations, om.quota_years
         (8, ('Betpakdala', 'Ural', 'Ustyurt'), (2026, 2027, 2028))
@@ -851,7 +851,8 @@ class OperatingModel:
 
         Examples
         --------
-        >>> from saigapop.management import ConstantHarvest, synthetic_posterior
+        >>> from saigapop.management import ConstantHarvest
+        >>> from saigapop.testing import synthetic_posterior
         >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=4))
         >>> proj = om.project(ConstantHarvest(), levels=[0.0, 1000.0])
         >>> dict(proj["abundance"].sizes)

@@ -19,9 +19,9 @@ import xarray as xr
 from arviz_stats.base import array_stats
 from numpy.typing import NDArray
 
+from saigapop.constants import PARETO_KHAT_MAX
 from saigapop.exceptions import ConfigError
 from saigapop.management._mc import mcse_mean
-from saigapop.model.diagnostics import PARETO_KHAT_MAX
 from saigapop.model.schema import read_posterior as validate_posterior
 
 __all__ = [

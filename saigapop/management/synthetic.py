@@ -12,8 +12,6 @@ from typing import Any
 
 import xarray as xr
 
-from saigapop import testing
-
 __all__ = ["synthetic_posterior"]
 
 
@@ -35,4 +33,6 @@ def synthetic_posterior(*args: Any, **kwargs: Any) -> xr.DataTree:
         DeprecationWarning,
         stacklevel=2,
     )
+    from saigapop import testing  # loads the model builder: only when this alias is used
+
     return testing.synthetic_posterior(*args, **kwargs)

@@ -52,9 +52,7 @@ _RATE_VARS = ("survival", "fecundity", "twinning")
 CONVERGENCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
     {"rhat_max": 1.01, "ess_min": 400.0, "max_divergences": 0, "bfmi_min": 0.3}
 )
-#: Pareto k̂ above which importance weights (PSIS, PSIS-LOO) are unreliable
-#: (Vehtari et al. 2024).
-PARETO_KHAT_MAX: float = 0.7
+from saigapop.constants import PARETO_KHAT_MAX  # noqa: E402  (defined once, in constants)
 
 
 def _parameters(dt: xr.DataTree, var_names: list[str] | None) -> list[str]:

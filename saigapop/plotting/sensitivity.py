@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from saigapop.constants import PARETO_KHAT_MAX
 from saigapop.locale import N_, _
-from saigapop.model.diagnostics import PARETO_KHAT_MAX
 from saigapop.plotting._style import RC, tick_integer
 
 __all__ = ["plot_quota_tornado", "plot_tornado"]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from saigapop.constants import POPULATION, POPULATION_ALIASES, TOTAL, YEAR
+from saigapop.io.consistency import distinct_removals
 
 __all__ = ["canonical_population", "males_removed"]
 
@@ -96,7 +97,8 @@ def males_removed(removals: pd.DataFrame) -> pd.DataFrame:
     unit = _lower(rows["unit"])
     kind = _lower(rows["kind"]) if "kind" in rows else pd.Series("", index=rows.index)
     horns_row = (unit == "horns") & kind.isin(HORN_SOURCE_KINDS)
-    rows = rows.loc[(_lower(rows["status"]) == "final") & ((unit == "animals") | horns_row)].copy()
+    rows = rows.loc[(_lower(rows["status"]) == "final") & ((unit == "animals") | horns_row)]
+    rows = distinct_removals(rows).copy()  # alternative reports of one removal count once
     animals = (_lower(rows["unit"]) == "animals").to_numpy()
     rows[POPULATION] = canonical_population(rows["population"])
     rows[YEAR] = pd.to_numeric(rows["year"], errors="coerce")

@@ -255,7 +255,8 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
 
     Examples
     --------
-    >>> from saigapop.management import run_trials, synthetic_posterior
+    >>> from saigapop.management import run_trials
+    >>> from saigapop.testing import synthetic_posterior
     >>> from saigapop.management.trials import DEFAULT_TRIALS
     >>> post = synthetic_posterior(chains=1, draws=30)
     >>> out = run_trials(post, [1000.0, 1000.0, 50.0], trials=DEFAULT_TRIALS[:1],

@@ -262,7 +262,8 @@ class ObservationDesign:
     calves_per_female_years, calves_per_female_sample
         Years with a post-calving sample (calves among calves + females, binomial).
     cull_composition_sample
-        Size of the multinomial sample (males, females, calves) of each year's culled animals;
+        Size of the multinomial sample (males, females, calves) of each year's culled animals
+        (at most the animals culled);
         ``None``: no cull-composition rows.
     """
 
@@ -540,7 +541,10 @@ def _observations(
                         np.array([cull[1, 1:].sum(), cull[0, 1:].sum(), cull[:, 0].sum()])
                         / cull.sum()
                     )
-                    m, f, c = rng.multinomial(design.cull_composition_sample, share)
+                    # A sample of the culled animals: never more than were culled (the
+                    # readers reject a composition above its cull).
+                    size = min(design.cull_composition_sample, int(np.round(cull.sum())))
+                    m, f, c = rng.multinomial(size, share)
                     comp_rows.append(
                         {
                             "population": pop,

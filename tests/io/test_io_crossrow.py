@@ -30,10 +30,7 @@ def removals(*rows: str) -> str:
 
 
 def read(write, *rows: str) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        # Until the readers know TableSpec.recognised, 'event' is also reported as unknown.
-        warnings.filterwarnings("ignore", message=r".*column 'event' — unknown column")
-        return sp.read_removals(write("removals.csv", removals(*rows)))
+    return sp.read_removals(write("removals.csv", removals(*rows)))
 
 
 def errors(write, *rows: str) -> sp.DataValidationError:
@@ -60,6 +57,50 @@ def test_rows_sharing_an_event_are_alternative_reports(write):
     frame = read(write, URAL_A + "wko-2025", URAL_B + "wko-2025")
     assert frame["event"].tolist() == ["wko-2025", "wko-2025"]
     assert frame["value"].sum() == 217000  # both kept as observations; the rule allows them
+
+
+def test_alternative_reports_are_counted_once_downstream(write):
+    """The model's removals and the registry's summary take one of two reports of an event."""
+    from saigapop.registry.removals import males_removed
+
+    both = (URAL_A + "wko-2025", URAL_B.replace("108500", "108000") + "wko-2025")
+    rem = write("removals.csv", removals(*both))
+    cen = write("census.csv", CENSUS)
+    data = sp.SaigaData.from_files(cen, rem)
+    unsplit = data.to_xarray()["removals_unsplit"].sel(population="Ural", year=2025, kind="cull")
+    assert float(unsplit) == 108500  # the first report, not 216,500
+    assert males_removed(data.removals).loc[("Ural", 2025), "removed"] == 108500
+    separate = sp.SaigaData.from_files(cen, write("r2.csv", removals(URAL_A)))
+    assert float(separate.to_xarray()["removals_unsplit"].sum()) == float(
+        data.to_xarray()["removals_unsplit"].sum()
+    )
+
+
+def test_a_recognised_column_is_not_reported_as_unknown(write):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read(write, URAL_A + "wko-2025")
+    assert "event" in frame.columns
+
+
+def test_saiga_data_applies_the_rules_across_tables(write, find_problem):
+    """``SaigaData`` runs :func:`check_tables`, with the caller's plausibility settings."""
+    from saigapop.io.plausibility import Plausibility
+
+    cen = write("census.csv", CENSUS)
+    rem = write("removals.csv", removals(URAL_A))
+    comp = write(
+        "composition.csv",
+        "population,year,kind,timing,status,males,females,calves,source\n"
+        "Ural,2025,cull_composition,removal,interim,72000,39000,9000,mgorod.kz\n",
+    )
+    with pytest.raises(sp.DataValidationError) as info:
+        sp.SaigaData.from_files(cen, rem, comp)
+    find_problem(info.value, file="composition.csv", row=2, contains="cannot exceed the cull")
+    with pytest.raises(sp.DataValidationError) as info:
+        sp.SaigaData.from_files(cen, rem, plausibility=Plausibility(as_of=2024))
+    find_problem(info.value, file="census.csv", row=2, column="year", value="2025")
+    find_problem(info.value, file="removals.csv", row=2, column="year", value="2025")
 
 
 def test_different_events_with_one_key_are_an_error(write, find_problem):

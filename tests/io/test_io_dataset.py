@@ -241,7 +241,7 @@ def test_to_xarray(data):
     assert ds["removals"].dims == ("population", "year", "sex", "age")
     assert ds["removals"].sel(population="Ural", year=2021, sex="male", age="adult") == 1000
     assert ds["removals"].sum() == 1000  # die-offs, unsplit and planned rows are elsewhere
-    assert ds["removals_unsplit"].sel(population="Ural", year=2021, kind="cull") == 500
+    assert ds["removals_unsplit"].sel(population="Ural", year=2021, kind="cull") == 1500
     assert ds["mass_mortality"].values.tolist() == [2000]
     assert ds["mass_mortality_population"].values.tolist() == ["Betpakdala"]
     assert ds.sizes["removal_obs"] == 5  # every final row, including bound-only and national

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
 from saigapop.locale.catalog import extract_messages, missing_translations
-from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import HornStock, OperatingModel, solve_quota
 from saigapop.management.analysis import prepare_quota
 from saigapop.management.outcomes import TrialInputs
 from saigapop.report import (
@@ -38,6 +38,7 @@ from saigapop.report.exporters._layout import lay_out
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.standard_sections import DEPENDENCIES
 from saigapop.report.vocabulary import is_verbatim
+from saigapop.testing import synthetic_posterior
 from saigapop.validation import Check
 from saigapop.validation.outcomes import ValidationInputs
 

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from saigapop.constants import CITES_CAP_KG
-from saigapop.management import HornStock, OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import HornStock, OperatingModel, solve_quota
 from saigapop.management.analysis import prepare_quota
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
 from saigapop.report import build_payload, read_bundle, render_docx, render_html, render_pdf
 from saigapop.report.formatting import format_value
+from saigapop.testing import synthetic_posterior
 from saigapop.validation import Check
 from saigapop.validation.outcomes import ValidationInputs
 

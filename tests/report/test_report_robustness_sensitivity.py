@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 from conftest import reweighted_alternatives, small_trial_inputs
 
-from saigapop.management import OperatingModel, solve_quota, synthetic_posterior
+from saigapop.management import OperatingModel, solve_quota
 from saigapop.management.outcomes import TrialInputs
 from saigapop.model.priors import DEFAULT_PRIORS, Prior, with_prior
 from saigapop.report import build_payload, read_bundle, render_docx, render_html, write_report
@@ -22,6 +22,7 @@ from saigapop.report.contracts import ValueBook
 from saigapop.report.formatting import format_value
 from saigapop.report.robustness_sections import robustness_section
 from saigapop.report.validation_sections import sensitivity_section
+from saigapop.testing import synthetic_posterior
 from saigapop.validation import Alternative, Check
 from saigapop.validation.outcomes import ValidationInputs
 from saigapop.validation.reweighting import (

@@ -47,8 +47,7 @@ def test_checklist_table_and_line():
 
 def test_only_gating_checks_withhold_the_quota():
     """A failed non-gating check (PSIS-LOO k-hat) is shown but does not block the quota."""
-    from saigapop.report.inputs import ValidationInputs
-    from saigapop.report.pending import checklist_passed
+    from saigapop.validation.outcomes import ValidationInputs, checklist_passed
 
     ok = {"passed": True}
     advisory = Check("k-hat", False, 1.2, "< 0.7", "worst 1.2", gating=False)
@@ -58,9 +57,9 @@ def test_only_gating_checks_withhold_the_quota():
 
 
 def test_diagnostics_section_names_non_gating_failures_without_withholding():
+    from saigapop.report.checklist_section import diagnostics_section
     from saigapop.report.contracts import ValueBook
-    from saigapop.report.inputs import ValidationInputs
-    from saigapop.report.pending import diagnostics_section
+    from saigapop.validation.outcomes import ValidationInputs
 
     advisory = Check("k-hat", False, 1.2, "< 0.7", "worst 1.2", gating=False)
     vb = ValueBook()
