@@ -161,6 +161,14 @@ class Section:
     level: Literal[1, 2] = 1
     computed: bool = True
 
+    def __post_init__(self) -> None:
+        for i, text in enumerate(self.paragraphs):
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"section {self.key!r} paragraph {i} is {type(text).__name__}, not str: "
+                    "render messages in the report's language before building a section"
+                )
+
 
 @dataclass(frozen=True, slots=True)
 class Provenance:

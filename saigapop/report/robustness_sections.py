@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from saigapop.locale.messages import Message
 from saigapop.management.outcomes import TrialInputs
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
@@ -411,7 +412,10 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
                 "population: see the failure columns of the MSE risk table."
             )
         )
-        paragraphs += [translate_check_text(note) for note in notes]
+        paragraphs += [
+            note.render() if isinstance(note, Message) else translate_check_text(note)
+            for note in notes
+        ]
         tables.append(
             Table(
                 "mse_risks",

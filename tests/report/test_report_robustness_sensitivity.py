@@ -283,3 +283,26 @@ def test_without_a_registry_the_section_says_so(data, config):
     section = payload.section("registry")
     assert section.computed is False
     assert "--registry" in section.paragraphs[0]
+
+
+def test_message_notes_are_rendered_in_the_report_language(trial_inputs):
+    """Notes handed over as Message objects (the MSE note) reach the prose as translated text."""
+    from dataclasses import replace
+
+    from saigapop.locale import N_
+    from saigapop.locale.messages import Message
+    from saigapop.report.config import ReportConfig
+    from saigapop.report.i18n import use_language
+
+    note = Message(
+        N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
+        {"n": 1200, "b": 60},
+    )
+    inputs = {"trials": replace(trial_inputs, notes=(note,))}
+    en = robustness_section(inputs, ValueBook(), ReportConfig())
+    assert note.render("en") in en.paragraphs
+    with use_language("ru"):
+        ru = robustness_section(inputs, ValueBook(), ReportConfig(language="ru"))
+    text = note.render("ru")
+    assert text != note.render("en") and "1200" in text
+    assert text in ru.paragraphs
