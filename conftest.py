@@ -8,5 +8,6 @@ import pandas as pd
 
 
 def pytest_configure(config):
+    """Fix pandas' printed width so doctest output does not depend on ``COLUMNS``."""
     pd.set_option("display.width", 100)
     pd.set_option("display.max_columns", 20)
