@@ -42,7 +42,7 @@ _LAZY = {"Assessment", "AssessmentConfig"}
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from saigapop import assessment
+        from saigapop import assessment  # lazy: the assessment loads PyMC (see above)
 
         return getattr(assessment, name)
     raise AttributeError(f"module 'saigapop' has no attribute {name!r}")

@@ -5,13 +5,45 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+import pandas as pd
+
 from saigapop.constants import KAZAKH_POPULATIONS, POPULATION_ALIASES, TOTAL
 from saigapop.exceptions import ConfigError
 
-__all__ = ["PopulationResolver", "UnknownPopulationError"]
+__all__ = ["PopulationResolver", "UnknownPopulationError", "canonical_population", "population_key"]
 
 #: Similarity (difflib ratio) above which an unknown name is reported as a likely misspelling.
 SUGGESTION_CUTOFF = 0.75
+
+
+def population_key(name: str) -> str:
+    """Return the key a population name is looked up by: whitespace folded, case folded.
+
+    Examples
+    --------
+    >>> population_key("  Betpak   Dala ")
+    'betpak dala'
+    """
+    return " ".join(name.split()).casefold()
+
+
+def canonical_population(names: pd.Series) -> pd.Series:
+    """Map population names to canonical spellings, keeping names that are not aliases.
+
+    The aliases are :data:`~saigapop.constants.POPULATION_ALIASES`. Names are matched as
+    :func:`population_key` does (case and whitespace folded); names that are not aliases are
+    returned stripped but otherwise unchanged. Unlike :class:`PopulationResolver`, unknown
+    names are kept, not rejected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> canonical_population(pd.Series(["betpak-dala", " Ural", "Volga-Ural", "Mongolia"])).tolist()
+    ['Betpakdala', 'Ural', 'Ural', 'Mongolia']
+    """
+    text = names.fillna("").astype(str).str.strip()
+    keys = text.str.split().str.join(" ").str.casefold()
+    return keys.map(POPULATION_ALIASES).fillna(text).astype(str)
 
 
 class UnknownPopulationError(ValueError):
@@ -53,7 +85,7 @@ class PopulationResolver:
         for name in populations or ():
             if not isinstance(name, str) or not name.strip():
                 raise ConfigError(f"populations= must be non-empty strings, got {name!r}")
-            key = name.strip().casefold()
+            key = population_key(name)
             if key == TOTAL:
                 raise ConfigError(
                     f"'{TOTAL}' is reserved for national rows; it is not a population"
@@ -80,7 +112,7 @@ class PopulationResolver:
         UnknownPopulationError
             If the name is neither known nor declared; suggests the closest known name.
         """
-        key = " ".join(name.split()).casefold()
+        key = population_key(name)
         if key in self._lookup:
             return self._lookup[key]
         close = difflib.get_close_matches(key, list(self._lookup), n=1, cutoff=SUGGESTION_CUTOFF)

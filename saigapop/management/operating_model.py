@@ -70,6 +70,7 @@ from saigapop.management.harvest import (
     HarvestSchedule,
     ThresholdHarvest,
 )
+from saigapop.model.diagnostics import CONVERGENCE_THRESHOLDS
 
 __all__ = ["ConvergenceWarning", "OperatingModel", "Record", "convergence_check"]
 
@@ -78,8 +79,9 @@ class ConvergenceWarning(UserWarning):
     """The posterior the quota rests on does not look converged."""
 
 
-#: R-hat above which a quota is loudly marked as resting on an unconverged fit.
-RHAT_MAX: float = 1.01
+#: R-hat above which a quota is loudly marked as resting on an unconverged fit (the fit's
+#: convergence gate, :data:`saigapop.model.diagnostics.CONVERGENCE_THRESHOLDS`).
+RHAT_MAX: float = CONVERGENCE_THRESHOLDS["rhat_max"]
 #: Variables whose R-hat is checked before projecting (those a quota depends on most).
 RHAT_VARIABLES: tuple[str, ...] = ("N", "survival", "harem_size")
 

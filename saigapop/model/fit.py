@@ -25,6 +25,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from saigapop._version import __version__
 from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.model.build import build_model
 from saigapop.model.config import ModelConfig, SamplerConfig
@@ -55,8 +56,6 @@ def _versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
-    from saigapop import __version__
-
     out["saigapop"] = __version__
     return out
 

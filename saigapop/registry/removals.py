@@ -11,29 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saigapop.constants import POPULATION, POPULATION_ALIASES, TOTAL, YEAR
+from saigapop.constants import POPULATION, TOTAL, YEAR
 from saigapop.io.consistency import distinct_removals
+from saigapop.io.populations import canonical_population  # the one alias lookup (re-exported)
 
 __all__ = ["canonical_population", "males_removed"]
 
 _REQUIRED = ("population", "year", "status", "sex", "unit", "value")
 #: Removal kinds whose horn counts (``unit == "horns"``) are horns that enter the registry.
 HORN_SOURCE_KINDS: tuple[str, ...] = ("cull", "harvest")
-
-
-def canonical_population(names: pd.Series) -> pd.Series:
-    """Map population names to canonical spellings (aliases are case-insensitive).
-
-    Names that are not aliases are returned stripped but otherwise unchanged.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> canonical_population(pd.Series(["betpak-dala", " Ural", "Volga-Ural", "Mongolia"])).tolist()
-    ['Betpakdala', 'Ural', 'Ural', 'Mongolia']
-    """
-    text = names.fillna("").astype(str).str.strip()
-    return text.str.lower().map(POPULATION_ALIASES).fillna(text).astype(str)
 
 
 def males_removed(removals: pd.DataFrame) -> pd.DataFrame:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
+
+from saigapop.plotting._style import RC
+from saigapop.runner import run_grid
 
 SAMPLE_DIMS = ("chain", "draw")
 
@@ -43,11 +48,6 @@ def element_labels(da: xr.DataArray) -> list[str]:
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.3, height: float = 3.0) -> Any:
     """Return a matplotlib Figure (not registered with pyplot) and its axes, saigapop style."""
-    import matplotlib as mpl
-    from matplotlib.figure import Figure
-
-    from saigapop.plotting._style import RC
-
     with mpl.rc_context(RC):
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -72,8 +72,6 @@ def run_fits(
     ``{"client": client}``); no seed is passed (each task carries its own) and nothing is
     retried: a failed fit raises (``on_error="report"`` leaves ``None`` in its place).
     """
-    from saigapop.runner import run_grid
-
     kwargs = {"progress": False} | (dict(grid) if grid is not None else {"serial": True})
     out = run_grid(
         func,

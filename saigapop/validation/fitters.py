@@ -12,7 +12,10 @@ in the tests — fits in:
 
 :func:`add_log_densities` adds the ``log_likelihood`` and ``log_prior`` groups that PSIS-LOO
 and power-scaling need, by rebuilding the PyMC model from the same data, config and priors.
-``saigapop.model`` is imported only when a fitter is called.
+The model modules other than the diagnostics (:mod:`saigapop.model.fit`, ``build``,
+``config``, ``io``; PyMC) are imported only when a fitter is called: the report imports
+:mod:`saigapop.validation` and loads no model module but the schema and the diagnostics
+(``tests/report/test_report_presents_only.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import pandas as pd
 import xarray as xr
 
 from saigapop.io import SaigaData
+from saigapop.management.recommend import recommend_quota
+from saigapop.model.diagnostics import check_convergence
 
 __all__ = [
     "CachedFitter",
@@ -43,7 +48,7 @@ __all__ = [
 
 
 def _fit_kwargs(config: Any, sampler_config: Any) -> tuple[Any, Any]:
-    from saigapop.model.config import ModelConfig, SamplerConfig
+    from saigapop.model.config import ModelConfig, SamplerConfig  # lazy: see module docstring
 
     return config or ModelConfig(), sampler_config or SamplerConfig()
 
@@ -73,10 +78,10 @@ def add_log_densities(
     xarray.DataTree
         A copy of ``fit`` with the two groups.
     """
-    import pymc as pm
+    import pymc as pm  # lazy, as the model modules: see the module docstring
 
-    from saigapop.model.build import build_model
-    from saigapop.model.config import ModelConfig
+    from saigapop.model.build import build_model  # lazy: see the module docstring
+    from saigapop.model.config import ModelConfig  # lazy: see the module docstring
 
     if config is None and "saigapop_model_config" in fit.attrs:
         config = ModelConfig.from_json(fit.attrs["saigapop_model_config"])
@@ -127,7 +132,7 @@ def model_fitter(
     """
 
     def fitter(data: SaigaData, end_year: int) -> xr.DataTree:
-        from saigapop.model.fit import fit
+        from saigapop.model.fit import fit  # lazy (PyMC): see the module docstring
 
         cfg, sc = _fit_kwargs(config, sampler_config)
         cfg = dataclasses.replace(cfg, end_year=int(end_year))
@@ -190,8 +195,7 @@ class CachedFitter:
         ``min_ess_tail``, ``divergences`` and ``failures``
         (:func:`saigapop.model.diagnostics.check_convergence`).
         """
-        from saigapop.model.diagnostics import check_convergence
-        from saigapop.model.io import load_fit
+        from saigapop.model.io import load_fit  # lazy: see the module docstring
 
         rows = []
         for path in sorted(Path(self.folder).glob("fit_*.zarr")):
@@ -212,7 +216,7 @@ class CachedFitter:
 
     def __call__(self, data: SaigaData, end_year: int) -> xr.DataTree:
         """Return the stored fit if there is one, else fit, store and return it."""
-        from saigapop.model.io import load_fit, save_fit
+        from saigapop.model.io import load_fit, save_fit  # lazy: see the module docstring
 
         path = self.path(data, end_year)
         if path.exists():
@@ -234,7 +238,7 @@ def prior_fitter(
     """``fitter(data, priors)`` for :func:`.sensitivity.run_alternative_priors`."""
 
     def fitter(data: SaigaData, priors: Mapping[str, Any] | None) -> xr.DataTree:
-        from saigapop.model.fit import fit
+        from saigapop.model.fit import fit  # lazy (PyMC): see the module docstring
 
         cfg, sc = _fit_kwargs(config, sampler_config)
         return fit(data, cfg, priors, sampler_config=sc, progressbar=progressbar)
@@ -265,7 +269,7 @@ def posterior_draws(
         :func:`saigapop.model.fit`'s tree without ``prior``, ``prior_predictive`` and
         ``posterior_predictive``.
     """
-    from saigapop.model.fit import fit
+    from saigapop.model.fit import fit  # lazy (PyMC): see the module docstring
 
     cfg, sc = _fit_kwargs(config, sampler_config)
     return fit(data, cfg, priors, sampler_config=sc, progressbar=False, predictive=False)
@@ -285,7 +289,7 @@ def sbc_fitter(
     """
 
     def fitter(data: SaigaData, seed: int) -> xr.DataTree:
-        from saigapop.model.fit import fit
+        from saigapop.model.fit import fit  # lazy (PyMC): see the module docstring
 
         cfg, sc = _fit_kwargs(config, sampler_config)
         sc = dataclasses.replace(sc, random_seed=int(seed) % 2**32)
@@ -332,9 +336,6 @@ class QuotaFunction:
 
     def __call__(self, fit: xr.DataTree) -> pd.Series:
         """Quota per population (adult males a year) from ``fit``; logs its convergence."""
-        from saigapop.management.recommend import recommend_quota
-        from saigapop.model.diagnostics import check_convergence
-
         conv = check_convergence(fit)
         with (
             warnings.catch_warnings(),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from saigapop.locale import N_, NP_
 from saigapop.locale.messages import Message
+from saigapop.model.diagnostics import CONVERGENCE_THRESHOLDS
 from saigapop.validation.checklist import CHECKLIST_COLUMNS, checklist_table
 
 __all__ = [
@@ -138,9 +139,9 @@ def acceptance_table(diagnostics: Any, validation: Any = None) -> pd.DataFrame |
     )
     table = get("table", None) if diagnostics is not None else None
     if isinstance(table, pd.DataFrame) and {"rhat", "ess_bulk", "ess_tail"} <= set(table):
-        th = dict(get("thresholds", {}) or {})
-        rmax, emin = th.get("rhat_max", 1.01), th.get("ess_min", 400.0)
-        dmax, bmin = th.get("max_divergences", 0), th.get("bfmi_min", 0.3)
+        th = {**CONVERGENCE_THRESHOLDS, **(get("thresholds", {}) or {})}
+        rmax, emin = th["rhat_max"], th["ess_min"]
+        dmax, bmin = th["max_divergences"], th["bfmi_min"]
         worst_r = table.loc[table["rhat"].idxmax(), "parameter"] if len(table) else ""
         worst_e = table.loc[table["ess_bulk"].idxmin(), "parameter"] if len(table) else ""
         n_par = len(table)

@@ -46,12 +46,14 @@ from scipy import special
 
 from saigapop.constants import (
     AGE_CLASSES,
+    KAZAKH_POPULATIONS,
     KUHL_2009_FECUNDITY,
     KUHL_2009_TWINNING,
     SEXES,
 )
 from saigapop.demography import VitalRates, calving, density_factor, project
 from saigapop.io import SaigaData
+from saigapop.io.populations import population_key
 
 __all__ = [
     "ObservationDesign",
@@ -430,12 +432,13 @@ def simulate(
         pd.DataFrame(census_rows),
         removals,
         composition,
-        populations=[p for p in pops if p.lower() not in _KAZAKH_LOWER],
+        populations=[p for p in pops if population_key(p) not in _KAZAKH_KEYS],
     )
     return Simulation(truth, data, params, seed if isinstance(seed, int) else None)
 
 
-_KAZAKH_LOWER = {"betpakdala", "ural", "ustyurt"}
+#: Lookup keys of the Kazakh populations: any other simulated population is declared.
+_KAZAKH_KEYS = frozenset(population_key(p) for p in KAZAKH_POPULATIONS)
 
 
 def _density(rates: VitalRates, state: NDArray) -> NDArray:

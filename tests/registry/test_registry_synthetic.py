@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from saigapop.constants import HORN_MASS_G_RANGE
+from saigapop.io import readers
 from saigapop.registry import (
     DEMO_FAULTS,
     FAULTS,
@@ -136,7 +137,6 @@ def test_synthetic_removals_follow_the_bundled_layout():
 
 
 def test_synthetic_removals_pass_the_io_reader():
-    readers = pytest.importorskip("saigapop.io.readers")
     synth = make_synthetic_registry(1_000, faults=DEMO_FAULTS, seed=4)
     assert len(readers.read_removals(synth.removals)) == len(synth.removals)
 

@@ -233,7 +233,6 @@ def test_alternative_priors_carry_each_refits_convergence_verdict():
 
 
 def test_default_alternatives_vary_the_issue_priors():
-    pytest.importorskip("saigapop.model.priors")
     alts = default_alternatives()
     assert {a.parameter for a in alts} == {
         "obs_cv",

@@ -5,6 +5,8 @@ import pytest
 import xarray as xr
 
 from saigapop.demography import VitalRates, project
+from saigapop.model import config, inputs
+from saigapop.model import priors as model_priors
 from saigapop.validation import ObservationDesign, TrueParameters, parameters_from_priors, simulate
 
 YEARS = np.arange(2003, 2013)
@@ -186,7 +188,6 @@ def test_truth_names_match_the_posterior_contract():
 
 
 def test_parameters_from_priors_follow_the_prior():
-    model_priors = pytest.importorskip("saigapop.model.priors")
     rng = np.random.default_rng(0)
     draws = [
         parameters_from_priors(model_priors.DEFAULT_PRIORS, rng=rng, populations=("A", "B"))
@@ -201,8 +202,6 @@ def test_parameters_from_priors_follow_the_prior():
 
 
 def test_simulated_data_are_model_inputs_unchanged():
-    inputs = pytest.importorskip("saigapop.model.inputs")
-    config = pytest.importorskip("saigapop.model.config")
     sim = simulate(
         TrueParameters(removals=_cull(500.0)), ObservationDesign(sex_ratio_years=[2008]), seed=3
     )

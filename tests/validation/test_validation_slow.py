@@ -26,14 +26,13 @@ import pytest
 import xarray as xr
 
 import saigapop as sp
+import saigapop.model.fit as fit_module
+import saigapop.model.priors as priors_module
 import saigapop.validation as sv
+from saigapop.model.config import ModelConfig, SamplerConfig
 
 pytestmark = pytest.mark.slow
 
-fit_module = pytest.importorskip("saigapop.model.fit")
-config_module = pytest.importorskip("saigapop.model.config")
-priors_module = pytest.importorskip("saigapop.model.priors")
-ModelConfig, SamplerConfig = config_module.ModelConfig, config_module.SamplerConfig
 
 DRAWS = int(os.environ.get("SAIGAPOP_VALIDATION_DRAWS", "500"))
 SAMPLER = SamplerConfig(chains=4, draws=DRAWS, tune=DRAWS, prior_draws=1000)
@@ -313,7 +312,6 @@ def test_prior_sensitivity(reference_fit, out_dir):
 
 
 def test_alternative_priors_tornado(data, out_dir):
-    pytest.importorskip("saigapop.management")
     table = sv.run_alternative_priors(
         data,
         sv.prior_fitter(sampler_config=SAMPLER),
@@ -331,7 +329,6 @@ def test_alternative_priors_tornado(data, out_dir):
 
 
 def test_decision_retrospective(data, fitter, out_dir):
-    pytest.importorskip("saigapop.management")
     quota = sv.QuotaFunction(data)
     years = (2021, 2022, 2023, 2024, sv.last_census_year(data))
     table = sv.decision_retrospective(data, fitter, quota, years=years, grid=_grid())

@@ -1,0 +1,456 @@
+"""The registry rules: each check marks the rows it finds at fault, vectorised over the rows.
+
+Private to :mod:`saigapop.registry`: :func:`saigapop.registry.validate_registry` runs the
+checks in order on a :class:`~saigapop.registry._parsing.ParsedRegistry`; each records its
+faults in a :class:`Findings` (the fault codes are :data:`~saigapop.registry.FAULTS`), which
+builds the findings table and the per-row reasons once at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from saigapop.constants import KAZAKH_POPULATIONS, POPULATION, TOTAL, YEAR, YEAR_RANGE
+from saigapop.io.plausibility import Plausibility, latest_census_year
+from saigapop.io.populations import (
+    PopulationResolver,
+    UnknownPopulationError,
+    canonical_population,
+)
+from saigapop.io.problems import Problem
+from saigapop.registry._parsing import Lazy, ParsedRegistry, iso_dates
+from saigapop.registry.result import FINDING_COLUMNS
+from saigapop.registry.schema import FAULTS, STAGES
+
+__all__ = [
+    "Findings",
+    "check_as_of",
+    "check_biology",
+    "check_custody",
+    "check_marks",
+    "check_population_years",
+    "check_populations",
+    "check_values",
+    "registry_as_of",
+    "row_reasons",
+]
+
+
+def check_values(out: Findings, reg: ParsedRegistry, read_problems: list[Problem]) -> None:
+    text = reg.text
+    for col in ("mark", "population", "region", "harvested_place"):
+        out.add("invalid_value", text[col] == "", col, text[col], "missing value")
+    national = reg.population.str.lower() == TOTAL
+    out.add(
+        "invalid_value",
+        national,
+        POPULATION,
+        text["population"],
+        "a horn comes from one population",
+    )
+    for col, parsed, expected in (
+        ("sex", reg.sex, "male or female"),
+        ("age", reg.age, "calf, yearling or adult"),
+    ):
+        blank = text[col] == ""
+        out.add("invalid_value", blank, col, text[col], "missing value")
+        out.add("invalid_value", ~blank & parsed.isna(), col, text[col], f"expected {expected}")
+    mass_blank = reg.mass_text == ""
+    out.add("invalid_value", mass_blank, "mass_g", reg.mass_text, "missing value")
+    unreadable = reg.mass.isna() & ~mass_blank
+    out.add("invalid_value", unreadable, "mass_g", reg.mass_text, "expected a number of grams")
+    for stage in STAGES:
+        written = reg.date_text[stage]
+        unreadable = (written != "") & reg.dates[stage].isna()
+        out.add(
+            "invalid_value",
+            unreadable,
+            f"{stage}_date",
+            written,
+            f"expected an ISO date YYYY-MM-DD (a full date, year {YEAR_RANGE[0]}-{YEAR_RANGE[1]})",
+        )
+    out.add(
+        "invalid_value",
+        ~reg.present["harvested"],
+        "harvested_date",
+        reg.date_text["harvested"],
+        "missing value",
+    )
+    for stage in STAGES[1:]:
+        place, permit = text[f"{stage}_place"], text[f"{stage}_permit"]
+        out.add(
+            "invalid_value",
+            ~reg.present[stage] & ((place != "") | (permit != "")),
+            f"{stage}_date",
+            reg.date_text[stage],
+            f"the {stage} event has a place or permit but no date",
+        )
+        out.add(
+            "invalid_value",
+            reg.present[stage] & (place == ""),
+            f"{stage}_place",
+            place,
+            f"the {stage} event has no place",
+        )
+    for problem in read_problems:  # e.g. a CSV line with too many fields
+        value = pd.Series(problem.value or "", index=reg.rows.index)
+        out.add("invalid_value", reg.rows == problem.row, problem.column, value, problem.rule)
+
+
+def check_populations(
+    out: Findings,
+    reg: ParsedRegistry,
+    populations: Iterable[str] | None,
+    removals: pd.DataFrame | None,
+) -> np.ndarray:
+    """Report unknown population names with the nearest known one; return their row mask."""
+    declared = [str(p) for p in populations or ()]
+    if removals is not None and POPULATION in removals.columns:
+        named = canonical_population(removals[POPULATION]).unique()
+        declared += [n for n in named if n and n.lower() != TOTAL and n not in KAZAKH_POPULATIONS]
+    resolver = PopulationResolver(declared)
+    written = reg.text["population"]
+    messages: dict[str, str] = {}
+    for name in written.unique():
+        if not name or name.lower() == TOTAL:
+            continue
+        try:
+            resolver.resolve(name)
+        except UnknownPopulationError as err:
+            messages[name] = str(err)
+    unknown = written.isin(list(messages)).to_numpy()
+    out.add(
+        "invalid_value",
+        unknown,
+        POPULATION,
+        written,
+        lambda hit: written[hit].map(messages),
+    )
+    return unknown
+
+
+def registry_as_of(
+    plausibility: Plausibility | None, census: pd.DataFrame | None, removals: pd.DataFrame | None
+) -> int | None:
+    if plausibility is not None and plausibility.as_of is not None:
+        return plausibility.as_of
+    if census is not None:
+        latest = latest_census_year(census)
+        if latest is not None:
+            return latest + 1
+    if removals is not None and {"status", YEAR} <= set(removals.columns):
+        status = removals["status"].astype(str).str.strip().str.lower()
+        years = pd.to_numeric(removals.loc[status == "final", YEAR], errors="coerce").dropna()
+        if len(years):
+            return int(years.max()) + 1
+    return None
+
+
+def check_as_of(out: Findings, reg: ParsedRegistry, as_of: int | None) -> np.ndarray:
+    """Report custody dates after 31 December of the as-of year; return rows with a late harvest."""
+    late_harvest = np.zeros(len(reg.rows), dtype=bool)
+    if as_of is None:
+        return late_harvest
+    end = pd.Timestamp(year=as_of + 1, month=1, day=1)
+    for stage in STAGES:
+        late = (reg.dates[stage] >= end).to_numpy()
+        if stage == "harvested":
+            late_harvest = late
+        out.add(
+            "invalid_value",
+            late,
+            f"{stage}_date",
+            reg.shown_date(stage),
+            lambda hit, stage=stage: (
+                "the "
+                + stage
+                + " date "
+                + iso_dates(reg.dates[stage][hit])
+                + f" is after the as-of year {as_of} (Plausibility.as_of; by default the "
+                "latest census year + 1)"
+            ),
+        )
+    return late_harvest
+
+
+def check_marks(out: Findings, reg: ParsedRegistry) -> None:
+    mark, marks = reg.text["mark"], reg.marks
+    out.add(
+        "malformed_mark",
+        (mark != "") & ~marks["well_formed"],
+        "mark",
+        mark,
+        "not a GS1 element string (01)<GTIN-14>(21)<serial>",
+    )
+    gtin, check = marks["gtin"], marks["check_digit"]
+    out.add(
+        "bad_check_digit",
+        marks["well_formed"] & ~marks["check_ok"],
+        "mark",
+        gtin,
+        lambda hit: (
+            "GTIN "
+            + gtin[hit]
+            + " ends in "
+            + gtin[hit].str[-1:]
+            + ", but its GS1 check digit is "
+            + check[hit].astype(str)
+        ),
+    )
+    key = marks["key"]
+    dup = ((key != "") & key.duplicated(keep=False)).to_numpy()
+    out.add("duplicate_mark", dup, "mark", mark, _duplicate_rules(key, reg.rows, dup))
+
+
+def check_biology(out: Findings, reg: ParsedRegistry, lo: float, hi: float) -> None:
+    sex = reg.text["sex"]
+    out.add(
+        "female_horn",
+        reg.sex == "female",
+        "sex",
+        sex,
+        lambda hit: "sex is '" + sex[hit] + "'; female saiga have no horns",
+    )
+    age = reg.text["age"]
+    out.add(
+        "calf_horn",
+        reg.age == "calf",
+        "age",
+        age,
+        lambda hit: (
+            "age is '" + age[hit] + "'; calves (young of the year) carry only horn buds, "
+            "which are not registered"
+        ),
+    )
+    out.add(
+        "mass_out_of_bounds",
+        reg.mass.notna() & ((reg.mass < lo) | (reg.mass > hi)),
+        "mass_g",
+        reg.shown_mass,
+        lambda hit: (
+            "mass "
+            + reg.shown_mass(hit)
+            + f" g is outside the plausible {lo:g}-{hi:g} g for one horn"
+        ),
+    )
+
+
+def check_custody(out: Findings, reg: ParsedRegistry) -> None:
+    d, present = reg.dates, reg.present
+
+    def on(stage: str, hit: np.ndarray) -> pd.Series:
+        return iso_dates(d[stage][hit])
+
+    out.add(
+        "custody_out_of_order",
+        d["stored"] < d["harvested"],
+        "stored_date",
+        reg.shown_date("stored"),
+        lambda hit: "stored on " + on("stored", hit) + " before harvest on " + on("harvested", hit),
+    )
+    has_stored = d["stored"].notna()
+
+    def before_processing(hit: np.ndarray) -> pd.Series:
+        previous = pd.Series(
+            np.where(has_stored[hit], "storage on ", "harvest on "), index=d["stored"].index[hit]
+        )
+        previous_date = on("stored", hit).where(has_stored[hit], on("harvested", hit))
+        return "processed on " + on("processed", hit) + " before " + previous + previous_date
+
+    out.add(
+        "custody_out_of_order",
+        d["processed"] < d["stored"].where(has_stored, d["harvested"]),
+        "processed_date",
+        reg.shown_date("processed"),
+        before_processing,
+    )
+    for stage in ("processed", "exported"):
+        out.add(
+            "custody_out_of_order",
+            present[stage] & ~present["stored"],
+            f"{stage}_date",
+            reg.shown_date(stage),
+            f"{stage} without a stored event",
+        )
+    for stage in ("harvested", "stored", "processed"):
+        out.add(
+            "custody_after_export",
+            d[stage] > d["exported"],
+            f"{stage}_date",
+            reg.shown_date(stage),
+            lambda hit, stage=stage: (
+                f"{stage} on " + on(stage, hit) + " after export on " + on("exported", hit)
+            ),
+        )
+    exported = reg.shown_date("exported")
+    out.add(
+        "export_without_permit",
+        present["exported"] & (reg.text["exported_permit"] == ""),
+        "exported_permit",
+        reg.text["exported_permit"],
+        lambda hit: "exported on " + exported(hit) + " without an export permit",
+    )
+
+
+def check_population_years(
+    out: Findings, reg: ParsedRegistry, summary: pd.DataFrame, skip: np.ndarray
+) -> None:
+    population, harvested, rows = reg.population, reg.dates["harvested"], reg.rows
+    national = population.str.lower() == TOTAL
+    placeable = ((population != "") & ~national & harvested.notna()).to_numpy() & ~skip
+    keys = pd.MultiIndex.from_arrays(
+        [population.where(placeable, ""), reg.model_year.fillna(-1).astype("int64")]
+    )
+    looked_up = summary.reindex(keys)
+    recorded = looked_up["recorded"].fillna(False).astype(bool).to_numpy() & placeable
+    label = population + " " + reg.model_year.astype(str)
+    out.add(
+        "no_recorded_removal",
+        placeable & ~recorded,
+        "population",
+        population,
+        lambda hit: "no final removal recorded for " + label[hit],
+    )
+    # Rank each population-year's horns by harvest date (ties by row): the excess over
+    # 2 x the most males removed is taken to be the last-harvested horns.
+    capacity = 2.0 * looked_up["males_removed_max"].to_numpy()
+    order = pd.DataFrame(
+        {
+            "p": population.to_numpy(),
+            "y": keys.get_level_values(1),
+            "h": harvested.to_numpy(),
+            "r": rows.to_numpy(),
+        }
+    )[recorded]
+    order = order.sort_values(["p", "y", "h", "r"], kind="stable")
+    grouped = order.groupby(["p", "y"], sort=False)
+    rank = np.zeros(len(population), dtype=np.int64)
+    total = np.zeros(len(population), dtype=np.int64)
+    positions = order.index.to_numpy()
+    rank[positions] = grouped.cumcount().to_numpy() + 1
+    total[positions] = grouped["r"].transform("size").to_numpy()
+    excess = recorded & (rank > capacity)
+    males = looked_up["males_removed_max"].to_numpy()
+
+    def rule(hit: np.ndarray) -> list[str]:
+        return [
+            f"horn {r} of {t} registered for {name} (in harvest-date order) exceeds "
+            f"2 x {m:g} males removed"
+            for r, t, name, m in zip(rank[hit], total[hit], label[hit], males[hit], strict=True)
+        ]
+
+    out.add("excess_horns", excess, "population", population, rule)
+
+
+# --- recording findings -------------------------------------------------------------------
+
+
+class Findings:
+    """Collects findings as vectorised masks; builds the findings frame once at the end."""
+
+    def __init__(self, n: int, rows: pd.Series, mark: pd.Series) -> None:
+        self.n = n
+        self.rows = rows
+        self.mark = mark
+        self.parts: list[pd.DataFrame] = []
+        self.masks: dict[str, np.ndarray] = {}
+
+    def add(
+        self,
+        fault: str,
+        mask: pd.Series | np.ndarray,
+        column: str | None,
+        value: pd.Series | Lazy,
+        rule: str | pd.Series | Lazy,
+    ) -> None:
+        """Record ``fault`` on the rows in ``mask``.
+
+        ``value`` and ``rule`` may be callables taking the boolean hit mask and returning the
+        values for those rows only, so that messages are built only where something is found.
+        """
+        hit = np.asarray(mask, dtype=bool)
+        if not hit.any():
+            return
+        self.masks[fault] = self.masks.get(fault, np.zeros(self.n, dtype=bool)) | hit
+        values = value(hit) if callable(value) else value[hit]
+        if callable(rule):
+            rules = np.asarray(rule(hit), dtype=object)
+        elif isinstance(rule, pd.Series):
+            rules = rule[hit].to_numpy(dtype=object)
+        else:
+            rules = np.full(int(hit.sum()), rule, dtype=object)
+        if fault == "invalid_value" and column is not None:
+            rules = np.asarray([f"{column}: {r}" for r in rules], dtype=object)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row": self.rows[hit].to_numpy(),
+                    "mark": self.mark[hit].to_numpy(),
+                    "fault": fault,
+                    "column": column,
+                    "value": np.asarray(values, dtype=object).astype(str),
+                    "rule": rules,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            empty = pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS})
+            return empty.astype({"row": "int64"})
+        findings = pd.concat(self.parts, ignore_index=True)
+        order = pd.Categorical(findings["fault"], categories=list(FAULTS), ordered=True)
+        findings = findings.assign(_order=order).sort_values(["row", "_order"], kind="stable")
+        findings = findings.drop(columns="_order").reset_index(drop=True)
+        shown = findings["mark"].where(findings["mark"] != "", "(blank)")
+        findings["message"] = (
+            "row "
+            + findings["row"].astype(str)
+            + ", mark "
+            + shown
+            + ": "
+            + findings["rule"]
+            + " ["
+            + findings["fault"]
+            + "]"
+        )
+        findings = findings[list(FINDING_COLUMNS)]
+        text = [c for c in FINDING_COLUMNS if c != "row"]
+        return findings.astype(dict.fromkeys(text, "str"))
+
+
+def row_reasons(n: int, masks: dict[str, np.ndarray]) -> np.ndarray:
+    """Fault codes of each row joined by ";" in catalogue order ("" for accepted rows)."""
+    reasons = np.full(n, "", dtype=object)
+    rejected = np.zeros(n, dtype=bool)
+    for mask in masks.values():
+        rejected |= mask
+    where = np.flatnonzero(rejected)
+    codes: list[list[str]] = [[] for _ in where]
+    for code in FAULTS:
+        if code in masks:
+            for i in np.flatnonzero(masks[code][where]):
+                codes[i].append(code)
+    reasons[where] = [";".join(c) for c in codes]
+    return reasons
+
+
+def _duplicate_rules(key: pd.Series, rows: pd.Series, dup: np.ndarray) -> pd.Series:
+    rules = pd.Series("", index=key.index, dtype=object)
+    if not dup.any():
+        return rules
+    groups: dict[str, list[int]] = {}
+    for k, r in zip(key[dup].tolist(), rows[dup].tolist(), strict=True):
+        groups.setdefault(k, []).append(r)
+    texts = []
+    for k, r in zip(key[dup].tolist(), rows[dup].tolist(), strict=True):
+        others = [o for o in groups[k] if o != r]
+        shown = ", ".join(map(str, others[:5])) + (
+            f" and {len(others) - 5} more" if len(others) > 5 else ""
+        )
+        texts.append(f"the same mark is also on row(s) {shown}")
+    rules[dup] = texts
+    return rules
