@@ -40,7 +40,7 @@ from saigapop.exceptions import ConfigError
 from saigapop.io import SaigaData
 from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock, OperatingModel, solve_quota
 from saigapop.management.analysis import prepare_quota, prepare_trials
-from saigapop.management.operating_model import ConvergenceWarning
+from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
 from saigapop.management.recommend import DEFAULT_OM_DRAWS, Recommendation, recommend_quota
 from saigapop.model.config import ModelConfig, SamplerConfig

@@ -38,9 +38,9 @@ from saigapop.management import (
     DEFAULT_TRIALS,
     OperatingModel,
     _mc,
+    convergence,
     criteria,
     default_criteria,
-    operating_model,
     reweighting,
     run_trials,
     solve_quota,
@@ -51,7 +51,7 @@ from saigapop.model.schema import read_posterior
 from saigapop.testing import synthetic_posterior
 
 Array = NDArray[np.float64]
-RHAT_MAX = operating_model.RHAT_MAX
+RHAT_MAX = convergence.RHAT_MAX
 
 
 # ---------------------------------------------------------------- the old implementations
@@ -235,14 +235,14 @@ def old_psis(log_weights: Array) -> tuple[Array, float, float]:
 @contextlib.contextmanager
 def old_functions() -> Iterator[None]:
     """Patch the old R-hat/MCSE/PSIS back into every module that calls them."""
-    saved = (criteria.mcse_mean, reweighting.mcse_mean, reweighting.psis, operating_model.rhat)
+    saved = (criteria.mcse_mean, reweighting.mcse_mean, reweighting.psis, convergence.rhat)
     criteria.mcse_mean = reweighting.mcse_mean = old_mcse_mean
     reweighting.psis = old_psis
-    operating_model.rhat = old_rhat
+    convergence.rhat = old_rhat
     try:
         yield
     finally:
-        criteria.mcse_mean, reweighting.mcse_mean, reweighting.psis, operating_model.rhat = saved
+        criteria.mcse_mean, reweighting.mcse_mean, reweighting.psis, convergence.rhat = saved
 
 
 def _flat_series(ds: xr.Dataset) -> tuple[list[str], Array, Array]:
