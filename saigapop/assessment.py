@@ -16,6 +16,11 @@ Workflow
 >>> a.trials(); a.mse(); a.sensitivity(); a.validation()             # doctest: +SKIP
 >>> a.report("reports/", formats=["html", "pdf"], language="ru")     # doctest: +SKIP
 >>> a.save("a.zarr"); b = sp.Assessment.load("a.zarr")               # doctest: +SKIP
+
+Over ~600 lines because it is one job, the recorded workflow: every step is a few lines that
+call the module computing it (fit, recommend, trials, MSE, sensitivity, validation, report),
+and what makes it long is the one place that records, caches, saves and loads those steps and
+their settings (:class:`AssessmentConfig`), which must stay together to stay consistent.
 """
 
 from __future__ import annotations

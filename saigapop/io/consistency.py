@@ -15,6 +15,11 @@
 
 Rows that already failed a row-level rule are left out (their ``row`` is in ``bad_rows``), so one
 typo does not cascade into a second, confusing problem.
+
+Over ~600 lines because it is one job, the rules that need more than one row: each rule is a
+short function, but they share the row filters, the number formatting of the messages and the
+reading of censored bounds (``lower``/``upper``), and :func:`check_tables` must run them in one
+order so that a figure already reported is not reported again by a later rule.
 """
 
 from __future__ import annotations
