@@ -52,6 +52,18 @@ __all__ = [
     "survival_array",
 ]
 
+#: What one year's step hands on, in order (the scan's outputs and the unrolled loop's rows).
+_STEP_OUTPUTS: tuple[str, ...] = (
+    "Y",
+    "A",
+    "conception",
+    "births",
+    "at_calving",
+    "pool",
+    "rut_males",
+    "rut_females",
+)
+
 #: Pooled survival classes (calf survival is shared by the sexes; Buuveibaatar et al. 2013).
 SURVIVAL_CLASSES: tuple[str, ...] = (
     "calf",
@@ -497,16 +509,7 @@ def build_model(
                 max_removal_fraction=mrf,
                 xp=pt,
             )
-            return (
-                out["Y"],
-                out["A"],
-                out["conception"],
-                out["births"],
-                out["at_calving"],
-                out["pool"],
-                out["rut_males"],
-                out["rut_females"],
-            )
+            return tuple(out[k] for k in _STEP_OUTPUTS)
 
         if loop == "scan":
             import pytensor
@@ -558,20 +561,9 @@ def build_model(
                     max_removal_fraction=mrf,
                     xp=pt,
                 )
-                per_t.append(
-                    [
-                        out["Y"],
-                        out["A"],
-                        out["conception"],
-                        out["births"],
-                        out["at_calving"],
-                        out["pool"],
-                        out["rut_males"],
-                        out["rut_females"],
-                    ]
-                )
+                per_t.append([out[k] for k in _STEP_OUTPUTS])
                 carry = (out["Y"], out["A"], out["conception"])
-            results = [pt.stack([row[i] for row in per_t]) for i in range(8)]
+            results = [pt.stack([row[i] for row in per_t]) for i in range(len(_STEP_OUTPUTS))]
         Ys, As, conc, births, at_calving, pools, males, females = results
         Yc = pt.concatenate([Y[None], Ys[:-1]], axis=0)  # (T, P, 2) at census
         Ac = pt.concatenate([A[None], As[:-1]], axis=0)
