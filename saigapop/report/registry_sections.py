@@ -3,8 +3,8 @@
 Registered in :data:`saigapop.report.sections.BUILDERS` under ``"registry"``. The computation
 is :func:`saigapop.registry.report.registry_section`; this module lays its tables out with
 titled columns and units and registers its numbers in the
-:class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as it
-is (English only until that module is translated).
+:class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as
+:class:`~saigapop.locale.messages.Message` objects, rendered here in the report language.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from saigapop.locale.messages import render
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
-from saigapop.report.external_text import translate_registry_text
 from saigapop.report.i18n import _
 
 __all__ = ["registry_quota_kg", "registry_report_section"]
@@ -188,6 +188,6 @@ def registry_report_section(
     return Section(
         "registry",
         _("Monitoring and traceability: the horn registry"),
-        tuple(translate_registry_text(p) for p in reg.prose),
+        tuple(render(p) for p in reg.prose),
         tables=tables,
     )
