@@ -139,9 +139,14 @@ def _table(name: str, frame: pd.DataFrame) -> Table:
     if name == "accounting":
         frame = frame.rename_axis("item")
     out = frame.reset_index() if frame.index.names[0] is not None else frame.reset_index(drop=True)
-    for col in out.columns:  # True/False/NaN columns (no quota that year) as words
+    for col in out.columns:  # True/False/missing columns (no quota that year) as words
         values = out[col].dropna()
-        if out[col].dtype == object and len(values) and values.map(type).eq(bool).all():
+        flags = pd.api.types.is_bool_dtype(out[col].dtype) or (
+            out[col].dtype == object
+            and len(values)
+            and values.map(lambda v: isinstance(v, bool | np.bool_)).all()
+        )
+        if flags:
             out[col] = [_("n/a") if pd.isna(v) else (_("yes") if v else _("no")) for v in out[col]]
     shown = _SHOWN.get(name)
     out = out.rename(columns=lambda c: labels.get(str(c), str(c).replace("_", " ").capitalize()))
