@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
+
 from conftest import (
     docx_text,
     html_text,
@@ -19,8 +21,6 @@ from conftest import (
     reweighted_alternatives,
     small_trial_inputs,
 )
-from pydantic import ValidationError
-
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
 from saigapop.locale.catalog import extract_messages, missing_translations
 from saigapop.management import HornStock, OperatingModel, solve_quota

@@ -19,8 +19,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from conftest import reweighted_alternatives, small_trial_inputs
 
+from conftest import reweighted_alternatives, small_trial_inputs
 from saigapop.locale import N_, use_language
 from saigapop.locale.messages import Message
 from saigapop.management import HornStock, OperatingModel, solve_quota
