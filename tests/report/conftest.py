@@ -158,3 +158,97 @@ def reweighted_alternatives():
             "method": "reweighted",
         }
     )
+
+
+def validation_checks():
+    """Validation checks as their producers write them (Message sentences).
+
+    Hindcast MASE and Mohn's rho pass; Pareto k (not gating) and SBC uniformity fail.
+
+    Hindcast MASE, Pareto k, SBC uniformity, Mohn's rho: the templates of the ``check()``
+    methods of :mod:`saigapop.validation` (a template missing from the catalogue would show
+    in English, and the Russian scans would name it).
+    """
+    from saigapop.locale import N_
+    from saigapop.locale.messages import Message
+    from saigapop.validation import Check
+
+    return [
+        Check(
+            N_("Hindcast MASE"),
+            True,
+            0.8,
+            Message("< {threshold:g}", {"threshold": 1.0}),
+            Message(
+                N_(
+                    "one-step-ahead MASE {mase:.2f} over {n} counts (without planning-estimate "
+                    "counts); {inside} of {n} inside their {prob:.0%} intervals"
+                ),
+                {"mase": 0.8, "n": 23, "inside": 21, "prob": 0.9},
+            ),
+        ),
+        Check(
+            N_("Pareto k"),
+            False,
+            1.15,
+            Message("< {threshold:.2f}", {"threshold": 0.7}),
+            Message(
+                N_(
+                    "worst k-hat {khat:.2f} ({variable}: {observation}); {bad} of {n} "
+                    "observations at or above {threshold:.2f}"
+                ),
+                {
+                    "khat": 1.15,
+                    "variable": "count",
+                    "observation": "Ural 2019",
+                    "bad": 1,
+                    "n": 40,
+                    "threshold": 0.7,
+                },
+            ),
+            gating=False,
+        ),
+        Check(
+            N_("SBC uniformity"),
+            False,
+            0.004,
+            Message(N_("p > {alpha} (Bonferroni)"), {"alpha": 0.01}),
+            Message(
+                N_(
+                    "smallest {test} p-value {p:.3g} ({label}); Bonferroni-adjusted over {m} "
+                    "tests: {adj:.3g}; {sims} simulations, L = {draws}, {failed} failed fits"
+                ),
+                {
+                    "test": "chi2",
+                    "p": 0.0001,
+                    "label": "obs_cv",
+                    "m": 40,
+                    "adj": 0.004,
+                    "sims": 200,
+                    "draws": 99,
+                    "failed": 2,
+                },
+            ),
+        ),
+        Check(
+            N_("Mohn's rho"),
+            True,
+            0.12,
+            Message("|rho| <= {threshold}", {"threshold": 0.3}),
+            Message(
+                N_("largest |rho| = {rho:.2f} ({quantity}, {population}) over {peels} peels"),
+                {"rho": 0.12, "quantity": "N", "population": "Ural", "peels": 5},
+            ),
+        ),
+    ]
+
+
+def mse_note(n: int, b: int):
+    """The note of :func:`saigapop.management.analysis.prepare_trials` on the MSE's size."""
+    from saigapop.locale import N_
+    from saigapop.locale.messages import Message
+
+    return Message(
+        N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
+        {"n": n, "b": b},
+    )

@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from conftest import (
     docx_text,
     html_text,
+    mse_note,
     normalise,
     pdf_text,
     reweighted_alternatives,
     small_trial_inputs,
+    validation_checks,
 )
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
 from saigapop.locale.catalog import extract_messages, missing_translations
@@ -39,7 +41,6 @@ from saigapop.report.formatting import format_date, format_value
 from saigapop.report.standard_sections import DEPENDENCIES
 from saigapop.report.vocabulary import is_verbatim
 from saigapop.testing import synthetic_posterior
-from saigapop.validation import Check
 from saigapop.validation.outcomes import ValidationInputs
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -176,17 +177,7 @@ def model_inputs():
         om = OperatingModel.from_posterior(posterior, seed=5)
     result = solve_quota(om, progress=False)
     quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
-    validation = ValidationInputs(
-        checks=[
-            Check(
-                "Hindcast MASE",
-                True,
-                0.8,
-                "< 1",
-                "one-step-ahead MASE 0.80 over 23 counts; 21 of 23 inside their 90% intervals",
-            )
-        ]
-    )
+    validation = ValidationInputs(checks=validation_checks()[:1])
     trials = TrialInputs(
         trials=pd.DataFrame(
             [
@@ -435,25 +426,12 @@ def full_ru_payload(data, ru_config, model_inputs):
     """A Russian report with every section: trials, MSE, alternative priors, checks."""
     base = small_trial_inputs(model_inputs["fit"], model_inputs["quota"].result, n_replicates=40)
     alternatives = reweighted_alternatives()
-    checks = [
-        Check(
-            "Pareto k",
-            False,
-            1.15,
-            "< 0.70",
-            "worst k-hat 1.15 (count: Ural 2019); 1 of 40 observations at or above 0.70",
-        ),
-        Check(
-            "Mohn's rho", True, 0.12, "|rho| <= 0.3", "largest |rho| = 0.12 (N, Ural) over 5 peels"
-        ),
-    ]
+    checks = validation_checks()[1::2]  # Pareto k, Mohn's rho
     inputs = {
         **model_inputs,
         "trials": dataclasses.replace(
             base,
-            notes=(
-                "The MSE ran 40 replicates (posterior draws × stochastic futures) in blocks of 20.",
-            ),
+            notes=(mse_note(40, 20),),
         ),
         "validation": ValidationInputs(
             checks=checks, alternatives=alternatives, method="reweighted"

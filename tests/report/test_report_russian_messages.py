@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from conftest import reweighted_alternatives, small_trial_inputs
+from conftest import mse_note, reweighted_alternatives, small_trial_inputs, validation_checks
 from saigapop.locale import N_, use_language
 from saigapop.locale.messages import Message
 from saigapop.management import HornStock, OperatingModel, solve_quota
@@ -30,7 +30,6 @@ from saigapop.report.exporters._layout import lay_out
 from saigapop.report.standard_sections import DEPENDENCIES
 from saigapop.report.vocabulary import is_verbatim
 from saigapop.testing import synthetic_posterior
-from saigapop.validation import Check
 from saigapop.validation.evidence import read_evidence, record_check
 from saigapop.validation.outcomes import ValidationInputs
 
@@ -132,82 +131,11 @@ def docx_texts(docx: bytes, language: str) -> list[str]:
     return texts
 
 
-def _checks() -> list[Check]:
-    """Validation checks as their producers write them, passing and failing."""
-    return [
-        Check(
-            N_("Hindcast MASE"),
-            False,
-            1.3,
-            Message("< {threshold:g}", {"threshold": 1.0}),
-            Message(
-                N_(
-                    "one-step-ahead MASE {mase:.2f} over {n} counts (without planning-estimate "
-                    "counts); {inside} of {n} inside their {prob:.0%} intervals"
-                ),
-                {"mase": 1.3, "n": 23, "inside": 17, "prob": 0.9},
-            ),
-        ),
-        Check(
-            N_("Pareto k"),
-            False,
-            1.15,
-            Message("< {threshold:.2f}", {"threshold": 0.7}),
-            Message(
-                N_(
-                    "worst k-hat {khat:.2f} ({variable}: {observation}); {bad} of {n} "
-                    "observations at or above {threshold:.2f}"
-                ),
-                {
-                    "khat": 1.15,
-                    "variable": "count",
-                    "observation": "Ural 2019",
-                    "bad": 1,
-                    "n": 40,
-                    "threshold": 0.7,
-                },
-            ),
-            gating=False,
-        ),
-        Check(
-            N_("SBC uniformity"),
-            False,
-            0.004,
-            Message(N_("p > {alpha} (Bonferroni)"), {"alpha": 0.01}),
-            Message(
-                N_(
-                    "smallest {test} p-value {p:.3g} ({label}); Bonferroni-adjusted over {m} "
-                    "tests: {adj:.3g}; {sims} simulations, L = {draws}, {failed} failed fits"
-                ),
-                {
-                    "test": "chi2",
-                    "p": 0.0001,
-                    "label": "obs_cv",
-                    "m": 40,
-                    "adj": 0.004,
-                    "sims": 200,
-                    "draws": 99,
-                    "failed": 2,
-                },
-            ),
-        ),
-    ]
-
-
 @pytest.fixture(scope="module")
 def evidence(tmp_path_factory):
     """A validation-evidence file with a Mohn's rho check as the retrospective writes it."""
     path = tmp_path_factory.mktemp("evidence") / "checks.json"
-    rho = Check(
-        N_("Mohn's rho"),
-        True,
-        0.12,
-        Message("|rho| <= {threshold}", {"threshold": 0.3}),
-        Message(
-            N_("largest |rho| = {rho:.2f} ({quantity}, {population}) over {peels} peels"),
-            {"rho": 0.12, "quantity": "N", "population": "Ural", "peels": 5},
-        ),
-    )
+    rho = validation_checks()[3]
     record_check(path, rho, data_hash="abc", source="pytest -m slow -k retrospective")
     return read_evidence(path, data_hash="abc")
 
@@ -224,10 +152,7 @@ def inputs(evidence):
     result = solve_quota(om, progress=False)
     quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
     trials = small_trial_inputs(posterior, result, n_replicates=40)
-    note = Message(
-        N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
-        {"n": 40, "b": 20},
-    )
+    note = mse_note(40, 20)
     synth = make_synthetic_registry(
         400, faults={"female_horn": 3, "excess_horns": 2, "no_recorded_removal": 2}, seed=7
     )
@@ -247,7 +172,7 @@ def inputs(evidence):
         "quota": quota,
         "trials": dataclasses.replace(trials, notes=(note,)),
         "validation": ValidationInputs(
-            checks=_checks(),
+            checks=validation_checks()[:3],
             alternatives=reweighted_alternatives(),
             method="reweighted",
             evidence=evidence,
