@@ -5,6 +5,16 @@ Registered in :data:`saigapop.report.sections.BUILDERS`. Each builder reads the 
 every number it quotes in prose in the :class:`~saigapop.report.contracts.ValueBook`, and
 returns a :class:`~saigapop.report.contracts.Section`. Table cells are formatted by
 :func:`~saigapop.report.formatting.format_value` where a column mixes units.
+
+Why this module is over the ~600-line rule: its builders (the summary's quota prose, the
+reference case, model and priors, status, projections, risk, PBR and triggers) are eight
+sections of one chain — the recommended quota and the fit it rests on — that share the same
+helpers (the quota inputs, the populations shown, criterion and event words) and are
+registered together as :data:`MODEL_BUILDERS`. Each builder only lays out what
+:mod:`saigapop.management.analysis` computed; the length is the wording of eight sections in
+two languages, not logic. The planned split is by section group (quota prose and reference
+case; model, status and projections; risk, PBR and triggers) with the helpers in a module of
+their own, once the sections stop changing with the messages work of issue 14.
 """
 
 from __future__ import annotations

@@ -14,22 +14,22 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-import warnings
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
-from conftest import mse_note, reweighted_alternatives, small_trial_inputs, validation_checks
+from conftest import (
+    mse_note,
+    reweighted_alternatives,
+    shown_texts,
+    small_trial_inputs,
+    validation_checks,
+)
 from saigapop.locale import N_, use_language
 from saigapop.locale.messages import Message
-from saigapop.management import HornStock, OperatingModel, solve_quota
-from saigapop.management.analysis import prepare_quota
 from saigapop.report import build_payload, render_docx, render_html
-from saigapop.report.exporters._layout import lay_out
 from saigapop.report.standard_sections import DEPENDENCIES
 from saigapop.report.vocabulary import is_verbatim
-from saigapop.testing import synthetic_posterior
 from saigapop.validation.evidence import read_evidence, record_check
 from saigapop.validation.outcomes import ValidationInputs
 
@@ -77,43 +77,6 @@ def latin_words(texts: list[str]) -> list[str]:
     return sorted(words)
 
 
-class _Prose(HTMLParser):
-    """Visible text of the HTML report except data-table bodies (checked cell by cell)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "thead", "tbody"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "thead", "tbody"):
-            self._skip -= 1
-        self.parts.append(" ")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_texts(payload, html: str) -> list[str]:
-    """Prose and labels of the HTML, and every table cell outside verbatim columns."""
-    parser = _Prose()
-    parser.feed(html)
-    texts = ["".join(parser.parts)]
-    for laid in lay_out(payload):
-        for table in laid.tables:
-            texts += table.titles
-            with use_language(payload.language):
-                keep = [i for i, c in enumerate(table.columns) if not is_verbatim(c)]
-            for row in table.rows:
-                texts += [row[i].text for i in keep]
-    return texts
-
-
 def docx_texts(docx: bytes, language: str) -> list[str]:
     """Paragraphs of the DOCX, and every table cell outside verbatim columns."""
     import docx as python_docx
@@ -141,16 +104,12 @@ def evidence(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def inputs(evidence):
+def inputs(evidence, synthetic_quota):
     """Every input of the report, with failures wherever the report words them."""
     from saigapop.registry import make_synthetic_registry, validate_registry
 
-    posterior = synthetic_posterior(chains=2, draws=60, seed=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        om = OperatingModel.from_posterior(posterior, seed=5)
-    result = solve_quota(om, progress=False)
-    quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
+    posterior, quota = synthetic_quota
+    result = quota.result
     trials = small_trial_inputs(posterior, result, n_replicates=40)
     note = mse_note(40, 20)
     synth = make_synthetic_registry(
@@ -202,7 +161,7 @@ def test_the_russian_report_exercises_every_section(ru_report):
 @pytest.mark.parametrize("fmt", ["html", "docx"])
 def test_no_sentence_of_the_russian_report_falls_back_to_english(ru_report, fmt):
     payload, html, docx = ru_report
-    texts = html_texts(payload, html) if fmt == "html" else docx_texts(docx, "ru")
+    texts = shown_texts(payload, html) if fmt == "html" else docx_texts(docx, "ru")
     assert latin_words(texts) == []
 
 
