@@ -148,6 +148,9 @@ def _table(name: str, frame: pd.DataFrame) -> Table:
         )
         if flags:
             out[col] = [_("n/a") if pd.isna(v) else (_("yes") if v else _("no")) for v in out[col]]
+    for col in ("year", "calendar_year"):  # identifiers: titled in the report language
+        if col in out:  # below, where format_value no longer knows them as years
+            out[col] = out[col].astype(str)
     shown = _SHOWN.get(name)
     out = out.rename(columns=lambda c: labels.get(str(c), str(c).replace("_", " ").capitalize()))
     display = tuple(labels.get(c, c) for c in shown if labels.get(c, c) in out) if shown else None

@@ -202,3 +202,10 @@ def test_the_scan_finds_an_english_sentence():
         shown = untranslated.render()
     assert {"this", "sentence", "catalogue"} <= set(latin_words([shown]))
     assert latin_words(["Реестр рогов, https://cites.org/eng Saiga tatarica, report.json"]) == []
+
+
+def test_registry_years_are_printed_as_years(ru_report):
+    """The registry titles its columns in the report language; years stay ungrouped."""
+    _, html, _ = ru_report
+    assert "2\u00a0026" not in html
+    assert ">2026<" in html
