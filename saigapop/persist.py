@@ -1,11 +1,13 @@
 """Results as a ``DataTree`` and back: how :meth:`saigapop.Assessment.save` keeps every result.
 
 A result is a (frozen) dataclass whose fields are numbers, strings, ``None``, tuples, lists,
-mappings, :class:`pandas.DataFrame`, :class:`xarray.Dataset`, :class:`xarray.DataArray` or
-other such dataclasses. :func:`to_node` turns it into an :class:`xarray.DataTree` (arrays stay
-arrays; small values become JSON in ``attrs``; tables become JSON in pandas' ``table``
-orientation, which keeps dtypes and the index), so the tree can be written to zarr or netCDF
-with the fit beside it; :func:`from_node` rebuilds the object. Fields whose dataclass
+mappings, saigapop values with ``to_dict``/``from_dict`` (a
+:class:`~saigapop.locale.messages.Message`: template and values), :class:`pandas.DataFrame`,
+:class:`xarray.Dataset`, :class:`xarray.DataArray` or other such dataclasses. :func:`to_node`
+turns it into an :class:`xarray.DataTree` (arrays stay arrays; small values become JSON in
+``attrs``; tables become JSON in pandas' ``table`` orientation, which keeps dtypes and the
+index), so the tree can be written to zarr or netCDF with the fit beside it; :func:`from_node`
+rebuilds the object. Fields whose dataclass
 metadata says ``persist=False`` (e.g. a large operating model that is rebuilt on demand)
 are stored as ``None``.
 
@@ -59,6 +61,16 @@ def _resolve(name: str, types: Mapping[str, type] | None) -> type:
     return target
 
 
+def _self_storing(value: Any) -> bool:
+    """Whether ``value`` is a saigapop object that stores itself (``to_dict``/``from_dict``)."""
+    cls = type(value)
+    return (
+        cls.__module__.startswith("saigapop.")
+        and callable(getattr(cls, "to_dict", None))
+        and callable(getattr(cls, "from_dict", None))
+    )
+
+
 def _json_scalar(value: Any) -> Any:
     """Return ``value`` as plain JSON data, or raise :class:`TypeError`."""
     if value is None or isinstance(value, bool | str):
@@ -71,6 +83,8 @@ def _json_scalar(value: Any) -> Any:
         return {"__seq__": type(value).__name__, "items": [_json_scalar(v) for v in value]}
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {"__map__": {k: _json_scalar(v) for k, v in value.items()}}
+    if _self_storing(value):  # e.g. a Message: its template and values
+        return {"__object__": _qualified(value), "data": value.to_dict()}
     raise TypeError(type(value).__name__)
 
 
@@ -80,6 +94,8 @@ def _from_json(value: Any) -> Any:
         return tuple(items) if value["__seq__"] == "tuple" else items
     if isinstance(value, dict) and "__map__" in value:
         return {k: _from_json(v) for k, v in value["__map__"].items()}
+    if isinstance(value, dict) and "__object__" in value:
+        return _resolve(value["__object__"], None).from_dict(value["data"])
     return value
 
 

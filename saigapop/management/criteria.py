@@ -46,15 +46,19 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from saigapop.exceptions import ConfigError
+from saigapop.locale import N_
+from saigapop.locale.messages import Term
 from saigapop.management._mc import mcse_mean
 
 __all__ = [
+    "CRITERION_WORDS",
     "DEFAULT_ABUNDANCE_LIMITS",
     "AbundanceRisk",
     "ConceptionRisk",
     "Criterion",
     "GrowthRate",
     "SexRatioRisk",
+    "criterion_term",
     "default_criteria",
     "summarise",
 ]
@@ -69,6 +73,32 @@ DEFAULT_ABUNDANCE_LIMITS: Mapping[str, float] = {
     "Ural": 217_000.0,
     "Ustyurt": 5_900.0,
 }
+#: Plain words for the criteria of :func:`default_criteria`, by criterion name.
+CRITERION_WORDS: Mapping[str, str] = {
+    "abundance": N_("abundance below its limit"),
+    "sex_ratio": N_("adult sex ratio"),
+    "conception": N_("conception loss from mate shortage"),
+    "growth": N_("growth rate"),
+    "growth_rate": N_("growth rate"),
+    "p_star": N_("P* buffer"),
+    "collapse": N_("collapse"),
+}
+
+
+def criterion_term(name: str) -> Term:
+    """Return a criterion's name as a translatable :class:`~saigapop.locale.messages.Term`.
+
+    A criterion of :data:`CRITERION_WORDS` is named in words; another (a user's own) by its
+    name with underscores as spaces.
+
+    Examples
+    --------
+    >>> str(criterion_term("sex_ratio")), str(criterion_term("my_rule"))
+    ('adult sex ratio', 'my rule')
+    """
+    return Term(CRITERION_WORDS.get(name, name.replace("_", " ")))
+
+
 DEFAULT_ABUNDANCE_JUSTIFICATION = (
     "2019 spring counts (ACBK + Okhotzooprom), the first by-population counts after the "
     "2015 die-off once recovery was under way; see docs/management.md"

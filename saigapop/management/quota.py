@@ -31,12 +31,16 @@ from tqdm.auto import tqdm
 
 from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.exceptions import ConfigError
-from saigapop.management.criteria import Criterion, default_criteria, summarise
+from saigapop.locale import N_, NP_
+from saigapop.locale.messages import Message, Term
+from saigapop.management.criteria import Criterion, criterion_term, default_criteria, summarise
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 
 __all__ = ["DEFAULT_P_STAR", "QuotaResult", "risk_curve", "solve_quota"]
 
+#: How the solver's reasons name the unit of an export level.
+_UNIT_WORDS = {"animals": N_("animals a year"), "rate": N_("as an annual rate")}
 #: Default P* buffer: the quota may exceed a posterior draw's own sustainable export with
 #: probability at most 10 %.
 DEFAULT_P_STAR: float = 0.10
@@ -177,8 +181,9 @@ class QuotaResult:
     binding
         Per population, the criterion that binds (fails just above the quota), or ``""``.
     reason
-        Per population, a sentence: why this quota, and for a zero quota why nothing
-        positive is safe.
+        Per population, a sentence as a :class:`~saigapop.locale.messages.Message` (``str``
+        gives the English): why this quota, and for a zero quota why nothing positive is
+        safe.
     risk_curve
         The whole risk curve on the solver's grid (``criterion, candidate, population``).
     at_quota
@@ -222,7 +227,7 @@ class QuotaResult:
                 row[f"{crit}: baseline"] = float(sel["baseline_risk"])
                 row[f"{crit}: decision"] = float(sel["decision_risk"])
                 row[f"{crit}: mcse"] = float(sel["decision_mcse"])
-            row["reason"] = str(self.reason.sel(population=pop).values)
+            row["reason"] = str(self.reason.sel(population=pop).item())
             rows.append(row)
         return pd.DataFrame(rows).set_index("population")
 
@@ -387,7 +392,9 @@ def solve_quota(
     at = curve(level[None, :]).isel(candidate=0)
     above_levels = np.where(np.isnan(hi_v), level, hi_v)
     above = curve(above_levels[None, :]).isel(candidate=0)
-    binding, reasons = [], []
+    binding: list[str] = []
+    reasons: list[Message] = []
+    unit = Term(_UNIT_WORDS.get(export.unit, export.unit))
     for j in range(P):
         failing = [
             str(c)
@@ -402,39 +409,76 @@ def solve_quota(
             ]
             binding.append(failing0[0] if failing0 else "")
             reasons.append(
-                f"zero quota: {', '.join(failing0)} fail(s) even without export "
-                f"(absolute criterion or P* already exceeded)"
+                Message.counted(
+                    NP_(
+                        "zero quota: {criteria} fails even without export (absolute "
+                        "criterion or P* already exceeded)",
+                        "zero quota: {criteria} fail even without export (absolute "
+                        "criterion or P* already exceeded)",
+                    ),
+                    "n",
+                    {"criteria": tuple(map(criterion_term, failing0)), "n": len(failing0)},
+                )
             )
             continue
         if np.isnan(hi_v[j]):
             binding.append("")
             reasons.append(
-                f"no criterion binds up to {hi[j]:,.6g} {export.unit} (search bound); the quota is "
-                "the search bound — widen it or cap by horns"
+                Message(
+                    N_(
+                        "no criterion binds up to {level:,.6g} {unit} (search bound); the quota "
+                        "is the search bound — widen it or cap by horns"
+                    ),
+                    {"level": float(hi[j]), "unit": unit},
+                )
             )
             continue
         name = failing[0] if failing else ""
         binding.append(name)
+        sel = above.sel(criterion=name).isel(population=j) if name else None
         if level[j] <= 0:
-            sel = above.sel(criterion=name).isel(population=j) if name else None
-            detail = (
-                f"{name} decision risk {float(sel['decision_risk']):.3g} > limit "
-                f"{float(sel['limit']):.3g} already at {hi_v[j]:,.4g} {export.unit}"
-                if sel is not None
-                else "no positive level passes"
-            )
-            reasons.append(f"zero quota: nothing positive is safe — {detail}")
-        else:
-            sel = above.sel(criterion=name).isel(population=j)
             reasons.append(
-                f"largest level meeting every criterion; just above it ({hi_v[j]:,.6g}) "
-                f"{name} has decision risk {float(sel['decision_risk']):.3g} "
-                f"± {float(sel['decision_mcse']):.2g} > limit {float(sel['limit']):.3g}"
+                Message(
+                    N_(
+                        "zero quota: nothing positive is safe — the criterion '{criterion}' has "
+                        "decision risk {risk:.3g} > limit {limit:.3g} already at {level:,.4g} "
+                        "{unit}"
+                    ),
+                    {
+                        "criterion": criterion_term(name),
+                        "risk": float(sel["decision_risk"]),
+                        "limit": float(sel["limit"]),
+                        "level": float(hi_v[j]),
+                        "unit": unit,
+                    },
+                )
+                if sel is not None
+                else Message(N_("zero quota: nothing positive is safe — no positive level passes"))
+            )
+        else:
+            reasons.append(
+                Message(
+                    N_(
+                        "largest level meeting every criterion; just above it ({level:,.6g}) "
+                        "the criterion '{criterion}' has decision risk {risk:.3g} ± {mcse:.2g} "
+                        "> limit {limit:.3g}"
+                    ),
+                    {
+                        "level": float(hi_v[j]),
+                        "criterion": criterion_term(name),
+                        "risk": float(sel["decision_risk"]),
+                        "mcse": float(sel["decision_mcse"]),
+                        "limit": float(sel["limit"]),
+                    },
+                )
             )
     at_ok = at["passes"].all("criterion").values
     for j in range(P):
         if level[j] > 0 and not at_ok[j]:  # only possible where a curve is not monotone
-            reasons[j] += " (WARNING: a criterion fails at the quota itself: non-monotone curve)"
+            reasons[j] = Message(
+                N_("{reason} (WARNING: a criterion fails at the quota itself: non-monotone curve)"),
+                {"reason": reasons[j]},
+            )
     # total male mortality and the posterior distribution of the sustainable export
     # per draw: the largest evaluated level below that draw's first failure (all levels the
     # solver evaluated, sorted per population; the search bound where a draw never fails)

@@ -16,7 +16,9 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from saigapop.management.criteria import Criterion
+from saigapop.locale import N_
+from saigapop.locale.messages import Message
+from saigapop.management.criteria import Criterion, criterion_term
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, solve_quota
 from saigapop.management.trial_grid import DEFAULT_TRIALS, Trial, build_trial_model
@@ -153,9 +155,16 @@ def solve_robust_quota(
         trial = str(across["binding_trial"].sel(population=pop).values)
         crit = str(across["binding"].sel(trial=trial, population=pop).values)
         binding[j] = f"{crit} ({trial})"
-        reason[j] = (
-            f"set by the reference trial {trial!r}, where {crit} binds at "
-            f"{robust[j]:,.0f} a year; in the fitted world alone the quota would be "
-            f"{float(base.level[j]):,.0f}"
+        reason[j] = Message(
+            N_(
+                "set by the reference trial '{trial}', where the criterion '{criterion}' binds "
+                "at {level:,.0f} a year; in the fitted world alone the quota would be {base:,.0f}"
+            ),
+            {
+                "trial": trial,
+                "criterion": criterion_term(crit),
+                "level": float(robust[j]),
+                "base": float(base.level[j]),
+            },
         )
     return dataclasses.replace(result, binding=binding, reason=reason), across

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from saigapop.constants import CITES_CAP_KG, POPULATION, YEAR
+from saigapop.locale import N_, NP_
+from saigapop.locale.messages import Message, Term
 from saigapop.registry.reconcile import Reconciliation, reconcile
 from saigapop.registry.schema import FAULTS
 from saigapop.registry.validate import RegistryValidation
@@ -32,13 +35,14 @@ class RegistrySection:
         Read-only mapping name -> number quoted in the prose (counts as ``int``, kg as
         ``float``).
     prose
-        Paragraphs, each a plain-text string.
+        Paragraphs, each a :class:`~saigapop.locale.messages.Message` (``str`` gives the
+        English; the report renders it in its language).
     """
 
     title: str
     tables: Mapping[str, pd.DataFrame]
     numbers: Mapping[str, float | int]
-    prose: tuple[str, ...]
+    prose: tuple[Message, ...]
 
 
 def registry_section(
@@ -98,28 +102,25 @@ def registry_section(
     py = rec.by_population_year
     prose.append(_removals_prose(validation, py))
     if len(exports):
-        parts = []
-        for year, line in exports.iterrows():
-            total, quota, limit = (
-                float(line[c]) for c in ("exported_kg_total", "quota_kg", "limit_kg")
-            )
-            quota_text = "" if np.isnan(quota) else f", quota {quota:,.0f} kg"
-            verdict = "ABOVE" if total > limit else "within"
-            parts.append(
-                f"{year}: {total:,.1f} kg exported "
-                f"({line['from_stock_kg']:,.1f} kg from stock, "
-                f"{line['from_new_harvest_kg']:,.1f} kg from that year's harvest)"
-                f"{quota_text}; {verdict} the limit of {limit:,.0f} kg"
-            )
         prose.append(
-            f"Exports per calendar year against the quota and the CITES cap of {cap_kg:,.0f} kg: "
-            + "; ".join(parts)
-            + ". Exports from stock come from animals already removed and add no "
-            "mortality; rejected rows that record an export are counted in the totals."
+            Message(
+                N_(
+                    "Exports per calendar year against the quota and the CITES cap of "
+                    "{cap:,.0f} kg: {parts}. Exports from stock come from animals already "
+                    "removed and add no mortality; rejected rows that record an export are "
+                    "counted in the totals."
+                ),
+                {
+                    "cap": float(cap_kg),
+                    "parts": _semicolons([_export_year(i) for i in exports.iterrows()]),
+                },
+            )
         )
     prose.append(
-        f"Stock available for export: {numbers['stock_horns']:,} accepted horns in storage "
-        f"({numbers['stock_kg']:,.1f} kg)."
+        Message(
+            N_("Stock available for export: {n:,} accepted horns in storage ({kg:,.1f} kg)."),
+            {"n": numbers["stock_horns"], "kg": numbers["stock_kg"]},
+        )
     )
     tables = {
         "accounting": rec.accounting,
@@ -139,47 +140,129 @@ def registry_section(
     )
 
 
-def _removals_prose(validation: RegistryValidation, py: pd.DataFrame) -> str:
+def _export_year(item: tuple) -> Message:
+    """One calendar year of exports against its quota and limit."""
+    year, line = item
+    total, quota, limit = (float(line[c]) for c in ("exported_kg_total", "quota_kg", "limit_kg"))
+    values = {
+        "year": str(year),
+        "total": total,
+        "stock": float(line["from_stock_kg"]),
+        "new": float(line["from_new_harvest_kg"]),
+        "quota": quota,
+        "limit": limit,
+    }
+    if np.isnan(quota):
+        template = (
+            N_(
+                "{year}: {total:,.1f} kg exported ({stock:,.1f} kg from stock, {new:,.1f} kg "
+                "from that year's harvest); ABOVE the limit of {limit:,.0f} kg"
+            )
+            if total > limit
+            else N_(
+                "{year}: {total:,.1f} kg exported ({stock:,.1f} kg from stock, {new:,.1f} kg "
+                "from that year's harvest); within the limit of {limit:,.0f} kg"
+            )
+        )
+    else:
+        template = (
+            N_(
+                "{year}: {total:,.1f} kg exported ({stock:,.1f} kg from stock, {new:,.1f} kg "
+                "from that year's harvest), quota {quota:,.0f} kg; ABOVE the limit of "
+                "{limit:,.0f} kg"
+            )
+            if total > limit
+            else N_(
+                "{year}: {total:,.1f} kg exported ({stock:,.1f} kg from stock, {new:,.1f} kg "
+                "from that year's harvest), quota {quota:,.0f} kg; within the limit of "
+                "{limit:,.0f} kg"
+            )
+        )
+    return Message(template, values)
+
+
+def _removals_prose(validation: RegistryValidation, py: pd.DataFrame) -> Message:
     if validation.removals is None:
-        return "No removals were given, so the horns were not checked against removals."
+        return Message(
+            N_("No removals were given, so the horns were not checked against removals.")
+        )
     table = validation.table
     unexplained = table.loc[table["reasons"].str.contains("no_recorded_removal", regex=False)]
     checks = [
-        f"{_horns(len(group))} registered for {pop} {year}, where no final removal is recorded"
+        Message.counted(
+            NP_(
+                "{n:,} horn registered for {population} {year}, where no final removal is recorded",
+                "{n:,} horns registered for {population} {year}, where no final removal is "
+                "recorded",
+            ),
+            "n",
+            {"n": len(group), "population": Term(str(pop)), "year": str(year)},
+        )
         for (pop, year), group in unexplained.groupby([POPULATION, YEAR])
     ]
     over = py.loc[py["horns_registered"] > py["horn_capacity"]]
     checks += [
-        f"{pop} {year} has {_horns(int(line['horns_registered']))} registered against at most "
-        f"{line['horn_capacity']:,.0f} from the {line['males_removed_max']:,.0f} males removed "
-        "(the last-harvested horns are rejected as the excess)"
+        Message.counted(
+            NP_(
+                "{population} {year} has {n:,} horn registered against at most {capacity:,.0f} "
+                "from the {males:,.0f} males removed (the last-harvested horns are rejected as "
+                "the excess)",
+                "{population} {year} has {n:,} horns registered against at most "
+                "{capacity:,.0f} from the {males:,.0f} males removed (the last-harvested horns "
+                "are rejected as the excess)",
+            ),
+            "n",
+            {
+                "population": Term(str(pop)),
+                "year": str(year),
+                "n": int(line["horns_registered"]),
+                "capacity": float(line["horn_capacity"]),
+                "males": float(line["males_removed_max"]),
+            },
+        )
         for (pop, year), line in over.iterrows()
     ]
     if not checks:
-        return (
-            "Horns were checked against the removals of their population-year: every "
-            "population-year's horns are covered by recorded removals."
+        return Message(
+            N_(
+                "Horns were checked against the removals of their population-year: every "
+                "population-year's horns are covered by recorded removals."
+            )
         )
-    return (
-        "Horns were checked against the removals of their population-year: "
-        + "; ".join(checks)
-        + "."
+    return Message(
+        N_("Horns were checked against the removals of their population-year: {checks}."),
+        {"checks": _semicolons(checks)},
     )
 
 
-def _horns(n: int) -> str:
-    return f"{n:,} horn" + ("" if n == 1 else "s")
+def _semicolons(clauses: Sequence[Message]) -> Message:
+    """Clauses joined with semicolons, as one message (a sequence value joins with commas)."""
+    return functools.reduce(lambda a, b: Message("{a}; {b}", {"a": a, "b": b}), clauses)
 
 
-def _accounting_prose(validation: RegistryValidation, faults: pd.DataFrame) -> str:
-    text = (
-        f"The horn registry lists {validation.n_input:,} horns: "
-        f"{validation.n_accepted:,} accepted and {validation.n_rejected:,} rejected"
-    )
+def _accounting_prose(validation: RegistryValidation, faults: pd.DataFrame) -> Message:
+    values: dict[str, object] = {
+        "n": validation.n_input,
+        "accepted": validation.n_accepted,
+        "rejected": validation.n_rejected,
+    }
     found = faults.loc[faults["rows"] > 0]
-    if len(found):
-        reasons = ", ".join(f"{row.description} ({row.rows:,})" for row in found.itertuples())
-        text += f". Rows rejected, by reason (a row may have several): {reasons}."
-    else:
-        text += "; no row has any fault."
-    return text
+    if not len(found):
+        return Message(
+            N_(
+                "The horn registry lists {n:,} horns: {accepted:,} accepted and {rejected:,} "
+                "rejected; no row has any fault."
+            ),
+            values,
+        )
+    values["reasons"] = tuple(
+        Message("{fault} ({rows:,})", {"fault": Term(row.description), "rows": int(row.rows)})
+        for row in found.itertuples()
+    )
+    return Message(
+        N_(
+            "The horn registry lists {n:,} horns: {accepted:,} accepted and {rejected:,} "
+            "rejected. Rows rejected, by reason (a row may have several): {reasons}."
+        ),
+        values,
+    )

@@ -3,8 +3,8 @@
 Registered in :data:`saigapop.report.sections.BUILDERS` under ``"registry"``. The computation
 is :func:`saigapop.registry.report.registry_section`; this module lays its tables out with
 titled columns and units and registers its numbers in the
-:class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as it
-is (English only until that module is translated).
+:class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as
+:class:`~saigapop.locale.messages.Message` objects, rendered here in the report language.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from saigapop.locale.messages import render
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
-from saigapop.report.external_text import translate_registry_text
 from saigapop.report.i18n import _
 
 __all__ = ["registry_quota_kg", "registry_report_section"]
@@ -139,10 +139,18 @@ def _table(name: str, frame: pd.DataFrame) -> Table:
     if name == "accounting":
         frame = frame.rename_axis("item")
     out = frame.reset_index() if frame.index.names[0] is not None else frame.reset_index(drop=True)
-    for col in out.columns:  # True/False/NaN columns (no quota that year) as words
+    for col in out.columns:  # True/False/missing columns (no quota that year) as words
         values = out[col].dropna()
-        if out[col].dtype == object and len(values) and values.map(type).eq(bool).all():
+        flags = pd.api.types.is_bool_dtype(out[col].dtype) or (
+            out[col].dtype == object
+            and len(values)
+            and values.map(lambda v: isinstance(v, bool | np.bool_)).all()
+        )
+        if flags:
             out[col] = [_("n/a") if pd.isna(v) else (_("yes") if v else _("no")) for v in out[col]]
+    for col in ("year", "calendar_year"):  # identifiers: titled in the report language
+        if col in out:  # below, where format_value no longer knows them as years
+            out[col] = out[col].astype(str)
     shown = _SHOWN.get(name)
     out = out.rename(columns=lambda c: labels.get(str(c), str(c).replace("_", " ").capitalize()))
     display = tuple(labels.get(c, c) for c in shown if labels.get(c, c) in out) if shown else None
@@ -188,6 +196,6 @@ def registry_report_section(
     return Section(
         "registry",
         _("Monitoring and traceability: the horn registry"),
-        tuple(translate_registry_text(p) for p in reg.prose),
+        tuple(render(p) for p in reg.prose),
         tables=tables,
     )

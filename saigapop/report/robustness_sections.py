@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from saigapop.locale.messages import Message
+from saigapop.locale.messages import render
 from saigapop.management.outcomes import TrialInputs
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
-from saigapop.report.external_text import translate_check_text
 from saigapop.report.i18n import _
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_name
@@ -412,10 +411,7 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
                 "population: see the failure columns of the MSE risk table."
             )
         )
-        paragraphs += [
-            note.render() if isinstance(note, Message) else translate_check_text(note)
-            for note in notes
-        ]
+        paragraphs += [render(note) for note in notes]
         tables.append(
             Table(
                 "mse_risks",

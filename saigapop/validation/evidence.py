@@ -28,11 +28,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from saigapop.locale.messages import Message
 from saigapop.validation.checklist import Check
 
 __all__ = ["Evidence", "read_evidence", "record_check"]
 
 _FIELDS = ("name", "passed", "value", "threshold", "text")
+#: Fields that may hold a :class:`~saigapop.locale.messages.Message`: written as its
+#: template, values and English text (:meth:`~saigapop.locale.messages.Message.to_dict`),
+#: read back as a message; a plain string (an older file) is read as it is.
+_TEXT_FIELDS = ("threshold", "text")
+
+
+def _dump(value: object) -> object:
+    return value.to_dict() if isinstance(value, Message) else str(value)
+
+
+def _load(value: object) -> str | Message:
+    if isinstance(value, dict) and "template" in value:
+        return Message.from_dict(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,8 @@ def record_check(
     path = Path(path)
     records = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     record = {f: getattr(check, f) for f in _FIELDS} | {
+        "name": str(check.name),
+        **{f: _dump(getattr(check, f)) for f in _TEXT_FIELDS},
         "passed": bool(check.passed),
         "value": float(check.value),
         "created": (created or dt.date.today()).isoformat(),
@@ -104,7 +121,7 @@ def record_check(
         "data_hash": data_hash,
         "source": source,
     }
-    records = [r for r in records if r.get("name") != check.name] + [record]
+    records = [r for r in records if r.get("name") != record["name"]] + [record]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -145,7 +162,11 @@ def read_evidence(path: str | os.PathLike[str], *, data_hash: str | None = None)
                 f"{path}: record {i} lacks {sorted(missing)}; expected {sorted(needed)}"
             )
     checks = tuple(
-        dataclasses.replace(Check(**{f: r[f] for f in _FIELDS}), gating=False) for r in records
+        dataclasses.replace(
+            Check(**{f: _load(r[f]) if f in _TEXT_FIELDS else r[f] for f in _FIELDS}),
+            gating=False,
+        )
+        for r in records
     )
     table = pd.DataFrame(
         [{k: r[k] for k in ("name", "created", "version", "data_hash", "source")} for r in records],

@@ -6,6 +6,8 @@ import json
 import pandas as pd
 import pytest
 
+from saigapop.locale import use_language
+from saigapop.locale.messages import Message
 from saigapop.registry import (
     CUSTODY_CSV_COLUMNS,
     CUSTODY_JSON_SCHEMA,
@@ -129,20 +131,23 @@ def test_registry_section(validation):
     assert n["horns_input"] == 600
     assert n["horns_accepted"] + n["horns_rejected"] == n["horns_input"]
     assert n["stock_kg"] == pytest.approx(rec.stock_kg, abs=0.05)
-    text = "\n".join(section.prose)
+    text = "\n".join(map(str, section.prose))
     assert "600 horns" in text
     assert "where no final removal is recorded" in text  # the Ustyurt horns
     assert "from the" in text
     assert "males removed" in text
     assert "10,000 kg" in text
-    assert all(isinstance(p, str) for p in section.prose)
+    assert all(isinstance(p, Message) for p in section.prose)  # rendered by the report
+    with use_language("ru"):
+        shown = "\n".join(p.render() for p in section.prose)
+    assert "10\u00a0000 кг" in shown  # the Russian number format, from the same message
     assert len(section.tables["findings_sample"]) == 20
 
 
 def test_registry_section_on_a_clean_registry():
     synth = make_synthetic_registry(300, seed=2)
     section = registry_section(validate_registry(synth.registry, synth.removals))
-    text = "\n".join(section.prose)
+    text = "\n".join(map(str, section.prose))
     assert "no row has any fault" in text
     assert "every population-year's horns are covered" in text
 
@@ -162,4 +167,4 @@ def test_docs_show_the_schema_in_the_code():
 def test_registry_section_without_removals():
     synth = make_synthetic_registry(50, seed=2)
     section = registry_section(validate_registry(synth.registry, None))
-    assert "not checked against removals" in section.prose[1]
+    assert "not checked against removals" in str(section.prose[1])

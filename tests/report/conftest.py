@@ -23,26 +23,57 @@ DATE = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 
 
 class _TextExtractor(HTMLParser):
-    """Visible text of an HTML document (stdlib only); style and script content skipped."""
+    """Visible text of an HTML document (stdlib only), the content of ``skip`` tags left out.
 
-    def __init__(self) -> None:
+    By default style and script are skipped and block ends become line breaks; with
+    ``skip=("style", "thead", "tbody")`` and ``breaks=None`` it keeps the prose and labels of
+    the report without the data-table bodies (checked cell by cell), every tag end a space.
+    """
+
+    _BLOCKS = ("p", "td", "th", "li", "div", "h1", "h2", "h3", "caption", "figcaption")
+
+    def __init__(self, skip=("style", "script"), breaks=_BLOCKS) -> None:
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._skipped, self._breaks = skip, breaks
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script"):
+        if tag in self._skipped:
             self._skip += 1
 
     def handle_endtag(self, tag):
-        if tag in ("style", "script"):
+        if tag in self._skipped:
             self._skip -= 1
-        elif tag in ("p", "td", "th", "li", "div", "h1", "h2", "h3", "caption", "figcaption"):
+        if self._breaks is None:
+            self.parts.append(" ")
+        elif tag in self._breaks and tag not in self._skipped:
             self.parts.append("\n")
 
     def handle_data(self, data):
         if not self._skip:
             self.parts.append(data)
+
+
+def shown_texts(payload, html: str) -> list[str]:
+    """Prose and labels of the HTML report, and every table cell outside verbatim columns
+    (citations, links, file names, identifiers: :func:`~saigapop.report.vocabulary.is_verbatim`).
+    """
+    from saigapop.report.exporters._layout import lay_out
+    from saigapop.report.i18n import use_language
+    from saigapop.report.vocabulary import is_verbatim
+
+    parser = _TextExtractor(skip=("style", "thead", "tbody"), breaks=None)
+    parser.feed(html)
+    texts = ["".join(parser.parts)]
+    for laid in lay_out(payload):
+        for table in laid.tables:
+            texts += table.titles
+            with use_language(payload.language):
+                keep = [i for i, c in enumerate(table.columns) if not is_verbatim(c)]
+            for row in table.rows:
+                texts += [row[i].text for i in keep]
+    return texts
 
 
 def normalise(text: str) -> str:
@@ -115,6 +146,23 @@ def extract():
     return {"html": html_text, "pdf": pdf_text, "docx": docx_text}
 
 
+@pytest.fixture(scope="session")
+def synthetic_quota():
+    """A synthetic posterior and its quota with the CITES-cap allocation (real code)."""
+    import warnings
+
+    from saigapop.management import HornStock, OperatingModel, solve_quota
+    from saigapop.management.analysis import prepare_quota
+    from saigapop.testing import synthetic_posterior
+
+    posterior = synthetic_posterior(chains=2, draws=60, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        om = OperatingModel.from_posterior(posterior, seed=5)
+    result = solve_quota(om, progress=False)
+    return posterior, prepare_quota(om, result, stock=HornStock(), fit=posterior)
+
+
 def small_trial_inputs(posterior, result, *, n_replicates: int) -> TrialInputs:
     """Three trials and a short MSE on a synthetic posterior (real code, small sizes)."""
     import warnings
@@ -157,4 +205,98 @@ def reweighted_alternatives():
             "reliable": [False, True, True, True],
             "method": "reweighted",
         }
+    )
+
+
+def validation_checks():
+    """Validation checks as their producers write them (Message sentences).
+
+    Hindcast MASE and Mohn's rho pass; Pareto k (not gating) and SBC uniformity fail.
+
+    Hindcast MASE, Pareto k, SBC uniformity, Mohn's rho: the templates of the ``check()``
+    methods of :mod:`saigapop.validation` (a template missing from the catalogue would show
+    in English, and the Russian scans would name it).
+    """
+    from saigapop.locale import N_
+    from saigapop.locale.messages import Message
+    from saigapop.validation import Check
+
+    return [
+        Check(
+            N_("Hindcast MASE"),
+            True,
+            0.8,
+            Message("< {threshold:g}", {"threshold": 1.0}),
+            Message(
+                N_(
+                    "one-step-ahead MASE {mase:.2f} over {n} counts (without planning-estimate "
+                    "counts); {inside} of {n} inside their {prob:.0%} intervals"
+                ),
+                {"mase": 0.8, "n": 23, "inside": 21, "prob": 0.9},
+            ),
+        ),
+        Check(
+            N_("Pareto k"),
+            False,
+            1.15,
+            Message("< {threshold:.2f}", {"threshold": 0.7}),
+            Message(
+                N_(
+                    "worst k-hat {khat:.2f} ({variable}: {observation}); {bad} of {n} "
+                    "observations at or above {threshold:.2f}"
+                ),
+                {
+                    "khat": 1.15,
+                    "variable": "count",
+                    "observation": "Ural 2019",
+                    "bad": 1,
+                    "n": 40,
+                    "threshold": 0.7,
+                },
+            ),
+            gating=False,
+        ),
+        Check(
+            N_("SBC uniformity"),
+            False,
+            0.004,
+            Message(N_("p > {alpha} (Bonferroni)"), {"alpha": 0.01}),
+            Message(
+                N_(
+                    "smallest {test} p-value {p:.3g} ({label}); Bonferroni-adjusted over {m} "
+                    "tests: {adj:.3g}; {sims} simulations, L = {draws}, {failed} failed fits"
+                ),
+                {
+                    "test": "chi2",
+                    "p": 0.0001,
+                    "label": "obs_cv",
+                    "m": 40,
+                    "adj": 0.004,
+                    "sims": 200,
+                    "draws": 99,
+                    "failed": 2,
+                },
+            ),
+        ),
+        Check(
+            N_("Mohn's rho"),
+            True,
+            0.12,
+            Message("|rho| <= {threshold}", {"threshold": 0.3}),
+            Message(
+                N_("largest |rho| = {rho:.2f} ({quantity}, {population}) over {peels} peels"),
+                {"rho": 0.12, "quantity": "N", "population": "Ural", "peels": 5},
+            ),
+        ),
+    ]
+
+
+def mse_note(n: int, b: int):
+    """The note of :func:`saigapop.management.analysis.prepare_trials` on the MSE's size."""
+    from saigapop.locale import N_
+    from saigapop.locale.messages import Message
+
+    return Message(
+        N_("The MSE ran {n} replicates (posterior draws × stochastic futures) in blocks of {b}."),
+        {"n": n, "b": b},
     )

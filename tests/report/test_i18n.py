@@ -6,25 +6,24 @@ import dataclasses
 import io
 import json
 import re
-import warnings
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
+
 from conftest import (
     docx_text,
     html_text,
+    mse_note,
     normalise,
     pdf_text,
     reweighted_alternatives,
+    shown_texts,
     small_trial_inputs,
+    validation_checks,
 )
-from pydantic import ValidationError
-
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
 from saigapop.locale.catalog import extract_messages, missing_translations
-from saigapop.management import HornStock, OperatingModel, solve_quota
-from saigapop.management.analysis import prepare_quota
 from saigapop.management.outcomes import TrialInputs
 from saigapop.report import (
     ReportConfig,
@@ -34,12 +33,8 @@ from saigapop.report import (
     render_pdf,
     write_bundle,
 )
-from saigapop.report.exporters._layout import lay_out
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.standard_sections import DEPENDENCIES
-from saigapop.report.vocabulary import is_verbatim
-from saigapop.testing import synthetic_posterior
-from saigapop.validation import Check
 from saigapop.validation.outcomes import ValidationInputs
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -169,24 +164,10 @@ def ru_payload(data, ru_config):
 
 
 @pytest.fixture(scope="module")
-def model_inputs():
-    posterior = synthetic_posterior(chains=2, draws=60, seed=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        om = OperatingModel.from_posterior(posterior, seed=5)
-    result = solve_quota(om, progress=False)
-    quota = prepare_quota(om, result, stock=HornStock(), fit=posterior)
-    validation = ValidationInputs(
-        checks=[
-            Check(
-                "Hindcast MASE",
-                True,
-                0.8,
-                "< 1",
-                "one-step-ahead MASE 0.80 over 23 counts; 21 of 23 inside their 90% intervals",
-            )
-        ]
-    )
+def model_inputs(synthetic_quota):
+    posterior, quota = synthetic_quota
+    result = quota.result
+    validation = ValidationInputs(checks=validation_checks()[:1])
     trials = TrialInputs(
         trials=pd.DataFrame(
             [
@@ -349,41 +330,9 @@ _LATIN = re.compile(
 )
 
 
-class _ProseAndLabels(HTMLParser):
-    """Visible text of the report except the body of data tables (checked cell by cell)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "thead", "tbody"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "thead", "tbody"):
-            self._skip -= 1
-        self.parts.append(" ")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
 def _english_words(payload, html: str) -> list[str]:
-    parser = _ProseAndLabels()
-    parser.feed(html)
-    texts = ["".join(parser.parts)]
-    for laid in lay_out(payload):
-        for table in laid.tables:
-            texts += table.titles
-            with use_language(payload.language):
-                keep = [i for i, c in enumerate(table.columns) if not is_verbatim(c)]
-            for row in table.rows:
-                texts += [row[i].text for i in keep]
     words = []
-    for text in texts:
+    for text in shown_texts(payload, html):
         text = _COMMAND.sub(" ", text)  # command lines quoted for the reader stay as typed
         for word in _LATIN.findall(text):
             word = word.strip(".'’")
@@ -435,25 +384,12 @@ def full_ru_payload(data, ru_config, model_inputs):
     """A Russian report with every section: trials, MSE, alternative priors, checks."""
     base = small_trial_inputs(model_inputs["fit"], model_inputs["quota"].result, n_replicates=40)
     alternatives = reweighted_alternatives()
-    checks = [
-        Check(
-            "Pareto k",
-            False,
-            1.15,
-            "< 0.70",
-            "worst k-hat 1.15 (count: Ural 2019); 1 of 40 observations at or above 0.70",
-        ),
-        Check(
-            "Mohn's rho", True, 0.12, "|rho| <= 0.3", "largest |rho| = 0.12 (N, Ural) over 5 peels"
-        ),
-    ]
+    checks = validation_checks()[1::2]  # Pareto k, Mohn's rho
     inputs = {
         **model_inputs,
         "trials": dataclasses.replace(
             base,
-            notes=(
-                "The MSE ran 40 replicates (posterior draws × stochastic futures) in blocks of 20.",
-            ),
+            notes=(mse_note(40, 20),),
         ),
         "validation": ValidationInputs(
             checks=checks, alternatives=alternatives, method="reweighted"

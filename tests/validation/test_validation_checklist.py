@@ -106,3 +106,32 @@ def test_read_evidence_names_the_file_and_the_bad_record(tmp_path):
     path.write_text('[{"name": "x", "passed": true}]', encoding="utf-8")
     with pytest.raises(ValueError, match=r"record 0 lacks \['created', 'data_hash'"):
         read_evidence(path)
+
+
+def test_evidence_keeps_messages_and_reads_old_plain_text(tmp_path):
+    """A Message sentence is written as template, values and English text and read back as a
+    message (rendered in the report's language); a plain string of an older file stays as is."""
+    import json
+
+    from saigapop.locale import N_, use_language
+    from saigapop.locale.messages import Message
+    from saigapop.validation import read_evidence, record_check
+
+    path = tmp_path / "checks.json"
+    text = Message(
+        N_("largest |rho| = {rho:.2f} ({quantity}, {population}) over {peels} peels"),
+        {"rho": 0.12, "quantity": "N", "population": "Ural", "peels": 5},
+    )
+    rho = Check("Mohn's rho", True, 0.12, Message("|rho| <= {t}", {"t": 0.3}), text)
+    record_check(path, rho, data_hash="h1", source="c")
+    old = Check("SBC uniformity", True, 0.06, "p > 0.01", "smallest p 0.06")
+    record_check(path, old, data_hash="h1", source="b")
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written[0]["text"]["text"] == "largest |rho| = 0.12 (N, Ural) over 5 peels"
+    assert written[1]["text"] == "smallest p 0.06"
+    ev = read_evidence(path)
+    assert ev.checks[0].text == text
+    assert ev.checks[0].threshold == rho.threshold
+    assert ev.checks[1].text == "smallest p 0.06"
+    with use_language("ru"):
+        assert ev.checks[0].text.render().startswith("наибольший |ρ| = 0,12")

@@ -10,14 +10,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from saigapop.report.contracts import Figure, ReportPayload, Section, Table
-from saigapop.report.external_text import translate_check_text
-from saigapop.report.formatting import localise_number
 from saigapop.report.i18n import current_language, gettext, use_language
 from saigapop.report.vocabulary import is_verbatim
 
 __all__ = ["Cell", "LaidFigure", "LaidSection", "LaidTable", "lay_out", "split_links"]
 
-_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 _NUMBER = re.compile(r"-?\d[\d,\u00a0\u202f]*([.,]\d+)?")  # English or Russian form
 
 
@@ -124,11 +121,6 @@ def _lay_table(table: Table, number: int) -> LaidTable:
                 row.append(Cell("" if text == gettext("n/a") else text, "num"))
             elif is_verbatim(col):
                 row.append(Cell(text, ""))
-            elif col in ("Check", "Detail", "Threshold"):
-                shown = translate_cell(translate_check_text(text))
-                if col == "Threshold":  # "< 0.70" written by the validation module
-                    shown = _DECIMAL.sub(lambda m: localise_number(m.group()), shown)
-                row.append(Cell(shown, ""))
             else:
                 row.append(Cell(translate_cell(text), ""))
         rows.append(row)
