@@ -10,8 +10,7 @@ import re
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-
-from conftest import (
+from report_helpers import (
     docx_text,
     html_text,
     mse_note,
@@ -22,6 +21,7 @@ from conftest import (
     small_trial_inputs,
     validation_checks,
 )
+
 from saigapop.locale import LANGUAGES, catalogue, ngettext, use_language
 from saigapop.locale.catalog import extract_messages, missing_translations
 from saigapop.management.outcomes import TrialInputs

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from report_helpers import reweighted_alternatives, small_trial_inputs
 
-from conftest import reweighted_alternatives, small_trial_inputs
 from saigapop.management import OperatingModel, solve_quota
 from saigapop.management.outcomes import TrialInputs
 from saigapop.model.priors import DEFAULT_PRIORS, Prior, with_prior

@@ -17,14 +17,14 @@ import re
 
 import pandas as pd
 import pytest
-
-from conftest import (
+from report_helpers import (
     mse_note,
     reweighted_alternatives,
     shown_texts,
     small_trial_inputs,
     validation_checks,
 )
+
 from saigapop.locale import N_, use_language
 from saigapop.locale.messages import Message
 from saigapop.report import build_payload, render_docx, render_html
