@@ -30,7 +30,7 @@ $(STAMP): $(LOCK) pyproject.toml
 venv: $(STAMP)  ## Create or refresh .venv from the lock
 
 test: $(STAMP)  ## Unit tests plus the `smoke` tests (real sampler, tiny problem)
-	$(VPY) -m pytest -m "not slow"
+	$(VPY) -m pytest -m "not slow" --durations=15
 
 test-slow: $(STAMP)  ## The opt-in slow tier: full fits, recovery, SBC
 	$(VPY) -m pytest -m slow

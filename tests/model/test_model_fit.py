@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -19,9 +18,7 @@ TINY = SamplerConfig(chains=2, draws=100, tune=100, prior_draws=50, random_seed=
 @pytest.mark.smoke
 def test_smoke_fit_end_to_end_and_bit_identical(tmp_path):
     data = sp.load_kazakhstan().select(populations="Ural", years=slice(2003, 2012))
-    t0 = time.perf_counter()
     dt = fit(data, ModelConfig(), sampler_config=TINY, progressbar=False)
-    elapsed = time.perf_counter() - t0
     ds = validate_fit(dt)
     assert ds["N"].dims == ("chain", "draw", "population", "year", "sex", "age")
     assert ds.sizes["year"] == 10
@@ -33,7 +30,6 @@ def test_smoke_fit_end_to_end_and_bit_identical(tmp_path):
     assert "count" in dt.posterior_predictive
     assert "count" in dt.observed_data
     assert 0.0 <= ppc_coverage(dt).attrs["coverage"] <= 1.0
-    assert elapsed < 120, f"smoke fit took {elapsed:.0f} s"
     # same seed -> bit-identical posterior
     again = fit(data, ModelConfig(), sampler_config=TINY, progressbar=False)
     for name in dt.posterior.data_vars:
