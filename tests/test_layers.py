@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "saigapop"
 
 #: Lower layers never import higher ones. Same layer: no import between the two.
 LAYERS: dict[str, int] = {
+    "_deprecation": 0,
     "_version": 0,
     "constants": 0,
     "exceptions": 0,

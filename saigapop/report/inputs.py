@@ -9,9 +9,7 @@ Importing a name from here still works for one release and raises a
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import Any
+from saigapop._deprecation import moved_names
 
 _MOVED: dict[str, str] = {
     "QUANTILES": "saigapop.management.outcomes",
@@ -27,13 +25,4 @@ _MOVED: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    home = _MOVED[name]
-    warnings.warn(
-        f"{__name__}.{name} is deprecated: use {home}.{name}",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(home), name)
+__getattr__ = moved_names(__name__, _MOVED)
