@@ -126,11 +126,12 @@ def main() -> None:
     stock = HornStock()
     alloc = allocate_cap(result, stock=stock, cap_kg=CITES_CAP_KG, conversion=conv)
     print(
-        f"\n== Export against the {CITES_CAP_KG:,.0f} kg cap ({conv.mass_per_horn_g:g} g/horn, "
-        f"{conv.kg_per_male:g} kg/male; stock {stock.pieces:,} horns from {stock.origin}, "
-        f"{stock.kg(conv):,.0f} kg) =="
+        f"\n== Export against the {CITES_CAP_KG:,.0f} kg cap (checked at "
+        f"{conv.heavy_kg_per_male:g} kg/male, the heavy end of {conv.horn_mass_g} g/horn; stock "
+        f"{stock.pieces:,} horns from {stock.origin}, "
+        f"{'–'.join(f'{v:,.0f}' for v in stock.kg_range(conv))} kg) =="
     )
-    tab = alloc[["animals", "horns", "kg"]].to_dataframe().unstack("source")
+    tab = alloc[["animals", "horns", "kg_low", "kg"]].to_dataframe().unstack("source")
     tab.columns = [f"{a} {b}" for a, b in tab.columns]
     tab["quota (males)"] = alloc["quota_animals"].to_series()
     tab["quota kg"] = alloc["quota_kg"].to_series()

@@ -31,7 +31,15 @@ from saigapop.management.harvest import (
     ThresholdHarvest,
     realised_removals,
 )
-from saigapop.management.horns import STORED_HORNS_2025, HornConversion, HornStock, allocate_cap
+from saigapop.management.horns import (
+    MASS_RECORDS,
+    STORED_HORNS_2025,
+    HornConversion,
+    HornStock,
+    MassRecord,
+    allocate_cap,
+    check_mass_records,
+)
 from saigapop.management.mse import (
     Procedure,
     mse_table,
@@ -67,6 +75,7 @@ __all__ = [
     "DEFAULT_RECOVERY_FACTOR",
     "DEFAULT_TRIALS",
     "DEFAULT_WOUNDING",
+    "MASS_RECORDS",
     "POSTERIOR_VARIABLES",
     "STORED_HORNS_2025",
     "AbundanceRisk",
@@ -78,6 +87,7 @@ __all__ = [
     "HarvestSchedule",
     "HornConversion",
     "HornStock",
+    "MassRecord",
     "OperatingModel",
     "Procedure",
     "ProportionalHarvest",
@@ -87,6 +97,7 @@ __all__ = [
     "ThresholdHarvest",
     "Trial",
     "allocate_cap",
+    "check_mass_records",
     "compute_triggers",
     "default_criteria",
     "ices_percentile_rule",

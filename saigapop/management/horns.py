@@ -1,19 +1,48 @@
 """Animals ↔ horns ↔ kg, horns in storage, and the national CITES cap by source.
 
-Only adult males carry horns, two each (DESIGN §3). Horn mass is uncertain (~165–200 g per
-horn, ~330–400 g per pair; no measured mean by age class was found), so every conversion
-is **precautionary: the direction that implies more animals per kg**, i.e. the light end
-of the range. Exporting *K* kg is then charged as the most animals it could represent, and
-a quota of *Q* animals supplies the fewest kg.
+Males carry horns, two each (DESIGN §3); the export quota is in adult males. Horn mass is
+uncertain (~165–200 g per horn, ~330–400 g per pair; no measured mean by age class was found),
+so each conversion takes the side that is precautionary *for its purpose* (DESIGN §3):
+
+* **kg → animals at the light end** (165 g): exporting *K* kg is charged as the most animals
+  it could represent (:meth:`HornConversion.kg_to_animals`); the MSE's open-trade comparator
+  uses this;
+* **animals → kg as a range** (:meth:`HornConversion.kg_range`), **checked against the cap at
+  the heavy end** (200 g): :func:`allocate_cap` lets through only as many horns as fit under
+  the cap if every one is heavy, so the cap holds whatever the true mass.
+
+**Yearling males carry horns too**, smaller ones; no measured mass by age class exists (see
+``research/saiga_biology.md`` §5: NOT FOUND). The export quota is for adult males, so its
+conversion uses the adult range; horns in storage from culls may include yearling horns,
+which weigh less than an adult's — the heavy end (200 g) still bounds every horn, so the cap
+check holds, while the stock's light end may be lower than shown (stated in the tables).
+
+**Every mass record in ``data/``** is in :data:`MASS_RECORDS` and checked by
+:func:`check_mass_records`: the seizure of "1,127 horns ≈ 400 kg" (Karaganda, Aug 2025) gives
+~355 g per counted item — outside 165–200 g per horn but 177 g per horn if the items are
+pairs (a male's set), the usual meaning of "horns" counted in seizure reports of whole sets;
+WCS's "10,000 kg ≈ at least 25,000 males" gives ≤ 400 g per male (≤ 200 g per horn, the heavy
+end) and Devitt's "1 kg of powdered horn ≈ three saiga" ~333 g per male (~167 g per horn, the
+light end). No record contradicts the range under at least one reading.
 
 **Horns in storage.** The 91,298 horns from the 2025 West Kazakhstan (Ural) cull come from
 animals already removed: exporting them adds no mortality. The source does not say whether
 the figure counts pieces or pairs. It is treated as **pieces** (45,649 males' worth):
 (i) that is the smaller stock, so more of the export must come from new harvest and be
 judged by the criteria — the precautionary side for the population; (ii) it is the
-reading consistent with the cull itself: ~108,500 animals of which ~47 % males (interim
-composition) ≈ 51,000 males ≈ 102,000 horns, whereas 91,298 *pairs* would need more males
-than were taken.
+reading consistent with the cull itself: 108,500 animals, of which 42,000 of the first
+~90,000 were males (interim composition, i.e. ≈ 50,600 males of all ages in the final
+total) ≈ 101,000 horns, whereas 91,298 *pairs* would need 182,596 horned males — more
+animals than were taken.
+
+**Reconciling the horns with the cull split.** The model splits the 2025 male removals into
+adults and yearlings by the population's structure (≈ 40,500 adult males); the stock is
+≈ 45,600 horned males. The two agree once yearlings are counted: 45,649 lies between the adult
+males (≈ 40,500) and all males taken (≈ 50,600), so ≈ 5,100 of the stored horn sets are
+yearlings' and ≈ 5,000 males' horns were not stored (damaged, kept locally or too small). For
+mortality the **cull numbers win** — they count animals removed, from the oblast's final
+total and its composition, while a horn count is not a census of animals; for the cap the
+**horn count wins** — it is what is physically in the warehouse and can be exported.
 """
 
 from __future__ import annotations
@@ -23,13 +52,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
 
 from saigapop.constants import CITES_CAP_KG, HORN_MASS_G_RANGE, HORNS_PER_MALE
 from saigapop.management.quota import QuotaResult
 
-__all__ = ["STORED_HORNS_2025", "HornConversion", "HornStock", "allocate_cap"]
+__all__ = [
+    "MASS_RECORDS",
+    "STORED_HORNS_2025",
+    "HornConversion",
+    "HornStock",
+    "MassRecord",
+    "allocate_cap",
+    "check_mass_records",
+]
 
 #: Horns in storage from the 2025 West Kazakhstan cull (inform.kz): pieces or pairs unclear.
 STORED_HORNS_2025: int = 91_298
@@ -107,6 +145,29 @@ class HornConversion:
         """Adult males represented by this many kg (most animals per kg)."""
         return np.asarray(kg, dtype=float) / self.kg_per_male
 
+    @property
+    def heavy_kg_per_male(self) -> float:
+        """Kilograms of horn per adult male at the heavy end of the range (the cap check)."""
+        return round(self.horns_per_male * self.horn_mass_g[1] / 1000.0, 12)
+
+    def kg_range(self, animals: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Kilograms this many adult males supply: (light end, heavy end).
+
+        The heavy end is what :func:`allocate_cap` checks against the cap (DESIGN §3).
+
+        Examples
+        --------
+        >>> low, high = HornConversion().kg_range(1000)
+        >>> float(low), float(high)
+        (330.0, 400.0)
+        """
+        a = np.asarray(animals, dtype=float)
+        lo, hi = self.horn_mass_g
+        return (
+            np.round(a * self.horns_per_male * lo / 1000.0, 9),
+            np.round(a * self.horns_per_male * hi / 1000.0, 9),
+        )
+
 
 @dataclass(frozen=True)
 class HornStock:
@@ -121,6 +182,8 @@ class HornStock:
         docstring).
     origin
         Population the stock came from (for tables only; it adds no mortality).
+    harvest_year
+        Model year of the removals the horns come from (the 2025 cull).
 
     Examples
     --------
@@ -134,6 +197,7 @@ class HornStock:
     horns: int = STORED_HORNS_2025
     unit: Literal["pieces", "pairs", "unclear"] = "unclear"
     origin: str = "Ural"
+    harvest_year: int = 2025
 
     @property
     def pieces(self) -> int:
@@ -149,6 +213,122 @@ class HornStock:
         """Kilograms in storage at the conversion's (light) horn mass."""
         return float(conversion.horns_to_kg(self.pieces))
 
+    def kg_range(self, conversion: HornConversion) -> tuple[float, float]:
+        """Kilograms in storage: (light end, heavy end) of the per-horn mass range.
+
+        Yearling horns among the stock weigh less than an adult's light end, so the true mass
+        may lie below the light end; the heavy end bounds every horn.
+        """
+        lo, hi = conversion.horn_mass_g
+        return self.pieces * lo / 1000.0, self.pieces * hi / 1000.0
+
+
+@dataclass(frozen=True)
+class MassRecord:
+    """A published mass of saiga horn, with what was counted.
+
+    Attributes
+    ----------
+    name
+        Short label.
+    items
+        Number of things counted (``None`` when the record is per animal).
+    kg
+        Their total mass.
+    males
+        Males the record says the mass represents (``None`` when it counts items).
+    readings
+        How ``items`` may be read: ``"pieces"`` (single horns) and/or ``"pairs"``.
+    source
+        Where it was published (URL).
+    """
+
+    name: str
+    kg: float
+    source: str
+    items: float | None = None
+    males: float | None = None
+    readings: tuple[str, ...] = ("pieces", "pairs")
+
+
+#: Every horn-mass record in ``data/`` and the research notes (``research/saiga_biology.md`` §5).
+MASS_RECORDS: tuple[MassRecord, ...] = (
+    MassRecord(
+        "Seizure, Karaganda oblast, Aug 2025: 1,127 horns ≈ 400 kg",
+        kg=400.0,
+        items=1127.0,
+        source="https://www.zakon.kz/proisshestviia/6503261-tysyachi-rogov-saygi-izyali-u-"
+        "brakonerov-v-dvukh-oblastyakh-kazakhstana.html",
+    ),
+    MassRecord(
+        "WCS: 10,000 kg ≈ at least 25,000 males (an upper bound on mass per male)",
+        kg=10_000.0,
+        males=25_000.0,
+        readings=(),
+        source="https://programs.wcs.org/newsroom/News-Releases/articleType/ArticleView/"
+        "articleId/25672/CITES-CoP20-Decision-Allows-International-Trade-in-Saiga-Horn-"
+        "Strongly-Opposed-by-WCS.aspx",
+    ),
+    MassRecord(
+        "Devitt 2017: 1 kg of powdered horn ≈ three saiga",
+        kg=1.0,
+        males=3.0,
+        readings=(),
+        source="https://pastenow.net/page/saiga-antelope",
+    ),
+)
+
+
+def check_mass_records(
+    conversion: HornConversion | None = None,
+    records: Sequence[MassRecord] = MASS_RECORDS,
+) -> pd.DataFrame:
+    """Grams per horn implied by each mass record, under each reading, against the range.
+
+    Parameters
+    ----------
+    conversion
+        Supplies the per-horn range (default :class:`HornConversion`).
+    records
+        Default :data:`MASS_RECORDS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record and reading: ``record``, ``reading`` (``pieces``, ``pairs`` or
+        ``per male``), ``g_per_horn``, ``within_range`` and ``source``.
+
+    Examples
+    --------
+    >>> tab = check_mass_records()
+    >>> tab.loc[tab["record"].str.startswith("Seizure"), ["reading", "within_range"]]
+      reading  within_range
+    0  pieces         False
+    1   pairs          True
+    """
+    conv = HornConversion() if conversion is None else conversion
+    lo, hi = conv.horn_mass_g
+    rows = []
+    for r in records:
+        if r.items is not None:
+            readings = [
+                (k, r.kg * 1000.0 / (r.items * (conv.horns_per_male if k == "pairs" else 1)))
+                for k in r.readings
+            ]
+        else:
+            readings = [("per male", r.kg * 1000.0 / (r.males * conv.horns_per_male))]
+        for reading, g in readings:
+            rows.append(
+                {
+                    "record": r.name,
+                    "reading": reading,
+                    "g_per_horn": round(g, 1),
+                    "within_range": bool(lo - 0.5 <= g <= hi + 0.5),
+                    "source": r.source,
+                }
+            )
+    return pd.DataFrame(rows)
+
 
 def allocate_cap(
     quota: xr.DataArray | Mapping[str, float] | QuotaResult,
@@ -163,7 +343,10 @@ def allocate_cap(
 
     Per year, horns from ``stock`` are exported first (``stock_policy="first"``) until the
     stock runs out; the rest of the cap is shared across populations in proportion to what
-    their own quotas can supply and **never above any population's own quota**.
+    their own quotas can supply and **never above any population's own quota**. Every horn
+    is charged against the cap at the **heavy end** of the per-horn mass range (DESIGN §3), so
+    the cap holds whatever the horns truly weigh; ``kg_low`` gives the light end of the same
+    export, so each export is a range ``kg_low … kg``.
 
     The cap is national, so stock from *any* population counts against it. When the stock's
     ``origin`` is not among the quota's populations (a report on some populations only),
@@ -191,17 +374,20 @@ def allocate_cap(
     -------
     xarray.Dataset
         Over ``(year, population, source)`` with ``source`` in (``stock``,
-        ``new_harvest``): ``kg``, ``horns``, ``animals`` (new harvest: adult males to be
-        taken, adding mortality; stock: male-equivalents already removed, adding none),
-        plus ``quota_animals``, ``quota_kg`` (NaN for a population not assessed),
-        ``assessed`` (by population) and ``unused_cap_kg``; attrs ``stock_origin`` and
-        ``stock_origin_assessed``.
+        ``new_harvest``): ``kg`` (heavy end, charged against the cap), ``kg_low`` (light
+        end), ``horns``, ``animals`` (new harvest: adult males to be taken, adding
+        mortality; stock: male-equivalents already removed, adding none), plus
+        ``quota_animals``, ``quota_kg`` / ``quota_kg_low`` (the quota's mass at the heavy /
+        light end; NaN for a population not assessed), ``assessed`` (by population),
+        ``stock_kg`` and ``unused_cap_kg`` (by year), ``harvest_year`` (by year × source:
+        the model year whose removals the exported horns come from; −1 without stock); attrs
+        ``stock_origin`` and ``stock_origin_assessed``.
 
     Examples
     --------
     >>> out = allocate_cap({"Ural": 20_000.0, "Ustyurt": 100.0}, stock=HornStock(horns=3000))
-    >>> float(out["kg"].sel(year=2026).sum())
-    7128.0
+    >>> float(out["kg"].sel(year=2026).sum()), float(out["kg_low"].sel(year=2026).sum())
+    (8640.0, 7128.0)
     >>> out["animals"].sel(year=2026, source="new_harvest").values.tolist()
     [20000.0, 100.0]
     """
@@ -232,39 +418,55 @@ def allocate_cap(
         pops.append(str(stock.origin))
         assessed.append(False)
         q = np.concatenate([q, np.zeros((q.shape[0], 1))], axis=1)
-    q_kg = conv.animals_to_kg(q)
+    heavy_g = conv.horn_mass_g[1]
+    per_male = conv.heavy_kg_per_male  # the cap is checked at the heavy end (DESIGN §3)
+    q_kg = q * per_male
     n_y, n_p = q.shape
     kg = np.zeros((n_y, n_p, 2))
-    animals = np.zeros((n_y, n_p, 2))
-    stock_left = stock.kg(conv) if (stock is not None and stock_policy == "first") else 0.0
-    origin = pops.index(stock.origin) if stock_left > 0 else None
+    horns = np.zeros((n_y, n_p, 2))
+    pieces_left = stock.pieces if (stock is not None and stock_policy == "first") else 0
+    origin = pops.index(stock.origin) if pieces_left > 0 else None
     unused = np.zeros(n_y)
     stock_kg_by_year = np.zeros(n_y)
     for i in range(n_y):
-        from_stock = min(stock_left, cap_kg)
-        stock_left -= from_stock
-        stock_kg_by_year[i] = from_stock
+        # stock first: as many horns as fit under the cap if every one is heavy
+        from_stock = min(pieces_left, int(np.floor(cap_kg * 1000.0 / heavy_g + 1e-9)))
+        pieces_left -= from_stock
+        stock_kg_by_year[i] = from_stock * heavy_g / 1000.0
         if origin is not None:
-            kg[i, origin, 0] = from_stock
-            animals[i, origin, 0] = np.floor(conv.kg_to_animals(from_stock) + 1e-9)
-        room = cap_kg - from_stock
+            horns[i, origin, 0] = from_stock
+            kg[i, origin, 0] = stock_kg_by_year[i]
+        room = cap_kg - stock_kg_by_year[i]
         supply = q_kg[i].sum()
         share = q_kg[i] if supply <= room else q_kg[i] * (room / supply)
-        males = np.floor(np.minimum(conv.kg_to_animals(share) + 1e-9, q[i]))  # whole animals
-        animals[i, :, 1] = males
-        kg[i, :, 1] = conv.animals_to_kg(males)
-        unused[i] = cap_kg - from_stock - kg[i, :, 1].sum()
+        males = np.floor(np.minimum(share / per_male + 1e-9, q[i]))  # whole animals
+        horns[i, :, 1] = males * conv.horns_per_male
+        kg[i, :, 1] = males * per_male
+        unused[i] = cap_kg - kg[i].sum()
+    animals = horns / conv.horns_per_male
+    kg_low = horns * conv.horn_mass_g[0] / 1000.0
     coords = {"year": list(years), "population": pops, "source": ["stock", "new_harvest"]}
     ds = xr.Dataset(
         {
             "kg": (("year", "population", "source"), kg),
+            "kg_low": (("year", "population", "source"), kg_low),
             "animals": (("year", "population", "source"), animals),
-            "horns": (("year", "population", "source"), animals * conv.horns_per_male),
+            "horns": (("year", "population", "source"), horns),
             "quota_animals": (("year", "population"), np.where(assessed, q, np.nan)),
             "quota_kg": (("year", "population"), np.where(assessed, q_kg, np.nan)),
+            "quota_kg_low": (
+                ("year", "population"),
+                np.where(assessed, conv.kg_range(q)[0], np.nan),
+            ),
             "assessed": (("population",), np.array(assessed)),
             "unused_cap_kg": (("year",), unused),
             "stock_kg": (("year",), stock_kg_by_year),
+            "harvest_year": (
+                ("year", "source"),
+                np.array(
+                    [[stock.harvest_year if stock is not None else -1, int(y)] for y in years]
+                ),
+            ),
         },
         coords=coords,
     )
@@ -275,8 +477,10 @@ def allocate_cap(
         )
     ds.attrs.update(
         cap_kg=cap_kg,
-        kg_per_male=conv.kg_per_male,
-        mass_per_horn_g=conv.mass_per_horn_g,
+        kg_per_male=per_male,
+        kg_per_male_low=conv.kg_range(1.0)[0].item(),
+        mass_per_horn_g=heavy_g,
+        mass_per_horn_g_range=list(conv.horn_mass_g),
         note=(
             "stock animals are male-equivalents already removed (no added mortality); "
             "new_harvest animals are adult males to be taken (added mortality)"

@@ -1,10 +1,16 @@
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from saigapop.datasets import bundled_data_dir
 from saigapop.management import (
+    MASS_RECORDS,
     HornConversion,
     HornStock,
     allocate_cap,
+    check_mass_records,
     compute_triggers,
     ices_percentile_rule,
     n_min_lognormal,
@@ -27,6 +33,11 @@ def test_conversions_are_precautionary():
     assert float(conv.kg_to_horns(conv.horns_to_kg(123.0))) == pytest.approx(123.0)
     with pytest.raises(ValueError, match="horn_mass_g"):
         HornConversion(horn_mass_g=(200.0, 150.0))
+    # animals -> kg is a range; its heavy end is the cap check (DESIGN §3)
+    low, high = conv.kg_range([1000.0, 25_000.0])
+    np.testing.assert_allclose(low, [330.0, 8250.0])
+    np.testing.assert_allclose(high, [400.0, 10_000.0])
+    assert conv.heavy_kg_per_male == pytest.approx(0.4)
 
 
 def test_stock_is_treated_as_pieces_when_unclear():
@@ -34,6 +45,7 @@ def test_stock_is_treated_as_pieces_when_unclear():
     assert HornStock(unit="pairs").pieces == 182_596
     assert HornStock().male_equivalents == 45_649
     assert HornStock().kg(HornConversion()) == pytest.approx(91_298 * 0.165)
+    assert HornStock().kg_range(HornConversion()) == pytest.approx((15_064.17, 18_259.6))
 
 
 def test_cap_allocation_never_exceeds_own_quota_and_splits_by_source():
@@ -43,10 +55,20 @@ def test_cap_allocation_never_exceeds_own_quota_and_splits_by_source():
     assert np.all(kg_year.values <= 10_000.0 + 1e-6)
     new = out["animals"].sel(source="new_harvest")
     assert np.all(new.values <= out["quota_animals"].values)
-    # the stock (15,064 kg) fills 2026 and part of 2027; only new harvest adds mortality
+    # the stock (18,260 kg at the heavy end, charged against the cap) fills 2026 and part
+    # of 2027: 50,000 horns fit under 10,000 kg at 200 g; only new harvest adds mortality
     assert float(out["kg"].sel(year=2026, source="new_harvest").sum()) == 0.0
+    assert float(out["horns"].sel(year=2026, source="stock").sum()) == 50_000
     assert float(out["kg"].sel(year=2027, source="stock").sum()) == pytest.approx(
-        15_064.17 - 10_000, abs=0.01
+        (91_298 - 50_000) * 0.2, abs=0.01
+    )
+    # each horn's harvest year: stock from the 2025 cull, new harvest in its export year
+    assert out["harvest_year"].sel(source="stock").values.tolist() == [2025] * 3
+    assert out["harvest_year"].sel(source="new_harvest").values.tolist() == [2026, 2027, 2028]
+    # each export is a range: light end = heavy end × 165 / 200
+    np.testing.assert_allclose(out["kg_low"].values, out["kg"].values * 165 / 200)
+    np.testing.assert_allclose(
+        out["kg"].sum(("population", "source")) + out["unused_cap_kg"], 10_000.0
     )
     assert float(out["kg"].sel(year=2028, source="stock").sum()) == 0.0
     assert float(out["kg"].sel(year=2028).sum()) == pytest.approx(10_000.0, abs=0.4)
@@ -60,7 +82,8 @@ def test_cap_allocation_small_quotas_fit_under_cap():
     np.testing.assert_array_equal(
         out["animals"].sel(source="new_harvest", year=2026).values, [100.0, 200.0]
     )
-    assert float(out["unused_cap_kg"].sel(year=2026)) == pytest.approx(10_000 - 300 * 0.33)
+    assert float(out["unused_cap_kg"].sel(year=2026)) == pytest.approx(10_000 - 300 * 0.4)
+    assert float(out["quota_kg_low"].sel(year=2026, population="B")) == pytest.approx(66.0)
 
 
 def test_pbr_noaa_worked_example():
@@ -172,21 +195,45 @@ def test_stock_from_a_population_not_assessed_uses_the_national_cap_and_is_shown
     Before, the stock's kilograms were taken off the cap but appeared in no row, so the
     table's kg fell short of the cap minus the unused part by exactly the stock.
     """
-    stock = HornStock(horns=3000, unit="pieces", origin="Ural")  # 495 kg at 165 g
+    stock = HornStock(horns=3000, unit="pieces", origin="Ural")  # 600 kg at 200 g
     out = allocate_cap({"Betpakdala": 40_000.0}, stock=stock, years=[2026])
     assert out["population"].values.tolist() == ["Betpakdala", "Ural"]
     assert out["assessed"].values.tolist() == [True, False]
     y = out.sel(year=2026)
-    assert float(y["kg"].sel(population="Ural", source="stock")) == pytest.approx(495.0)
+    assert float(y["kg"].sel(population="Ural", source="stock")) == pytest.approx(600.0)
     assert float(y["kg"].sel(population="Ural", source="new_harvest")) == 0.0
     assert np.isnan(float(y["quota_animals"].sel(population="Ural")))
     # every kg charged to the cap is in the table
     assert float(y["kg"].sum()) + float(y["unused_cap_kg"]) == pytest.approx(10_000.0)
-    # Betpakdala gets only what the stock leaves: floor((10,000 − 495) / 0.33) males
+    # Betpakdala gets only what the stock leaves: floor((10,000 − 600) / 0.4) males
     new = float(y["animals"].sel(population="Betpakdala", source="new_harvest"))
-    assert new == np.floor((10_000.0 - 495.0) / 0.33)
+    assert new == np.floor((10_000.0 - 600.0) / 0.4)
     assert out.attrs["stock_origin"] == "Ural"
     assert not out.attrs["stock_origin_assessed"]
     same = allocate_cap({"Ural": 40_000.0}, stock=stock, years=[2026])
     assert same.attrs["stock_origin_assessed"]
     assert same["assessed"].values.tolist() == [True]
+
+
+def test_every_mass_record_fits_the_range_under_some_reading():
+    """The seizure's ~355 g per counted horn is outside 165-200 g as pieces, inside as pairs."""
+    tab = check_mass_records()
+    seizure = tab[tab["record"].str.startswith("Seizure")].set_index("reading")
+    assert seizure.loc["pieces", "g_per_horn"] == pytest.approx(354.9, abs=0.1)
+    assert not seizure.loc["pieces", "within_range"]
+    assert seizure.loc["pairs", "g_per_horn"] == pytest.approx(177.5, abs=0.1)
+    assert seizure.loc["pairs", "within_range"]
+    assert tab.groupby("record")["within_range"].any().all()
+    # a narrower range would be contradicted by the records (the check can fail)
+    narrow = check_mass_records(HornConversion(horn_mass_g=(180.0, 190.0)))
+    assert not narrow.groupby("record")["within_range"].any().all()
+
+
+def test_every_mass_in_the_bundled_data_is_a_mass_record():
+    """Each removals row whose notes give a mass in kg is in MASS_RECORDS (by its source)."""
+    rows = pd.read_csv(bundled_data_dir() / "removals.csv")
+    with_mass = rows[rows["notes"].fillna("").str.contains(r"\d\s*kg\b", regex=True)]
+    assert len(with_mass) >= 1
+    sources = {r.source for r in MASS_RECORDS}
+    for _, row in with_mass.iterrows():
+        assert row["source"] in sources, (row["source"], re.findall(r"[^.]*kg", row["notes"]))
