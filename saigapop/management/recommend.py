@@ -3,7 +3,8 @@
 ``saigapop report``, the decision retrospective and the alternative-prior refits must issue
 the *same* quota from the same fit, so the steps live here once: the adult sex-ratio flag
 (:func:`saigapop.model.diagnostics.sex_ratio_prior_driven`), an operating model from the
-posterior with the removals realised after the fit's latest census, and
+posterior with the removals realised after the fit's latest census and the offtake plan's
+culls in both arms (:func:`~saigapop.management.arms.offtake_options`), and
 :func:`~saigapop.management.trials.solve_robust_quota` under
 :func:`~saigapop.management.criteria.default_criteria`.
 """
@@ -17,9 +18,9 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from saigapop.management.arms import CullPlan, offtake_options
 from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_criteria
-from saigapop.management.harvest import realised_removals
-from saigapop.management.operating_model import OperatingModel
+from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
 from saigapop.model.diagnostics import sex_ratio_prior_driven
@@ -66,6 +67,7 @@ def recommend_quota(
     removals: pd.DataFrame,
     limits: Mapping[str, float] | None = None,
     *,
+    offtake: CullPlan | None = None,
     seed: int = 0,
     om_draws: int | None = DEFAULT_OM_DRAWS,
     robust: bool = True,
@@ -84,6 +86,11 @@ def recommend_quota(
         the fit's latest census year are used.
     limits
         Abundance limits per population, over :data:`DEFAULT_ABUNDANCE_LIMITS`.
+    offtake
+        The cull plan of the quota years and after (``SaigaData.offtake`` selected to one
+        scenario, or a :class:`~saigapop.management.HarvestSchedule`); it enters both arms of
+        every comparison — the fitted world, every trial and the MSE — through
+        :func:`~saigapop.management.arms.offtake_options`. ``None``: no planned culls.
     seed
         Seed of the operating model and of every trial.
     om_draws
@@ -112,8 +119,9 @@ def recommend_quota(
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
     n_total = int(post.sizes["chain"] * post.sizes["draw"])
+    pops = [str(p) for p in post["population"].values]
     om_options: dict[str, Any] = {
-        "realised_removals": realised_removals(removals, latest),
+        **offtake_options(removals, latest, offtake, populations=pops, horizon=DEFAULT_HORIZON),
         "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
     }
     flags = sex_ratio_prior_driven(posterior)
