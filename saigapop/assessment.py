@@ -48,7 +48,12 @@ from saigapop.management.analysis import prepare_quota, prepare_trials
 from saigapop.management.arms import CullPlan
 from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
-from saigapop.management.recommend import DEFAULT_OM_DRAWS, Recommendation, recommend_quota
+from saigapop.management.recommend import (
+    DEFAULT_OM_DRAWS,
+    Recommendation,
+    operating_model_options,
+    recommend_quota,
+)
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import ConvergenceResult, check_convergence
 from saigapop.model.fit import fit as fit_model
@@ -390,6 +395,22 @@ class Assessment:
         if scenario == "none":
             return plan.zero_culls()
         return plan if scenario is None else plan.select(scenario)
+
+    def operating_model(self, offtake: CullPlan | None = None) -> OperatingModel:
+        """Return the fitted world's operating model, built as :meth:`recommend` builds it.
+
+        Same seed, draws, realised removals and cull plan (both arms), without solving.
+
+        Parameters
+        ----------
+        offtake
+            A cull plan overriding the config's scenario (default :meth:`offtake_plan`).
+        """
+        plan = self.offtake_plan() if offtake is None else offtake
+        opts = operating_model_options(
+            self.fit(), self.data.removals, offtake=plan, om_draws=self.config.om_draws
+        )
+        return OperatingModel.from_posterior(self.fit(), seed=self.config.seed, **opts)
 
     def _om(self) -> OperatingModel:
         rec = self.recommend()

@@ -25,7 +25,7 @@ from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
-__all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "recommend_quota"]
+__all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
 
 #: Posterior draws the operating model uses by default (thinned evenly from the fit).
 DEFAULT_OM_DRAWS = 2000
@@ -60,6 +60,39 @@ class Recommendation:
     om_options: dict[str, Any]
     prior_driven: dict[str, bool]
     latest_year: int
+
+
+def operating_model_options(
+    posterior: xr.DataTree,
+    removals: pd.DataFrame,
+    *,
+    offtake: CullPlan | None = None,
+    om_draws: int | None = DEFAULT_OM_DRAWS,
+) -> dict[str, Any]:
+    """Return the :meth:`OperatingModel.from_posterior` options every arm shares.
+
+    The removals realised in the fit's latest census year, the offtake plan's culls
+    (:func:`~saigapop.management.arms.offtake_options`) and the number of draws — what
+    :func:`recommend_quota` passes to the fitted world, every trial and the MSE.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from saigapop.testing import synthetic_posterior
+    >>> post = synthetic_posterior(chains=1, draws=40)
+    >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
+    ...     "sex", "age", "unit", "value", "lower", "upper"])
+    >>> sorted(operating_model_options(post, no_removals, om_draws=10))
+    ['n_draws', 'realised_removals']
+    """
+    post = posterior["posterior"]
+    latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
+    n_total = int(post.sizes["chain"] * post.sizes["draw"])
+    pops = [str(p) for p in post["population"].values]
+    return {
+        **offtake_options(removals, latest, offtake, populations=pops, horizon=DEFAULT_HORIZON),
+        "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
+    }
 
 
 def recommend_quota(
@@ -118,12 +151,7 @@ def recommend_quota(
     """
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
-    n_total = int(post.sizes["chain"] * post.sizes["draw"])
-    pops = [str(p) for p in post["population"].values]
-    om_options: dict[str, Any] = {
-        **offtake_options(removals, latest, offtake, populations=pops, horizon=DEFAULT_HORIZON),
-        "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
-    }
+    om_options = operating_model_options(posterior, removals, offtake=offtake, om_draws=om_draws)
     flags = sex_ratio_prior_driven(posterior)
     om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
     criteria = default_criteria({**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}, prior_driven=flags)
