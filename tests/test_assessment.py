@@ -207,6 +207,9 @@ def test_the_offtake_scenario_reaches_both_arms_and_round_trips(assessment, data
     # the operating model (and so the no-export arm) carries the plan
     assert rec.om.planned_culls.sum() == 9000.0
     assert rec.om.baseline(record="full")["removed"].sel(source="cull", year=2026).sum() > 0
+    built = assessment.operating_model()  # the same builder, without solving
+    np.testing.assert_array_equal(built.culls, rec.om.culls)
+    np.testing.assert_array_equal(built.poaching, rec.om.poaching)
     node = from_node(to_node(rec.om_options))
     xr.testing.assert_identical(node["planned_culls"].removals, culls)
     log = json.loads(assessment.log.set_index("step").loc["recommend", "settings"])
