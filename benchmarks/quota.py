@@ -1,15 +1,23 @@
 """Benchmark: the quota solve and a 200-candidate risk curve on the full operating model.
 
 3 populations × 4000 posterior draws (4 chains × 1000) × 13 projection years, with process
-noise, catastrophes, poaching (trade effect), implementation error on planned culls, the
-realised 2025 cull, density dependence, the mating function and the paired no-export
-baseline — beside a straightforward per-draw Python loop computing the same per-draw
-failures (run on a subset of draws in the same process and scaled to 4000 draws; its
-results are checked equal to the vectorised ones on that subset).
+noise, catastrophes, poaching (trade effect in exporting candidates only), implementation
+error on planned culls, the realised 2025 cull, density dependence, the mating function and
+the paired no-export arm — beside a straightforward per-draw Python loop computing the same
+per-draw failures (run on a subset of draws in the same process and scaled to 4000 draws;
+its results are checked equal to the vectorised ones on that subset).
+
+Two operating models are timed in the same run (issue 15): **before** — no culls after the
+latest census (only the realised 2025 cull) — and **after** — culls in all arms: the
+data's default offtake scenario when the data have one (``SaigaData.offtake``), else the
+2025 realised level again each year 2026–28 (``RealisedLevel``), plus announced planned
+culls with implementation error (:func:`plan`). With a fit, both are built through
+:meth:`saigapop.Assessment.from_fit` → :meth:`~saigapop.Assessment.operating_model` (all
+draws), exactly as the recommendation builds them.
 
 Run: ``python benchmarks/quota.py [FIT]`` — with a saved fit (e.g. the bundled-data fit,
 4 chains × 1000 draws) instead of the synthetic posterior. Ends with ``name: value unit``
-lines.
+lines (``_before`` / ``_after`` suffixes; the unsuffixed figures are ``after``).
 """
 
 from __future__ import annotations
@@ -30,22 +38,65 @@ from saigapop.management import (
     solve_quota,
 )
 from saigapop.management._reference import loop_risks
+from saigapop.management.arms import CullPlan
+from saigapop.management.harvest import RealisedLevel
 from saigapop.testing import synthetic_posterior
 
 CHAINS, DRAWS, HORIZON, N_CURVE, LOOP_DRAWS = 4, 1000, 13, 200, 40
 
 
-def build(fit_path: str | None = None) -> OperatingModel:
+class _Both:
+    """Announced planned culls and a realised-level scenario together (one cull plan)."""
+
+    def __init__(self, announced: HarvestSchedule, level: CullPlan | None) -> None:
+        self.announced, self.level = announced, level
+
+    def numbers(self, populations, years):
+        out = self.announced.numbers(populations, years)
+        if self.level is not None:
+            out = out + self.level.numbers(populations, years)
+        return out
+
+    def realised(self, populations, years):
+        if self.level is None or not hasattr(self.level, "realised"):
+            return xr.DataArray(
+                np.zeros((len(years), len(populations), 2, 3)),
+                dims=("year", "population", "sex", "age"),
+                coords={
+                    "year": list(years),
+                    "population": list(populations),
+                    "sex": ["female", "male"],
+                    "age": ["calf", "yearling", "adult"],
+                },
+            )
+        return self.level.realised(populations, years)
+
+
+def build(fit_path: str | None = None) -> tuple[OperatingModel, OperatingModel]:
+    """The operating models without and with culls after the latest census."""
     if fit_path is not None:
-        # the bundled-data fit (4 chains x 1000 draws): its own realised 2025 cull
+        # the bundled-data fit (4 chains x 1000 draws), through the Assessment
+        import warnings
+
+        from saigapop import Assessment, AssessmentConfig
         from saigapop.datasets import load_kazakhstan
-        from saigapop.management import realised_removals
         from saigapop.model.io import load_fit
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = load_kazakhstan()
         fit = load_fit(fit_path)
-        removed = realised_removals(load_kazakhstan().removals, 2025)
-        return OperatingModel.from_posterior(
-            fit, horizon=HORIZON, seed=1, realised_removals=removed, planned_culls=plan()
+        config = AssessmentConfig(seed=1, om_draws=None, offtake_scenario="none")
+        before = Assessment.from_fit(data, fit, config, progress=False)
+        after = Assessment.from_fit(
+            data, fit, config.replace(offtake_scenario=None), progress=False
+        )
+        default = after.offtake_plan()  # SaigaData.offtake, the default scenario
+        if default is None:  # the data have no offtake plan yet: the 2025 realised level
+            default = RealisedLevel.repeat(data.removals, 2025, [2026, 2027, 2028])
+        return (
+            before.operating_model(),
+            after.operating_model(offtake=_Both(plan(), default)),
         )
     post = synthetic_posterior(chains=CHAINS, draws=DRAWS, seed=2025, adult_male_share=0.2)
     # the 2025 cull, known: Ural 108,500 (interim composition ~47 % males, 43 % females,
@@ -66,8 +117,10 @@ def build(fit_path: str | None = None) -> OperatingModel:
             "age": ["calf", "yearling", "adult"],
         },
     )
-    return OperatingModel.from_posterior(
-        post, horizon=HORIZON, seed=1, realised_removals=realised, planned_culls=plan()
+    kw = {"horizon": HORIZON, "seed": 1, "realised_removals": realised}
+    return (
+        OperatingModel.from_posterior(post, **kw),
+        OperatingModel.from_posterior(post, planned_culls=plan(), **kw),
     )
 
 
@@ -85,11 +138,8 @@ def plan() -> HarvestSchedule:
     return HarvestSchedule.from_records(records, label="planned reduction culls")
 
 
-def main() -> None:
-    fit_path = sys.argv[1] if len(sys.argv) > 1 else None
-    t0 = time.perf_counter()
-    om = build(fit_path)
-    t_build = time.perf_counter() - t0
+def measure(om: OperatingModel, label: str) -> dict[str, float]:
+    """Solve wall, 200-candidate curve wall, peak memory and the loop check of one model."""
     crit = default_criteria()
     solve_quota(om, crit, progress=False)  # warm-up (imports, caches)
 
@@ -108,7 +158,6 @@ def main() -> None:
     solve_quota(om, crit, progress=False)
     _, peak_traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
     # straightforward per-draw Python loop on a subset of draws, scaled to all draws
     draws = list(np.linspace(0, om.n_draws - 1, LOOP_DRAWS).round().astype(int))
@@ -120,22 +169,35 @@ def main() -> None:
     same = bool(
         np.array_equal(vec.transpose("criterion", "candidate", "draw", "population").values, ref)
     )
-
-    print(
-        f"problem: {len(om.populations)} populations x {om.n_draws} draws x {om.horizon} years"
-        f" ({fit_path or 'synthetic posterior'})"
-    )
+    print(f"-- {label}: {float(np.sum(om.culls)):,.0f} culled animals over all draws/years")
     print(result)
     print(result.table()[[c for c in result.table().columns if c != "reason"]].T.to_string())
     print(f"loop and vectorised per-draw failures identical on {len(draws)} draws: {same}")
     if not same:
         sys.exit("vectorised and loop results differ")
+    return {"solve": t_solve, "curve": t_curve, "loop": t_loop, "traced": peak_traced}
+
+
+def main() -> None:
+    fit_path = sys.argv[1] if len(sys.argv) > 1 else None
+    t0 = time.perf_counter()
+    om_before, om_after = build(fit_path)
+    t_build = (time.perf_counter() - t0) / 2
+    om = om_after
+    print(
+        f"problem: {len(om.populations)} populations x {om.n_draws} draws x {om.horizon} years"
+        f" ({fit_path or 'synthetic posterior'})"
+    )
+    before = measure(om_before, "before: no culls after the latest census")
+    after = measure(om_after, "after: culls in all arms")
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     print(f"om_build_wall: {t_build:.3f} s")
-    print(f"solve_wall: {t_solve:.3f} s")
-    print(f"risk_curve_{N_CURVE}_wall: {t_curve:.3f} s")
-    print(f"loop_risk_curve_{N_CURVE}_wall_scaled: {t_loop:.1f} s")
-    print(f"risk_curve_speedup_vs_loop: {t_loop / t_curve:.0f} x")
-    print(f"peak_traced_memory: {peak_traced / 2**30:.3f} GiB")
+    for suffix, m in (("_before", before), ("_after", after), ("", after)):
+        print(f"solve_wall{suffix}: {m['solve']:.3f} s")
+        print(f"risk_curve_{N_CURVE}_wall{suffix}: {m['curve']:.3f} s")
+        print(f"loop_risk_curve_{N_CURVE}_wall_scaled{suffix}: {m['loop']:.1f} s")
+        print(f"risk_curve_speedup_vs_loop{suffix}: {m['loop'] / m['curve']:.0f} x")
+        print(f"peak_traced_memory{suffix}: {m['traced'] / 2**30:.3f} GiB")
     print(f"peak_rss: {peak_rss / 2**30:.3f} GiB")
 
 

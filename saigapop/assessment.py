@@ -45,9 +45,15 @@ from saigapop.exceptions import ConfigError
 from saigapop.io import SaigaData
 from saigapop.management import DEFAULT_ABUNDANCE_LIMITS, HornStock, OperatingModel, solve_quota
 from saigapop.management.analysis import prepare_quota, prepare_trials
+from saigapop.management.arms import CullPlan
 from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
-from saigapop.management.recommend import DEFAULT_OM_DRAWS, Recommendation, recommend_quota
+from saigapop.management.recommend import (
+    DEFAULT_OM_DRAWS,
+    Recommendation,
+    operating_model_options,
+    recommend_quota,
+)
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import ConvergenceResult, check_convergence
 from saigapop.model.fit import fit as fit_model
@@ -85,6 +91,12 @@ class AssessmentConfig:
         Posterior draws the operating model uses (thinned evenly; ``None``: all).
     mse_replicates
         Replicates of the closed-loop management strategy evaluation.
+    offtake_scenario
+        The offtake (cull) scenario whose culls enter both arms of every comparison — the
+        quota, the trials and the MSE (:meth:`Assessment.offtake_plan`). ``None``: the data's
+        default scenario (for the bundled data, the documented 2026–28 default);
+        ``"none"``: no planned culls (the zero-cull alternative); any other name selects
+        that scenario of the data's offtake plan.
 
     Examples
     --------
@@ -109,6 +121,7 @@ class AssessmentConfig:
     limits: tuple[tuple[str, float], ...] = ()
     om_draws: int | None = DEFAULT_OM_DRAWS
     mse_replicates: int = 1000
+    offtake_scenario: str | None = None
 
     def __post_init__(self) -> None:
         limits = self.limits.items() if isinstance(self.limits, Mapping) else self.limits
@@ -126,6 +139,12 @@ class AssessmentConfig:
         if not isinstance(self.mse_replicates, int) or self.mse_replicates < 10:
             raise ConfigError(
                 f"mse_replicates must be an integer >= 10, got {self.mse_replicates!r}"
+            )
+        if self.offtake_scenario is not None and (
+            not isinstance(self.offtake_scenario, str) or not self.offtake_scenario.strip()
+        ):
+            raise ConfigError(
+                f"offtake_scenario must be a scenario name or None, got {self.offtake_scenario!r}"
             )
         if not isinstance(self.model, ModelConfig):
             raise ConfigError(f"model must be a ModelConfig, got {type(self.model).__name__}")
@@ -342,13 +361,56 @@ class Assessment:
                 self.fit(),
                 self.data.removals,
                 cfg.all_limits,
+                offtake=self.offtake_plan(),
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
                 progress=self.progress,
             )
 
         text = "Solving the quota in the fitted world and in every reference trial"
-        return self._run("recommend", text, compute, om_draws=cfg.om_draws, limits=cfg.all_limits)
+        return self._run(
+            "recommend",
+            text,
+            compute,
+            om_draws=cfg.om_draws,
+            limits=cfg.all_limits,
+            offtake_scenario=cfg.offtake_scenario,
+        )
+
+    def offtake_plan(self) -> CullPlan | None:
+        """Return the cull plan both arms carry: the data's offtake plan, one scenario.
+
+        The one place an offtake plan enters an assessment; its culls reach the operating
+        model, the trials and the MSE through the options of :meth:`recommend`
+        (:func:`saigapop.management.arms.offtake_options`). ``None`` when the data have no
+        offtake plan (planned culls then zero; the removals realised in the latest census
+        year are applied as before).
+        """
+        # INTEGRATION (issue 15): ``SaigaData.offtake`` is an ``OfftakePlan`` (saigapop.io,
+        # branch ``offtake``) with ``.select(scenario)`` and ``.zero_culls()``.
+        plan = getattr(self.data, "offtake", None)
+        if plan is None:
+            return None
+        scenario = self.config.offtake_scenario
+        if scenario == "none":
+            return plan.zero_culls()
+        return plan if scenario is None else plan.select(scenario)
+
+    def operating_model(self, offtake: CullPlan | None = None) -> OperatingModel:
+        """Return the fitted world's operating model, built as :meth:`recommend` builds it.
+
+        Same seed, draws, realised removals and cull plan (both arms), without solving.
+
+        Parameters
+        ----------
+        offtake
+            A cull plan overriding the config's scenario (default :meth:`offtake_plan`).
+        """
+        plan = self.offtake_plan() if offtake is None else offtake
+        opts = operating_model_options(
+            self.fit(), self.data.removals, offtake=plan, om_draws=self.config.om_draws
+        )
+        return OperatingModel.from_posterior(self.fit(), seed=self.config.seed, **opts)
 
     def _om(self) -> OperatingModel:
         rec = self.recommend()

@@ -127,6 +127,13 @@ def report(
     mse_replicates: Annotated[
         int, typer.Option(min=10, help="Replicates of the closed-loop MSE.")
     ] = _DEFAULTS.mse_replicates,
+    offtake_scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="Offtake (cull) scenario in both arms: a scenario of the data's offtake "
+            "plan, or 'none' for no planned culls. Default: the data's default scenario."
+        ),
+    ] = _DEFAULTS.offtake_scenario,
     checks: Annotated[
         bool,
         typer.Option(
@@ -273,6 +280,7 @@ def report(
                 target_accept=target_accept,
                 mse_replicates=mse_replicates,
                 limits=limit_map,
+                offtake_scenario=offtake_scenario,
             )
             assessment = new_assessment(
                 data, config, fit=posterior, progress=False, on_step=on_step

@@ -162,3 +162,76 @@ def test_import_saigapop_does_not_load_the_sampler_but_exposes_the_assessment():
         "assert sp.Assessment.__name__ == 'Assessment'; assert 'pymc' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _WithOfftake:
+    """The data with an offtake plan (``SaigaData.offtake``, issue 15 item 1)."""
+
+    def __init__(self, data, plan):
+        self._data = data
+        self.offtake = plan
+
+    def __getattr__(self, name):
+        return getattr(self._data, name)
+
+
+@dataclass
+class _Plan:
+    """The ``OfftakePlan`` interface: scenarios of announced culls per population and year."""
+
+    scale: float = 1.0
+    calls: list = field(default_factory=list)
+
+    def select(self, scenario):
+        self.calls.append(("select", scenario))
+        return _Plan(2.0 if scenario == "double" else 1.0, self.calls)
+
+    def zero_culls(self):
+        self.calls.append(("zero_culls",))
+        return _Plan(0.0, self.calls)
+
+    def numbers(self, pops, years):
+        out = np.zeros((len(years), len(pops), 2, 3))
+        out[:3, :, 1, 2] = 1000.0 * self.scale  # adult males, three quota years
+        return out
+
+
+def test_the_offtake_scenario_reaches_both_arms_and_round_trips(assessment, data):
+    plan = _Plan()
+    assessment.data = _WithOfftake(data, plan)
+    assert assessment.offtake_plan() is plan  # None: the data's default scenario
+    rec = assessment.recommend()
+    culls = rec.om_options["planned_culls"].removals
+    assert float(culls.sel(year=2026, population="Ural", sex="male", age="adult")) == 1000.0
+    assert float(culls.sum()) == 1000.0 * 3 * 3
+    # the operating model (and so the no-export arm) carries the plan
+    assert rec.om.planned_culls.sum() == 9000.0
+    assert rec.om.baseline(record="full")["removed"].sel(source="cull", year=2026).sum() > 0
+    built = assessment.operating_model()  # the same builder, without solving
+    np.testing.assert_array_equal(built.culls, rec.om.culls)
+    np.testing.assert_array_equal(built.poaching, rec.om.poaching)
+    node = from_node(to_node(rec.om_options))
+    xr.testing.assert_identical(node["planned_culls"].removals, culls)
+    log = json.loads(assessment.log.set_index("step").loc["recommend", "settings"])
+    assert log["offtake_scenario"] is None
+
+    other = Assessment.from_fit(
+        data, assessment.fit(), assessment.config.replace(offtake_scenario="double"), progress=False
+    )
+    other.data = _WithOfftake(data, plan)
+    assert float(other.offtake_plan().numbers(["Ural"], [2026]).sum()) == 2000.0
+    none = assessment.config.replace(offtake_scenario="none")
+    zero = Assessment.from_fit(data, assessment.fit(), none, progress=False)
+    zero.data = _WithOfftake(data, plan)
+    assert float(zero.offtake_plan().numbers(["Ural"], [2026]).sum()) == 0.0
+    assert plan.calls == [("select", "double"), ("zero_culls",)]
+    assert AssessmentConfig.from_json(none.to_json()) == none
+    with pytest.raises(ConfigError, match="offtake_scenario"):
+        AssessmentConfig(offtake_scenario="")
+
+
+def test_without_an_offtake_plan_only_the_realised_culls_are_applied(assessment):
+    assert assessment.offtake_plan() is None  # the bundled data have no plan yet
+    rec = assessment.recommend()
+    assert "planned_culls" not in rec.om_options
+    assert int(rec.om_options["realised_removals"]["year"].item()) == rec.latest_year

@@ -43,6 +43,8 @@ def simulate_one(
     rho = om.birth_sex_ratio
     quota = set(om.quota_years)
     w = om.wounding
+    exports = level > 0  # the per-candidate switch (management.arms.exporting)
+    culls = om.culls if om.culls_export is None or not exports else om.culls_export
     totals, ratios, concs = [], [], []
     for t, year in enumerate(om.model_years.tolist()):
         total = fy + fa + my + ma
@@ -62,9 +64,12 @@ def simulate_one(
         x = [[fc, fy * cs[0, 1], fa * cs[0, 2]], [mc, my * cs[1, 1], ma * cs[1, 2]]]
         for s in range(2):
             for a in range(3):
-                req = float(om.culls[s, a, t, draw, pop])
+                req = float(culls[s, a, t, draw, pop])
                 if a == 2:
-                    req += float(om.poaching[s, t, draw, pop]) * x[s][a]
+                    rate = float(om.poaching[s, t, draw, pop])
+                    if exports:  # trade-linked poaching in an exporting arm only
+                        rate = min(1.0, rate * float(om.trade[t, draw]))
+                    req += rate * x[s][a]
                 if s == 1 and a == 2 and year in quota:
                     req += level * (1.0 + w)
                 x[s][a] -= min(req, x[s][a])

@@ -34,6 +34,7 @@ __all__ = [
     "HarvestRule",
     "HarvestSchedule",
     "ProportionalHarvest",
+    "RealisedLevel",
     "ThresholdHarvest",
     "realised_removals",
 ]
@@ -406,3 +407,73 @@ def realised_removals(
         name="realised_removals",
         attrs={"year": int(year), "bounds": bounds},
     )
+
+
+@dataclass(frozen=True, eq=False)
+class RealisedLevel:
+    """A cull scenario stated as a realised level: applied exactly, never scaled.
+
+    The counterpart of an announced plan (a :class:`HarvestSchedule`, to which the
+    implementation fraction applies): e.g. "the 2025 realised cull again each year
+    2026–28". It meets the cull-plan interface of the operating model's callers
+    (:func:`saigapop.management.arms.offtake_options`): ``numbers`` is zero (nothing
+    announced), ``realised`` gives the numbers.
+
+    Parameters
+    ----------
+    removals
+        Numbers with dims ``(year, population, sex, age)`` (any order).
+    label
+        What the scenario is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame(
+    ...     {"population": ["Ural"], "year": [2025], "kind": ["cull"], "status": ["final"],
+    ...      "timing": ["removal"], "sex": ["male"], "age": ["adult"], "unit": ["animals"],
+    ...      "value": [1000.0], "lower": [None], "upper": [None]}
+    ... )
+    >>> level = RealisedLevel.repeat(table, 2025, [2026, 2027, 2028])
+    >>> level.realised(["Ural"], [2026, 2029]).sel(sex="male", age="adult").values.ravel()
+    array([1000.,    0.])
+    >>> float(level.numbers(["Ural"], [2026]).sum())
+    0.0
+    """
+
+    removals: xr.DataArray
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        need = {"population", "year", "sex", "age"}
+        if set(self.removals.dims) != need:
+            raise ValueError(f"removals must have dims {sorted(need)}, got {self.removals.dims}")
+        values = np.asarray(self.removals.values, dtype=float)
+        if np.any(~np.isfinite(values) | (values < 0)):
+            raise ValueError("removals must be finite and non-negative")
+
+    @classmethod
+    def repeat(
+        cls, removals: pd.DataFrame, year: int, years: Sequence[int], **kwargs: object
+    ) -> RealisedLevel:
+        """Repeat the final removals of ``year`` (:func:`realised_removals`) in ``years``.
+
+        ``kwargs`` go to :func:`realised_removals` (kinds, composition, bounds).
+        """
+        level = realised_removals(removals, year, **kwargs)  # type: ignore[arg-type]
+        da = level.expand_dims(year=[int(y) for y in years]).copy()
+        return cls(da.rename("removals"), label=f"the {year} realised level in {list(years)}")
+
+    def numbers(self, populations: Sequence[str], years: Sequence[int]) -> Array:
+        """Announced culls: none (a realised level is not an announced plan)."""
+        return np.zeros((len(years), len(populations), 2, 3))
+
+    def realised(self, populations: Sequence[str], years: Sequence[int]) -> xr.DataArray:
+        """Numbers ``(year, population, sex, age)`` aligned to the given coords (0 elsewhere)."""
+        return self.removals.reindex(
+            year=list(years),
+            population=list(populations),
+            sex=list(SEXES),
+            age=list(AGE_CLASSES),
+            fill_value=0.0,
+        ).transpose("year", "population", "sex", "age")

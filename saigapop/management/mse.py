@@ -23,12 +23,16 @@ dynamics, catastrophes, culls and poaching are exactly those of the quota solver
 4. **Implementation error**: the export taken is ``quota × (1 + overshoot) × exp(σ_I u −
    σ_I²/2)``, capped by the operating model at what exists, plus the wounding loss.
 5. **Population**: the operating model's calving, removals (export + wounding + culls +
-   poaching raised by the trade effect while trade is open), rut and winter.
+   poaching raised by the trade effect while trade is open), rut and winter. A procedure
+   is an exporting arm (trade open from ``Y+1`` on: the procedure renews the cap every
+   three years); a ``"zero"`` procedure is the no-export arm.
 
 Replicates are posterior draws × stochastic futures (one future per draw per block; blocks
 with different seeds add futures), run as blocks through :func:`saigapop.runner.run_grid`.
-Each block also projects the **zero-export** comparator (the same draws and random
-numbers, no trade and so no trade effect on poaching) and any other procedures — by
+Each block also projects the **zero-export** comparator — the operating model's one no-export
+arm (:meth:`OperatingModel.baseline`, :mod:`saigapop.management.arms`: the same draws, random
+numbers, cull plan and baseline poaching; no export, no trade-linked poaching) — and any
+other procedures — by
 default a **PBR rule** (export = PBR of estimated adult males, Wade 1998, F_r = 0.5) — with
 common random numbers.
 
@@ -223,7 +227,7 @@ def closed_loop(
     years = tuple(int(y) for y in om.model_years)
     rule = _ClosedLoop(procedure=procedure, om=om, seed=seed, years=years)
     rule.reset()
-    proj = om.project(rule, None, record="summary")
+    proj = om.project(rule, None, record="summary", exports=procedure.rule != "zero")
     log = dict(rule.log)
     log["counts"] = np.stack(log["counts"]) if log["counts"] else np.zeros((0,))
     return proj, log
@@ -259,8 +263,7 @@ def _block(
     opts = {k: v for k, v in om_options.items() if k not in ("quota_years",)}
     om_seed = int(np.random.SeedSequence(seed).generate_state(1, dtype=np.uint32)[0])
     om = OperatingModel.from_posterior(sub, seed=om_seed, quota_years=horizon - 1, **opts)
-    om0 = OperatingModel.from_posterior(sub, seed=om_seed, quota_years=0, **opts)
-    base = om0.baseline()
+    base = om.baseline()  # the one no-export arm (arms.py), as in the solver and trials
     base.attrs["quota_years"] = list(om.quota_years)
     pops = list(om.populations)
     lim = np.array([float(limits[p]) for p in pops])

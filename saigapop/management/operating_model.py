@@ -26,16 +26,24 @@ Model year *t* (census *t* → census *t + 1*):
    in the quota years, plus a wounding loss: animals shot and not retrieved), the planned
    reduction culls after implementation error (achieved fraction of plan, selectivity that
    tilts the take towards males), realised removals already known (the year-``Y`` cull,
-   applied exactly) and poaching (a rate on adults by sex, raised by a trade effect in years
-   when export is open). Poaching is taken first, as a rate (as in the PyMC model, whose
-   posterior rate it is); the numeric requests are then summed per class and capped at what
-   the poachers left, each source scaled alike where a class runs out.
+   applied exactly) and poaching (a rate on adults by sex; in an *exporting* candidate
+   raised by the trade effect in the years trade is open). Poaching is taken first, as a
+   rate (as in the PyMC model, whose posterior rate it is); the numeric requests are then
+   summed per class and capped at what the poachers left, each source scaled alike where a
+   class runs out.
 3. **Rut** (December): breeding males ``M`` = adult males (+ a weight × yearling males),
    breeding females ``F`` = female calves + yearlings + adults; conception
    ``P = 1 − exp(−h M/F)``.
 4. **Winter**: survival by sex × age times a population-year process-noise factor
    ``exp(ε)`` (the model's form; ``logit`` optional); a **dzhut** event multiplies
    survival by ``(1 − severity)^u`` — mostly calves and post-rut adult males.
+
+**The two arms** (:mod:`saigapop.management.arms`): every candidate carries the same cull
+plan and baseline poaching; a per-candidate switch (:func:`~saigapop.management.arms.exporting`:
+a positive level, or given) decides whether it also carries the export's effects — the
+dedicated harvest, trade-linked poaching and any export-driven change of cull selectivity or
+implementation. :meth:`OperatingModel.baseline` projects with the switch off: the one
+no-export arm of the quota solver, the trials and the MSE.
 
 Risks are always on *true* abundance; the observation model (catchability, lognormal CV) is
 used only to translate trigger levels into expected counts.
@@ -64,6 +72,12 @@ from saigapop.demography.density import DENSITY_FORMS
 from saigapop.demography.mating import MATING_FORMS
 from saigapop.exceptions import ConfigError
 from saigapop.management._contract import validate_posterior
+from saigapop.management.arms import (
+    CullPlan,
+    ExportEffects,
+    achieved_culls,
+    exporting,
+)
 from saigapop.management.convergence import (  # re-exported from here
     ConvergenceWarning,
     convergence_check,
@@ -112,7 +126,7 @@ class OperatingModel:
     quota_years
         Model years whose removal season carries the export harvest (``Y+1 … Y+3``).
     trade_years
-        Model years in which poaching is raised by the trade effect.
+        Model years in which poaching is raised by the trade effect in an exporting arm.
     """
 
     populations: tuple[str, ...]
@@ -138,8 +152,10 @@ class OperatingModel:
     calving_survival: Array  # (sex, age, year, draw, pop) 1 - pasteurellosis kill
     events: Array  # (catastrophe, year, draw, pop) bool
     calving_kill_fraction: Array  # (year, draw, pop) share of the post-birth population killed
-    poaching: Array  # (sex, year, draw, pop) realised adult poaching rate
+    poaching: Array  # (sex, year, draw, pop) baseline (non-trade) adult poaching rate
+    trade: Array  # (year, draw) poaching multiplier of an exporting arm (1: trade shut)
     culls: Array  # (sex, age, year, draw, pop) achieved cull numbers (incl. realised)
+    culls_export: Array | None  # as culls, in an exporting arm; None: the same as culls
     planned_culls: Array  # (year, pop, sex, age) numbers planned
     wounding: float
     obs_cv: Array  # (draw, 1)
@@ -159,7 +175,7 @@ class OperatingModel:
         start_year: int | None = None,
         quota_years: int | Sequence[int] = QUOTA_YEARS,
         realised_removals: xr.DataArray | None = None,
-        planned_culls: HarvestSchedule | None = None,
+        planned_culls: CullPlan | None = None,
         wounding: float = DEFAULT_WOUNDING,
         density_form: str | None = None,
         mating_form: str = "exponential",
@@ -172,6 +188,7 @@ class OperatingModel:
         poaching: bool = True,
         poaching_multiplier: float = 1.0,
         trade_effect: bool = True,
+        export_effects: ExportEffects | None = None,
         implementation_error: bool = True,
         implementation_multiplier: float = 1.0,
         populations: Sequence[str] | None = None,
@@ -201,8 +218,9 @@ class OperatingModel:
             ``(population, sex, age)`` (applied exactly in model year ``Y``) or with a
             ``year`` dim. Never subject to implementation error.
         planned_culls
-            Planned reduction culls (numbers) by population × year × sex × age, applied
-            after implementation error, on top of the export harvest.
+            Planned reduction culls (numbers) by population × year × sex × age — a
+            :class:`HarvestSchedule` or any plan with ``numbers(populations, years)`` —
+            applied after implementation error, on top of the export harvest, in both arms.
         wounding
             Animals killed and not retrieved per exported animal (default
             :data:`DEFAULT_WOUNDING`).
@@ -212,7 +230,12 @@ class OperatingModel:
         mating_form, mating_half_share, mating_steepness, yearling_male_weight
             Mating-function settings (see :func:`saigapop.demography.conception_probability`).
         process_noise, catastrophes, poaching, trade_effect, implementation_error
-            Switch a stochastic or human component off (deterministic checks, trials).
+            Switch a stochastic or human component off (deterministic checks, trials);
+            ``trade_effect=False`` is ``export_effects.trade_poaching=False``.
+        export_effects
+            What exporting changes (:class:`~saigapop.management.arms.ExportEffects`;
+            default: trade-linked poaching at the posterior ``poaching_trade_effect`` in the
+            quota years, no shift of cull selectivity or implementation).
         catastrophe_rate_multiplier, poaching_multiplier, implementation_multiplier
             Scale the posterior catastrophe rate, poaching rate or achieved fraction of
             planned culls (robustness trials).
@@ -333,15 +356,18 @@ class OperatingModel:
         survival = survival * (1.0 - kill[1])
         # share of the post-birth population killed at calving (for the die-off trigger):
         # approximated at the initial structure with births from the initial state.
+        # poaching: the baseline rate in every arm; an exporting arm multiplies it by
+        # `trade` (1 where trade is shut) at projection time (arms.ExportEffects.poaching)
+        effects = export_effects or ExportEffects()
+        if not trade_effect:
+            effects = dataclasses.replace(effects, trade_poaching=False)
         poach = arr("poaching_rate", "population", "sex") * poaching_multiplier  # (D, P, 2)
-        trade = arr("poaching_trade_effect")[:, 0] if trade_effect else np.ones(D)
-        open_ = np.isin(years, q_years)
-        poach_t = np.where(
-            open_[:, None, None, None], poach[None] * trade[None, :, None, None], poach[None]
-        )
+        poach_t = np.broadcast_to(poach[None], (T, D, P, 2))
         if not poaching:
             poach_t = np.zeros_like(poach_t)
         poach_t = np.clip(poach_t, 0.0, 1.0)  # (T, D, P, 2)
+        trade = effects.multiplier(arr("poaching_trade_effect")[:, 0], years.tolist(), q_years)
+        open_ = effects.trade_open(years.tolist(), q_years)
 
         planned = (
             planned_culls.numbers(pops, years.tolist())
@@ -354,15 +380,14 @@ class OperatingModel:
             frac = np.ones(D)
             select = np.ones((D, 2, 3))
         # achieved = plan_total * frac * (plan share * selectivity, renormalised)
-        weighted = planned[:, None] * select[None, :, None]  # (T, D, P, 2, 3)
-        wsum = weighted.sum(axis=(-2, -1), keepdims=True)
-        total_plan = planned.sum(axis=(-2, -1))[:, None, :, None, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            achieved = (
-                np.where(wsum > 0, weighted / wsum, 0.0)
-                * total_plan
-                * frac[None, :, None, None, None]
-            )
+        achieved = achieved_culls(planned, frac, select)  # (T, D, P, 2, 3)
+        achieved_export = None
+        if effects.changes_culls and planned.any():
+            # an exporting arm while trade is open: shifted male selectivity, implementation
+            frac_x = np.where(open_[:, None], frac[None] * effects.cull_implementation, frac)
+            shift = np.ones((T, 1, 2, 1))
+            shift[open_, :, 1] = effects.cull_male_selectivity
+            achieved_export = achieved_culls(planned, frac_x, select[None] * shift)
         realised = np.zeros((T, P, 2, 3))
         if realised_removals is not None:
             rr = realised_removals
@@ -372,6 +397,7 @@ class OperatingModel:
                 pops, years.tolist()
             )
         culls = achieved + realised[:, None]
+        culls_export = None if achieved_export is None else achieved_export + realised[:, None]
         density_form = density_form or str(ds.attrs.get("density_form", "none"))
         if density_form not in DENSITY_FORMS:
             raise ConfigError(f"density_form must be one of {DENSITY_FORMS}, got {density_form!r}")
@@ -398,7 +424,7 @@ class OperatingModel:
             start_year=y0,
             horizon=horizon,
             quota_years=q_years,
-            trade_years=q_years if trade_effect else (),
+            trade_years=tuple(int(y) for y in years[open_]) if effects.trade_poaching else (),
             chain=ro(chain),
             n0=ro(n0),
             conception0=ro(conception0),
@@ -418,7 +444,11 @@ class OperatingModel:
             events=ro(events),
             calving_kill_fraction=ro(cal_frac),
             poaching=ro(poach_t.transpose(3, 0, 1, 2)),
+            trade=ro(trade),
             culls=ro(culls.transpose(3, 4, 0, 1, 2)),
+            culls_export=(
+                None if culls_export is None else ro(culls_export.transpose(3, 4, 0, 1, 2))
+            ),
             planned_culls=ro(planned),
             wounding=float(wounding),
             obs_cv=ro(arr("obs_cv")),
@@ -437,6 +467,7 @@ class OperatingModel:
                 "poaching": poaching,
                 "poaching_multiplier": poaching_multiplier,
                 "trade_effect": trade_effect,
+                "export_effects": dataclasses.asdict(effects),
                 "implementation_error": implementation_error,
                 "implementation_multiplier": implementation_multiplier,
                 "survival_multiplier": dict(survival_multiplier or {}),
@@ -509,8 +540,14 @@ class OperatingModel:
         export: HarvestRule | HarvestSchedule | None,
         level: Array,
         record: Record,
+        exports: NDArray[np.bool_] | None = None,
     ) -> dict[str, Array]:
         """Simulate one chunk of candidates.
+
+        ``exports`` ``(c, pop)`` is the per-candidate switch of the two arms
+        (:func:`~saigapop.management.arms.exporting`; default: a positive level). A candidate
+        that does not export is the no-export arm: no dedicated harvest, baseline poaching,
+        the no-export culls.
 
         Returns arrays with the year axis first, ``(year, c, draw, pop, ...)``, so that each
         year's write is contiguous; :meth:`_to_dataset` moves it into place.
@@ -518,9 +555,16 @@ class OperatingModel:
         C = level.shape[0]
         D, P, T = self.n_draws, len(self.populations), self.horizon
         shape = (C, D, P)
-        lv = level[:, None, :]  # (c, 1, P)
-        pidx = np.arange(P)[None, None, :]
         years = self.model_years
+        if exports is None:
+            exports = exporting(export, level, self.populations, years.tolist())
+        ex = exports[:, None, :]  # (c, 1, P)
+        lv = np.where(ex, level[:, None, :], 0.0)  # (c, 1, P): no dedicated harvest if not
+        any_ex = bool(exports.any())
+        # the arrays that differ between the arms, per year (None: same in both)
+        trade_t = (self.trade != 1.0).any(axis=1) if any_ex else np.zeros(T, dtype=bool)
+        culls_x = self.culls_export if any_ex else None
+        pidx = np.arange(P)[None, None, :]
         full = record == "full"
         out: dict[str, Array] = {
             "total": np.empty((T + 1, *shape)),
@@ -555,6 +599,8 @@ class OperatingModel:
         quota = set(self.quota_years) if rule is None or rule.years is None else set(rule.years)
         w = self.wounding
         has_cull = self.culls.reshape(2, 3, T, -1).any(axis=-1)  # (2, 3, T)
+        if culls_x is not None:
+            has_cull = has_cull | culls_x.reshape(2, 3, T, -1).any(axis=-1)
         has_poach = self.poaching.reshape(2, T, -1).any(axis=-1)  # (2, T)
         mating = kernel.Mating(
             form=self.mating_form,
@@ -589,7 +635,7 @@ class OperatingModel:
                     req = rule.request(lv, x, total, pidx)
                 elif sched is not None:
                     req = {
-                        (s, a): sched[t, :, s, a]
+                        (s, a): sched[t, :, s, a] * ex
                         for s in range(2)
                         for a in range(3)
                         if sched[t, :, s, a].any()
@@ -601,7 +647,19 @@ class OperatingModel:
                 return req
 
             parts["cull"] = {
-                (s, a): self.culls[s, a, t] for s in range(2) for a in range(3) if has_cull[s, a, t]
+                (s, a): self.culls[s, a, t]
+                if culls_x is None
+                else np.where(ex, culls_x[s, a, t], self.culls[s, a, t])
+                for s in range(2)
+                for a in range(3)
+                if has_cull[s, a, t]
+            }
+            poach = {
+                (s, 2): self.poaching[s, t]
+                if not trade_t[t]
+                else ExportEffects.poaching(self.poaching[s, t], self.trade[t][:, None], ex)
+                for s in range(2)
+                if has_poach[s, t]
             }
             step = kernel.step(
                 [[fy, fa], [my, ma]],
@@ -612,7 +670,7 @@ class OperatingModel:
                 density=density,
                 birth_sex_ratio=self.birth_sex_ratio,
                 calving_survival=self.calving_survival[:, :, t],
-                poaching={(s, 2): self.poaching[s, t] for s in range(2) if has_poach[s, t]},
+                poaching=poach,
                 removals=[export_request, lambda x, parts=parts: parts["wounding"], parts["cull"]],
             )
             # attribute what was taken to its sources (each scaled alike where a class ran out)
@@ -678,7 +736,12 @@ class OperatingModel:
 
     # ------------------------------------------------------------------ xarray shell
     def _to_dataset(
-        self, arrays: dict[str, Array], levels: Array, offset: int, unit: str
+        self,
+        arrays: dict[str, Array],
+        levels: Array,
+        offset: int,
+        unit: str,
+        exports: NDArray[np.bool_] | None = None,
     ) -> xr.Dataset:
         C = levels.shape[0]
         cand = np.arange(offset, offset + C)
@@ -691,6 +754,8 @@ class OperatingModel:
             "population": list(self.populations),
             "level": (("candidate", "population"), levels),
         }
+        if exports is not None:
+            coords["exports"] = (("candidate", "population"), exports)
         data: dict[str, tuple] = {
             "total": ((*base, "year"), arrays["total"]),
             "adult_males": ((*base, "year"), arrays["adult_males"]),
@@ -741,6 +806,7 @@ class OperatingModel:
         *,
         record: Record = "summary",
         chunk_size: int | None = None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
     ) -> Iterator[xr.Dataset]:
         """Project candidate harvests chunk by chunk (constant memory per chunk).
 
@@ -758,6 +824,11 @@ class OperatingModel:
             calving deaths, breeding numbers, export shortfall).
         chunk_size
             Candidates per chunk (default: about 250,000 draw-population-candidate cells).
+        exports
+            The per-candidate switch of the two arms (:func:`~saigapop.management.arms.exporting`):
+            one value, ``(candidate,)`` or ``(candidate, population)``. Default: a candidate
+            exports where its level (or the schedule) is positive. A candidate that does not
+            export is the no-export arm whatever its level.
 
         Yields
         ------
@@ -766,12 +837,14 @@ class OperatingModel:
         """
         lv = self._levels(export, levels)
         unit = getattr(export, "unit", "animals")
+        ex = exporting(export, lv, self.populations, self.model_years.tolist(), exports)
         if chunk_size is None:
             chunk_size = max(1, 250_000 // (self.n_draws * len(self.populations)))
         for start in range(0, lv.shape[0], chunk_size):
             part = lv[start : start + chunk_size]
-            arrays = self._run_chunk(export, part, record)
-            yield self._to_dataset(arrays, part, start, unit)
+            part_ex = ex[start : start + chunk_size]
+            arrays = self._run_chunk(export, part, record, part_ex)
+            yield self._to_dataset(arrays, part, start, unit, part_ex)
 
     def project(
         self,
@@ -780,12 +853,13 @@ class OperatingModel:
         *,
         record: Record = "full",
         chunk_size: int | None = None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
     ) -> xr.Dataset:
         """Project the export harvest (at one or more candidate levels) with CRN.
 
         Parameters
         ----------
-        export, levels, record, chunk_size
+        export, levels, record, chunk_size, exports
             As in :meth:`iter_projections`.
 
         Returns
@@ -805,12 +879,29 @@ class OperatingModel:
         >>> dict(proj["abundance"].sizes)
         {'candidate': 2, 'draw': 4, 'population': 3, 'year': 14, 'sex': 2, 'age': 2}
         """
-        parts = list(self.iter_projections(export, levels, record=record, chunk_size=chunk_size))
+        parts = list(
+            self.iter_projections(
+                export, levels, record=record, chunk_size=chunk_size, exports=exports
+            )
+        )
         return parts[0] if len(parts) == 1 else xr.concat(parts, dim="candidate")
 
     def baseline(self, *, record: Record = "summary") -> xr.Dataset:
-        """Project the paired no-export baseline (same draws, culls and random numbers)."""
-        return self.project(None, record=record).isel(candidate=0, drop=True)
+        """Project the no-export arm: the one paired comparator of solver, trials and MSE.
+
+        Same draws, cull plan, baseline poaching and random numbers as every candidate; no
+        dedicated harvest, trade multiplier 1, no export-driven change of cull selectivity
+        or implementation (:mod:`saigapop.management.arms`).
+
+        Examples
+        --------
+        >>> from saigapop.testing import synthetic_posterior
+        >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=4))
+        >>> base = om.baseline()
+        >>> float(base["export"].sum()), bool(base["exports"].any())
+        (0.0, False)
+        """
+        return self.project(None, record=record, exports=False).isel(candidate=0, drop=True)
 
 
 ArrayLike2D = Sequence[float] | Sequence[Sequence[float]] | NDArray[np.float64]

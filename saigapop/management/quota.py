@@ -7,9 +7,14 @@ the quota years that meets every criterion *and* the P* buffer, by a coarse grid
 by bracketing refinement, and returns a frozen :class:`QuotaResult`.
 
 **Total male mortality.** Every candidate is projected together with the cull males
-(after implementation error), poaching (raised by the trade effect in quota years) and the
-wounding loss, so the criteria judge total male mortality, not the export alone; the
-result reports that total beside the export.
+(after implementation error), poaching (raised by the trade effect in the quota years of an
+exporting candidate) and the wounding loss, so the criteria judge total male mortality, not
+the export alone; the result reports that total beside the export.
+
+**The paired comparator** is the operating model's one no-export arm
+(:meth:`OperatingModel.baseline`, :mod:`saigapop.management.arms`): the same cull plan and
+baseline poaching, no dedicated harvest, no trade-linked poaching. A positive candidate
+level is an exporting arm, so trade-linked poaching counts in the added risk.
 
 **P* buffer.** Each posterior draw has its own *sustainable* export: the largest candidate
 below which that draw shows no export-caused failure on any criterion. The quota is taken
@@ -88,6 +93,7 @@ def risk_curve(
     baseline: xr.Dataset | None = None,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
 ) -> xr.Dataset:
     """Every criterion's raw risk over a grid of candidate export levels (CRN, no smoothing).
 
@@ -109,6 +115,10 @@ def risk_curve(
         Candidates per chunk.
     progress
         Show a tqdm bar (default: when there are more than 4 chunks).
+    exports
+        The per-candidate switch of the arms (:func:`~saigapop.management.arms.exporting`;
+        default: a positive level exports), e.g. ``True`` with level 0 for an export drawn
+        from stock and culls with no dedicated harvest.
 
     Returns
     -------
@@ -138,7 +148,7 @@ def risk_curve(
     n_chunks = -(-lv.shape[0] // chunk_size)
     show = n_chunks > 4 if progress is None else progress
     parts = []
-    it = om.iter_projections(export, lv, record="summary", chunk_size=chunk_size)
+    it = om.iter_projections(export, lv, record="summary", chunk_size=chunk_size, exports=exports)
     for proj in tqdm(it, total=n_chunks, disable=not show, desc="risk curve", leave=False):
         parts.append(_evaluate_chunk(criteria, proj, baseline, p_star, om.quota_years))
     out = (

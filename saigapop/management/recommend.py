@@ -3,7 +3,8 @@
 ``saigapop report``, the decision retrospective and the alternative-prior refits must issue
 the *same* quota from the same fit, so the steps live here once: the adult sex-ratio flag
 (:func:`saigapop.model.diagnostics.sex_ratio_prior_driven`), an operating model from the
-posterior with the removals realised after the fit's latest census, and
+posterior with the removals realised after the fit's latest census and the offtake plan's
+culls in both arms (:func:`~saigapop.management.arms.offtake_options`), and
 :func:`~saigapop.management.trials.solve_robust_quota` under
 :func:`~saigapop.management.criteria.default_criteria`.
 """
@@ -17,14 +18,14 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from saigapop.management.arms import CullPlan, offtake_options
 from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_criteria
-from saigapop.management.harvest import realised_removals
-from saigapop.management.operating_model import OperatingModel
+from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
-__all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "recommend_quota"]
+__all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
 
 #: Posterior draws the operating model uses by default (thinned evenly from the fit).
 DEFAULT_OM_DRAWS = 2000
@@ -61,11 +62,45 @@ class Recommendation:
     latest_year: int
 
 
+def operating_model_options(
+    posterior: xr.DataTree,
+    removals: pd.DataFrame,
+    *,
+    offtake: CullPlan | None = None,
+    om_draws: int | None = DEFAULT_OM_DRAWS,
+) -> dict[str, Any]:
+    """Return the :meth:`OperatingModel.from_posterior` options every arm shares.
+
+    The removals realised in the fit's latest census year, the offtake plan's culls
+    (:func:`~saigapop.management.arms.offtake_options`) and the number of draws — what
+    :func:`recommend_quota` passes to the fitted world, every trial and the MSE.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from saigapop.testing import synthetic_posterior
+    >>> post = synthetic_posterior(chains=1, draws=40)
+    >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
+    ...     "sex", "age", "unit", "value", "lower", "upper"])
+    >>> sorted(operating_model_options(post, no_removals, om_draws=10))
+    ['n_draws', 'realised_removals']
+    """
+    post = posterior["posterior"]
+    latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
+    n_total = int(post.sizes["chain"] * post.sizes["draw"])
+    pops = [str(p) for p in post["population"].values]
+    return {
+        **offtake_options(removals, latest, offtake, populations=pops, horizon=DEFAULT_HORIZON),
+        "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
+    }
+
+
 def recommend_quota(
     posterior: xr.DataTree,
     removals: pd.DataFrame,
     limits: Mapping[str, float] | None = None,
     *,
+    offtake: CullPlan | None = None,
     seed: int = 0,
     om_draws: int | None = DEFAULT_OM_DRAWS,
     robust: bool = True,
@@ -84,6 +119,11 @@ def recommend_quota(
         the fit's latest census year are used.
     limits
         Abundance limits per population, over :data:`DEFAULT_ABUNDANCE_LIMITS`.
+    offtake
+        The cull plan of the quota years and after (``SaigaData.offtake`` selected to one
+        scenario, or a :class:`~saigapop.management.HarvestSchedule`); it enters both arms of
+        every comparison — the fitted world, every trial and the MSE — through
+        :func:`~saigapop.management.arms.offtake_options`. ``None``: no planned culls.
     seed
         Seed of the operating model and of every trial.
     om_draws
@@ -111,11 +151,7 @@ def recommend_quota(
     """
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
-    n_total = int(post.sizes["chain"] * post.sizes["draw"])
-    om_options: dict[str, Any] = {
-        "realised_removals": realised_removals(removals, latest),
-        "n_draws": None if om_draws is None or om_draws >= n_total else int(om_draws),
-    }
+    om_options = operating_model_options(posterior, removals, offtake=offtake, om_draws=om_draws)
     flags = sex_ratio_prior_driven(posterior)
     om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
     criteria = default_criteria({**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}, prior_driven=flags)

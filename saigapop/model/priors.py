@@ -387,9 +387,10 @@ DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
         "poaching_trade_effect": Prior(
             "LogNormal",
             {"mu": float(np.log(1.5)), "sigma": 0.3},
-            "Multiplier of poaching once legal horn trade resumes (laundering risk); prior "
-            "only, for projections",
-            "WCS / EIA CoP20 statements (saiga_biology.md §8); weakly informative",
+            "Multiplier of poaching in an exporting arm while trade is open (laundering "
+            "risk; never in the no-export arm, management.arms); prior only, for projections",
+            "direction: WCS / EIA CoP20 statements (saiga_biology.md §8); size: none found "
+            "(median 1.5 and spread assumed) — a robustness trial, not evidence",
             "ratio",
         ),
         "removal_unknown_fraction": Prior(

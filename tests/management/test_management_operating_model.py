@@ -140,13 +140,16 @@ def test_catastrophes_are_sex_specific():
     assert not ref.events.any()
 
 
-def test_poaching_is_male_biased_and_raised_by_trade(om):
-    p = om.poaching  # (sex, year, draw, pop)
+def test_poaching_is_male_biased_and_raised_by_trade_in_exporting_arms_only(om):
+    p = om.poaching  # (sex, year, draw, pop): the baseline rate, both arms
     assert np.all(p[1] > p[0])
     years = list(om.model_years)
     q = years.index(2026)
-    assert np.all(p[1, q] > p[1, 0])  # trade open in quota years
-    np.testing.assert_allclose(p[1, years.index(2030)], p[1, 0])
+    np.testing.assert_array_equal(p[:, q], p[:, 0])  # no trade in the baseline rate
+    assert np.all(om.trade[q] > 1.0)  # an exporting arm: trade open in quota years
+    np.testing.assert_array_equal(om.trade[0], 1.0)
+    np.testing.assert_array_equal(om.trade[years.index(2030)], 1.0)  # reverts after 3 years
+    assert om.trade_years == (2026, 2027, 2028)
 
 
 def test_removals_never_exceed_what_exists(deterministic_posterior, det):
