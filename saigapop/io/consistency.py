@@ -866,8 +866,13 @@ def _split_total(total: object, parts: list, out: OfftakeCells) -> None:
     for part in given:
         out.add(total.basis, (part.sex, part.age), float(part.value))
     rest = value - in_animals
-    for part in shared:
-        out.add(total.basis, (part.sex, part.age), rest * float(part.share) / shares)
+    left = rest
+    for part in shared[:-1]:
+        number = rest * float(part.share) / shares
+        out.add(total.basis, (part.sex, part.age), number)
+        left -= number
+    if shared:  # the last part takes what is left, so the total is kept exactly
+        out.add(total.basis, (shared[-1].sex, shared[-1].age), left)
 
 
 def check_offtake_rows(offtake: pd.DataFrame, bad_rows: Collection[int]) -> list[Problem]:

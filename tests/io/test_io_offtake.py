@@ -11,6 +11,7 @@ import saigapop as sp
 from saigapop.cli import app
 from saigapop.io import OfftakePlan, read_offtake
 from saigapop.management.harvest import HarvestSchedule
+from saigapop.persist import from_node, to_node
 
 HEADER = "population,year,scenario,basis,timing,sex,age,value,share,source,notes\n"
 
@@ -243,6 +244,8 @@ def test_plan_enters_the_data_hash(write, census_csv):
         census, offtake=write("p.csv", PLAN_CSV.replace("male,adult,500", "male,adult,501"))
     )
     assert len({without.data_hash, with_plan.data_hash, other.data_hash}) == 3
+    # what a fit depends on is unchanged by the plan
+    assert with_plan.tables_hash == other.tables_hash == without.data_hash == without.tables_hash
     # row order and line numbers do not matter
     lines = PLAN_CSV.splitlines(keepends=True)
     shuffled = sp.SaigaData.from_files(
@@ -390,3 +393,12 @@ def test_cli_validates_an_offtake_file(write, census_csv):
     result = runner.invoke(app, ["validate", str(census), str(late)])
     assert result.exit_code == 1
     assert "after the latest census year" in result.output
+
+
+def test_saved_data_keep_their_plan_and_hash():
+    """An Assessment saves its data with persist: the plan and the hash survive the trip."""
+    data = sp.load_kazakhstan()
+    again = from_node(to_node(data))
+    assert isinstance(again.offtake, OfftakePlan)
+    assert again.offtake.scenarios == data.offtake.scenarios
+    assert again.data_hash == data.data_hash
