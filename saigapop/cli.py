@@ -339,15 +339,20 @@ _KINDS = {
     "census": ("census", "read_census"),
     "removals": ("removals", "read_removals"),
     "composition": ("composition", "read_composition"),
+    "offtake": ("offtake", "read_offtake"),
 }
 
 
 def _guess_kind(path: Path) -> str | None:
     name = path.name.lower()
+    if "offtake" in name:
+        return "offtake"
     for kind in ("census", "removal", "composition"):
         if kind in name:
             return "removals" if kind == "removal" else kind
     columns = set(read_raw(path).frame.columns)
+    if {"scenario", "basis"} <= columns:
+        return "offtake"
     if {"males", "females"} & columns:
         return "composition"
     if {"status", "unit"} <= columns:
@@ -359,7 +364,9 @@ def _guess_kind(path: Path) -> str | None:
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Census, removals or composition files.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Census, removals, composition or offtake-plan files.")
+    ],
     populations: Annotated[
         str | None,
         typer.Option(help="Comma-separated populations to accept besides the Kazakh three."),
@@ -367,7 +374,7 @@ def validate(
     kind: Annotated[
         str | None,
         typer.Option(
-            help="Table kind of every file (census, removals, composition); "
+            help="Table kind of every file (census, removals, composition, offtake); "
             "default: guessed from the file name, then the columns."
         ),
     ] = None,
@@ -382,8 +389,8 @@ def validate(
         table = kind or _guess_kind(path)
         if table is None:
             out.print(
-                f"[red]{path}: cannot tell whether this is a census, removals or "
-                "composition table; use --kind[/red]"
+                f"[red]{path}: cannot tell whether this is a census, removals, composition or "
+                "offtake table; use --kind[/red]"
             )
             n_errors += 1
             continue
@@ -402,11 +409,13 @@ def validate(
             out.print(f"[yellow]warning: {w.message}[/yellow]", soft_wrap=True)
         n_warnings += len(caught)
         out.print(f"[bold]{path}[/bold] ({table}): {len(frame)} rows, no errors")
-    # Cross-table checks: one census with one removals (and composition) file.
+    # Cross-table checks: one census with one removals, composition or offtake file each.
+    others = ("removals", "composition", "offtake")
     if (
         len(by_kind.get("census", [])) == 1
         and n_errors == 0
-        and (len(by_kind.get("removals", [])) == 1 or len(by_kind.get("composition", [])) == 1)
+        and all(len(by_kind.get(k, [])) <= 1 for k in others)
+        and any(by_kind.get(k) for k in others)
     ):
         try:
             with warnings.catch_warnings():  # printed below from data.warnings
@@ -415,6 +424,7 @@ def validate(
                     by_kind["census"][0],
                     (by_kind.get("removals") or [None])[0],
                     (by_kind.get("composition") or [None])[0],
+                    offtake=(by_kind.get("offtake") or [None])[0],
                     populations=pops,
                 )
         except DataValidationError as err:

@@ -18,6 +18,7 @@ BUNDLED_FILES: dict[str, str] = {
     "census": "census.csv",
     "removals": "removals.csv",
     "composition": "composition.csv",
+    "offtake": "offtake_plan.csv",
 }
 
 #: The warnings the bundled data are known to give (die-offs in years without a count), exactly
@@ -66,7 +67,7 @@ def bundled_data_dir() -> Path:
 
 
 def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
-    """Load and validate the bundled census, removals and composition data for Kazakhstan.
+    """Load and validate the bundled census, removals, composition and offtake plan (Kazakhstan).
 
     Parameters
     ----------
@@ -76,9 +77,12 @@ def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
     Returns
     -------
     SaigaData
-        Betpakdala, Ural and Ustyurt; every row with its source and line number. The known
-        warnings (:data:`BUNDLED_WARNINGS`) are on :attr:`~saigapop.SaigaData.warnings` but
-        not issued as Python warnings; any other warning is.
+        Betpakdala, Ural and Ustyurt; every row with its source and line number. The offtake
+        plan for 2026–2028 (``data/offtake_plan.csv``) is :attr:`~saigapop.SaigaData.offtake`:
+        scenarios ``default`` (the 2025 realised cull level, no plan being published) and
+        ``zero_culls``. The known warnings (:data:`BUNDLED_WARNINGS`) are on
+        :attr:`~saigapop.SaigaData.warnings` but not issued as Python warnings; any other
+        warning is.
 
     Raises
     ------
@@ -95,6 +99,8 @@ def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
     ('Betpakdala', 'Ural', 'Ustyurt')
     >>> int(data.to_xarray()["count"].sel(population="Ustyurt", year=2025))
     78000
+    >>> data.offtake.scenarios, data.offtake.years
+    (('default', 'zero_culls'), (2026, 2027, 2028))
     """
     folder = bundled_data_dir()
     paths = {role: folder / name for role, name in BUNDLED_FILES.items()}
@@ -107,5 +113,9 @@ def load_kazakhstan(*, populations: Iterable[str] | None = None) -> SaigaData:
                 "ignore", message=re.escape(message) + "$", category=DataWarning
             )
         return SaigaData.from_files(
-            paths["census"], paths["removals"], paths["composition"], populations=populations
+            paths["census"],
+            paths["removals"],
+            paths["composition"],
+            offtake=paths["offtake"],
+            populations=populations,
         )

@@ -11,7 +11,10 @@
   year (DESIGN §3). A die-off (or any removal) with nothing to compare against is a warning.
   No row describes a year after the as-of year (:class:`~saigapop.io.plausibility.Plausibility`);
 * composition against removals and census (:func:`check_tables`): a cull composition is at
-  most the final cull, a population's classified adults at most its count.
+  most the final cull, a population's classified adults at most its count;
+* offtake plans (:func:`check_offtake_rows`, :func:`check_offtake_years`): each total (sex or
+  age ``all``) split by a stated composition whose parts neither exceed it nor fall short and
+  whose shares sum to 1; no year at or before the latest census year of the data.
 
 Rows that already failed a row-level rule are left out (their ``row`` is in ``bad_rows``), so one
 typo does not cascade into a second, confusing problem.
@@ -34,11 +37,15 @@ from saigapop.io.plausibility import AS_OF_EXEMPT, Plausibility
 from saigapop.io.problems import Problem
 
 __all__ = [
+    "OfftakeCells",
     "check_census_totals",
+    "check_offtake_rows",
+    "check_offtake_years",
     "check_removal_rows",
     "check_removals_against_census",
     "check_tables",
     "distinct_removals",
+    "offtake_cells",
 ]
 
 _TOLERANCE = 0.5  # counts are whole animals; allow float round-off only
@@ -665,3 +672,274 @@ def _composition_within(
                     )
                 )
     return problems
+
+
+# --- offtake plans ----------------------------------------------------------------------------
+
+#: How far the shares of one total may be from summing to 1 (shares are typed to 3–4 decimals).
+SHARE_TOLERANCE = 0.005
+_OFFTAKE_GROUP = ("scenario", "population", "year")
+
+
+def _cells_of(sex: str, age: str) -> frozenset[tuple[str, str]]:
+    sexes = C.SEXES if sex == "all" else (sex,)
+    ages = C.AGE_CLASSES if age == "all" else (age,)
+    return frozenset((s, a) for s in sexes for a in ages)
+
+
+def _class(sex: str, age: str) -> str:
+    return f"sex {sex}, age {age}"
+
+
+class OfftakeCells:
+    """The numbers of one offtake group (scenario × population × year) by sex × age and basis.
+
+    ``numbers[basis]`` is a ``(sex, age)`` array in :data:`~saigapop.constants.SEXES` ×
+    :data:`~saigapop.constants.AGE_CLASSES` order; ``problems`` are the group's errors.
+    """
+
+    __slots__ = ("numbers", "problems")
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, np.ndarray] = {}
+        self.problems: list[Problem] = []
+
+    def add(self, basis: str, cell: tuple[str, str], number: float) -> None:
+        """Add ``number`` animals to ``cell`` of ``basis``."""
+        array = self.numbers.setdefault(basis, np.zeros((len(C.SEXES), len(C.AGE_CLASSES))))
+        array[C.SEXES.index(cell[0]), C.AGE_CLASSES.index(cell[1])] += number
+
+
+def offtake_cells(group: pd.DataFrame) -> OfftakeCells:
+    """Resolve one offtake group (same scenario, population and year) into numbers by class.
+
+    A row whose ``sex`` or ``age`` is ``all`` is a **total** (it needs a ``value``); a row of one
+    sex and one age class is a **part**: of the total whose classes include it, if there is one
+    (given in animals in ``value`` or as a fraction of that total in ``share``), or a number on
+    its own (``value`` only). A total is split over its classes by its parts: parts in animals
+    are taken as given and the rest of the total is split over the parts given as shares, in
+    proportion to their shares. Errors (each naming a row, column and value): totals that
+    overlap; a share with no total; a part whose basis or timing differs from its total's;
+    parts in animals that exceed the total; shares that do not sum to 1 (within
+    :data:`SHARE_TOLERANCE`); parts that do not account for the whole total; and a total
+    above zero with no composition at all.
+
+    Parameters
+    ----------
+    group
+        Typed rows with ``sex``, ``age``, ``basis``, ``timing``, ``value``, ``share``, ``row``,
+        ``file`` (NaN where empty).
+
+    Returns
+    -------
+    OfftakeCells
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from saigapop.io.consistency import offtake_cells
+    >>> rows = pd.DataFrame({"sex": ["all", "male", "female"], "age": ["all", "adult", "adult"],
+    ...     "basis": ["realised_level"] * 3, "timing": ["removal"] * 3,
+    ...     "value": [1000.0, np.nan, np.nan], "share": [np.nan, 0.6, 0.4],
+    ...     "row": [2, 3, 4], "file": ["offtake.csv"] * 3})
+    >>> offtake_cells(rows).numbers["realised_level"].tolist()
+    [[0.0, 0.0, 400.0], [0.0, 0.0, 600.0]]
+    >>> rows.loc[2, "share"] = 0.5
+    >>> print(offtake_cells(rows).problems[0])  # doctest: +ELLIPSIS
+    offtake.csv, row 2, column 'value': '1000' — the shares of this total (rows 3, 4) sum to 1.1...
+    """
+    out = OfftakeCells()
+    rows = list(group.itertuples(index=False))
+    totals = [r for r in rows if r.sex == "all" or r.age == "all"]
+    parts = [r for r in rows if not (r.sex == "all" or r.age == "all")]
+    cells = {r.row: _cells_of(r.sex, r.age) for r in rows}
+    for i, later in enumerate(totals):
+        for earlier in totals[:i]:
+            shared = cells[later.row] & cells[earlier.row]
+            if shared:
+                cell = min(shared, key=lambda c: (C.SEXES.index(c[0]), C.AGE_CLASSES.index(c[1])))
+                out.problems.append(
+                    Problem(
+                        later.file,
+                        later.row,
+                        "sex",
+                        later.sex,
+                        f"this total ({_class(later.sex, later.age)}) overlaps the total on row "
+                        f"{earlier.row} ({_class(earlier.sex, earlier.age)}; both include "
+                        f"{cell[0]} {cell[1]}); give each class in one total only",
+                    )
+                )
+    if out.problems:
+        return out
+    inside: dict[int, list[object]] = {t.row: [] for t in totals}
+    for part in parts:
+        owner = next((t for t in totals if cells[part.row] <= cells[t.row]), None)
+        if owner is None:
+            if np.isnan(part.value):
+                out.problems.append(
+                    Problem(
+                        part.file,
+                        part.row,
+                        "share",
+                        _plain(part.share),
+                        "a share is a fraction of a total, but this scenario, population and "
+                        "year has no total (a row with sex or age 'all') that includes "
+                        f"{part.sex} {part.age}; give the number of animals in value instead",
+                    )
+                )
+            else:
+                out.add(part.basis, (part.sex, part.age), float(part.value))
+            continue
+        for column in ("basis", "timing"):
+            if getattr(part, column) != getattr(owner, column):
+                out.problems.append(
+                    Problem(
+                        part.file,
+                        part.row,
+                        column,
+                        getattr(part, column),
+                        f"a part of the total on row {owner.row} must have the same {column} "
+                        f"('{getattr(owner, column)}')",
+                    )
+                )
+        inside[owner.row].append(part)
+    if out.problems:
+        return out
+    for total in totals:
+        _split_total(total, inside[total.row], out)
+    return out
+
+
+def _split_total(total: object, parts: list, out: OfftakeCells) -> None:
+    value = float(total.value)
+    given = [p for p in parts if not np.isnan(p.value)]
+    shared = [p for p in parts if np.isnan(p.value)]
+    in_animals = sum(float(p.value) for p in given)
+    shares = sum(float(p.share) for p in shared)
+    where = (total.file, total.row, "value", _plain(value))
+    listed = ", ".join(str(p.row) for p in (given or shared))
+    rows_word = "row" if len(given or shared) == 1 else "rows"
+    if in_animals > value + _TOLERANCE:
+        out.problems.append(
+            Problem(
+                *where,
+                f"the composition exceeds the total: its parts in animals ({rows_word} "
+                f"{listed}) add up to {_fmt(in_animals)}, more than this total of "
+                f"{_fmt(value)}",
+            )
+        )
+        return
+    if not parts:
+        if value > 0:
+            out.problems.append(
+                Problem(
+                    *where,
+                    f"this total ({_class(total.sex, total.age)}) has no composition: add rows "
+                    "of one sex and age class with their share of it (e.g. sex male, age "
+                    "adult, share 0.4) or their number of animals, so it can be split by "
+                    "sex and age",
+                )
+            )
+        return
+    if shared and not given and abs(shares - 1.0) > SHARE_TOLERANCE:
+        out.problems.append(
+            Problem(
+                *where,
+                f"the shares of this total ({rows_word} {listed}) sum to {shares:.4g}; the "
+                "shares of a total must sum to 1",
+            )
+        )
+        return
+    accounted = in_animals + shares * value
+    if abs(accounted - value) > max(_TOLERANCE, SHARE_TOLERANCE * value):
+        rows = ", ".join(str(p.row) for p in parts)
+        more = accounted > value
+        out.problems.append(
+            Problem(
+                *where,
+                f"the composition {'exceeds' if more else 'does not account for'} the total: "
+                f"its parts (rows {rows}: {_fmt(in_animals)} animals + shares {shares:.4g} × "
+                f"{_fmt(value)}) make {_fmt(round(accounted, 1))}, not {_fmt(value)}",
+            )
+        )
+        return
+    for part in given:
+        out.add(total.basis, (part.sex, part.age), float(part.value))
+    rest = value - in_animals
+    left = rest
+    for part in shared[:-1]:
+        number = rest * float(part.share) / shares
+        out.add(total.basis, (part.sex, part.age), number)
+        left -= number
+    if shared:  # the last part takes what is left, so the total is kept exactly
+        out.add(total.basis, (shared[-1].sex, shared[-1].age), left)
+
+
+def check_offtake_rows(offtake: pd.DataFrame, bad_rows: Collection[int]) -> list[Problem]:
+    """Check the composition of every total of one offtake plan (see :func:`offtake_cells`).
+
+    Groups (scenario, population, year) with a row in ``bad_rows`` are left out.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from saigapop.io.consistency import check_offtake_rows
+    >>> plan = pd.DataFrame({"scenario": ["s"] * 2, "population": ["Ural"] * 2,
+    ...     "year": [2026.0] * 2, "sex": ["all", "male"], "age": ["all", "adult"],
+    ...     "basis": ["announced_plan"] * 2, "timing": ["removal"] * 2,
+    ...     "value": [100.0, 150.0], "share": [np.nan] * 2, "row": [2, 3],
+    ...     "file": ["offtake.csv"] * 2})
+    >>> print(check_offtake_rows(plan, set())[0])  # doctest: +ELLIPSIS
+    offtake.csv, row 2, column 'value': '100' — the composition exceeds the total: its parts ...
+    """
+    if offtake.empty:
+        return []
+    bad = set(bad_rows)
+    problems: list[Problem] = []
+    for _, group in offtake.groupby(list(_OFFTAKE_GROUP), sort=False, dropna=False):
+        if bad & set(group["row"]):
+            continue
+        problems += offtake_cells(group).problems
+    return problems
+
+
+def check_offtake_years(
+    offtake: pd.DataFrame,
+    latest: int | None,
+    bad_rows: Collection[tuple[str, int]] = (),
+    *,
+    census_label: str = "the census",
+) -> list[Problem]:
+    """Plan years at or before ``latest``, the latest census year of the data used with it.
+
+    An offtake plan describes removal seasons still to come: its first year is at least the
+    latest census year + 1. A removal made in the latest census year or before belongs in the
+    removals table (with status ``final``), not in a plan.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from saigapop.io.consistency import check_offtake_years
+    >>> plan = pd.DataFrame({"year": [2025.0, 2026.0], "row": [2, 3],
+    ...                      "file": ["offtake.csv"] * 2})
+    >>> print(check_offtake_years(plan, 2025, census_label="census.csv")[0])
+    ... # doctest: +ELLIPSIS
+    offtake.csv, row 2, column 'year': '2025' — a plan year must be after the latest census ...
+    """
+    if latest is None or offtake.empty:
+        return []
+    bad = set(bad_rows)
+    return [
+        Problem(
+            r.file,
+            r.row,
+            "year",
+            str(int(r.year)),
+            f"a plan year must be after the latest census year of the data it is used with "
+            f"({latest}, from {census_label}): the plan covers removal seasons from "
+            f"{latest + 1} on; a removal already made in {int(r.year)} belongs in the "
+            "removals table (status final)",
+        )
+        for r in offtake[offtake["year"] <= latest].itertuples()
+        if (r.file, r.row) not in bad
+    ]

@@ -1,4 +1,4 @@
-"""The validated data object: census, removals and composition checked together."""
+"""The validated data object: census, removals, composition and offtake plan checked together."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import xarray as xr
 
 from saigapop import constants as C
 from saigapop.io.arrays import to_xarray
-from saigapop.io.consistency import check_tables
-from saigapop.io.plausibility import Plausibility
+from saigapop.io.consistency import check_offtake_years, check_tables
+from saigapop.io.offtake import OfftakePlan
+from saigapop.io.plausibility import Plausibility, latest_census_year
 from saigapop.io.populations import PopulationResolver, UnknownPopulationError
 from saigapop.io.problems import Problem, emit_warnings, raise_if_errors
 from saigapop.io.readers import (
@@ -25,14 +26,14 @@ from saigapop.io.readers import (
     read_table,
     source_type_error,
 )
-from saigapop.io.schemas import CENSUS, COMPOSITION, REMOVALS, TableSpec
+from saigapop.io.schemas import CENSUS, COMPOSITION, OFFTAKE, REMOVALS, TableSpec
 
 __all__ = ["SaigaData"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class SaigaData:
-    """Validated census, removals and composition data for one or more saiga populations.
+    """Validated census, removals, composition and offtake-plan data for saiga populations.
 
     Build it with :meth:`from_files` (CSV or Excel) or :meth:`from_frames`; both validate all
     tables together and raise :class:`~saigapop.exceptions.DataValidationError` listing every
@@ -51,6 +52,10 @@ class SaigaData:
         The files read (labels such as ``<census frame>`` for in-memory frames).
     warnings : tuple of Problem
         Problems that do not stop validation, e.g. a die-off in a year with no count.
+    offtake : OfftakePlan
+        The offtake plan (culls still to come, years after the latest census year); empty when
+        none was given. It is not part of :attr:`years`, :meth:`summary` or :meth:`to_xarray`
+        (the data that are fitted) but it is part of :attr:`data_hash`.
 
     Examples
     --------
@@ -71,6 +76,7 @@ class SaigaData:
     populations: tuple[str, ...]
     files: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = field(default=())
+    offtake: OfftakePlan = field(default_factory=OfftakePlan.empty)
 
     # --- construction -------------------------------------------------------------------
 
@@ -81,6 +87,7 @@ class SaigaData:
         removals: Source | None = None,
         composition: Source | None = None,
         *,
+        offtake: Source | None = None,
         populations: Iterable[str] | None = None,
         sheets: Mapping[str, str] | None = None,
         plausibility: Plausibility | None = None,
@@ -93,11 +100,15 @@ class SaigaData:
             Census table (required): a path, an open file (text or binary) or a frame.
         removals, composition
             Optional removals and composition tables, of the same kinds.
+        offtake
+            Optional offtake plan table (see :func:`~saigapop.io.offtake.read_offtake`), of the
+            same kinds. Its years must be after the latest census year.
         populations
             Populations to accept besides Betpakdala, Ural and Ustyurt, e.g. ``["Kalmykia"]``.
         sheets
             Sheet to read from each Excel workbook with several sheets, by table name
-            (``{"census": "2025"}``); a workbook with one sheet needs none.
+            (``{"census": "2025"}``; the plan's name is ``offtake``); a workbook with one sheet
+            needs none.
         plausibility
             Settings of the plausibility rules (as-of year, largest believable values, whole
             animals, proportion tolerance); default
@@ -134,7 +145,7 @@ class SaigaData:
         >>> len(caught) == len(data.warnings) > 0
         True
         """
-        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
+        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition, OFFTAKE: offtake}
         return cls._build(sources, populations, sheets or {}, plausibility)
 
     @classmethod
@@ -144,6 +155,7 @@ class SaigaData:
         removals: pd.DataFrame | None = None,
         composition: pd.DataFrame | None = None,
         *,
+        offtake: pd.DataFrame | None = None,
         populations: Iterable[str] | None = None,
         plausibility: Plausibility | None = None,
     ) -> SaigaData:
@@ -161,7 +173,7 @@ class SaigaData:
         >>> sp.SaigaData.from_frames(census).populations
         ('Ural',)
         """
-        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition}
+        sources = {CENSUS: census, REMOVALS: removals, COMPOSITION: composition, OFFTAKE: offtake}
         return cls._build(sources, populations, {}, plausibility)
 
     @classmethod
@@ -184,8 +196,8 @@ class SaigaData:
         unknown_sheets = set(sheets) - {spec.name for spec in sources}
         if unknown_sheets:
             raise ValueError(
-                f"sheets: unknown table name(s) {sorted(unknown_sheets)}; use census, removals "
-                "or composition"
+                f"sheets: unknown table name(s) {sorted(unknown_sheets)}; use census, removals, "
+                "composition or offtake"
             )
         resolver = PopulationResolver(populations)
         results: dict[str, TableResult] = {}
@@ -214,29 +226,46 @@ class SaigaData:
             census=frames["census"],
             removals=frames["removals"],
             composition=frames["composition"],
-            populations=_ordered_populations(frames.values(), resolver.declared),
+            populations=_ordered_populations(
+                [f for name, f in frames.items() if name != "offtake"], resolver.declared
+            ),
             files=tuple(files),
             warnings=tuple(warns),
+            offtake=OfftakePlan(frames["offtake"]),
         )
 
     # --- properties ---------------------------------------------------------------------
 
     @cached_property
     def data_hash(self) -> str:
-        """SHA-256 of a canonical CSV serialisation of the three validated tables.
+        """SHA-256 of a canonical CSV serialisation of the validated tables.
 
         Row order, file names and line numbers do not enter the hash, so the same data read
-        from CSV or Excel, today or next year, hash the same.
+        from CSV or Excel, today or next year, hash the same. The offtake plan enters it when
+        there is one (a different plan is different input to the assessment); data without a
+        plan hash as they did before plans existed (:attr:`tables_hash`).
         """
-        digest = hashlib.sha256()
-        for name, frame in self._tables():
-            columns = [c for c in frame.columns if c not in ("row", "file")]
-            text = frame[columns].to_csv(index=False, lineterminator="\n", float_format="%.17g")
-            header, *lines = text.splitlines()
-            digest.update(f"[{name}]\n{header}\n".encode())
-            digest.update("\n".join(sorted(lines)).encode())
-            digest.update(b"\n")
-        return digest.hexdigest()
+        tables = self._tables()
+        if not self.offtake.is_empty:
+            tables.append(("offtake", self.offtake.frame))
+        return _hash(tables)
+
+    @cached_property
+    def tables_hash(self) -> str:
+        """SHA-256 of the fitted tables only (census, removals, composition; no plan).
+
+        What a fit depends on: the offtake plan is used only by projections, so a fit made
+        before or with another plan fits these data exactly when this hash agrees. Equals
+        :attr:`data_hash` when there is no plan.
+
+        Examples
+        --------
+        >>> import saigapop as sp
+        >>> data = sp.load_kazakhstan()
+        >>> data.tables_hash == data.data_hash  # the bundled data carry a plan
+        False
+        """
+        return _hash(self._tables())
 
     @property
     def years(self) -> range:
@@ -268,6 +297,8 @@ class SaigaData:
         -------
         SaigaData
             A new object with the selected rows; warnings about dropped rows are dropped too.
+            The offtake plan keeps the selected populations' rows of every year (its years
+            are after the data's, so a year selection does not apply to it).
 
         Raises
         ------
@@ -307,8 +338,11 @@ class SaigaData:
             for frame in new.values()
             for f, r in zip(frame["file"], frame["row"], strict=True)
         }
+        plan = self.offtake.frame
+        offtake = OfftakePlan(plan[plan["population"].isin(allowed)].reset_index(drop=True))
+        kept |= set(zip(offtake.frame["file"], offtake.frame["row"], strict=True))
         warns = tuple(w for w in self.warnings if w.row is None or (w.file, w.row) in kept)
-        return replace(self, **new, populations=keep_pops, warnings=warns)
+        return replace(self, **new, populations=keep_pops, warnings=warns, offtake=offtake)
 
     def summary(self) -> pd.DataFrame:
         """Count rows per table, kind and status, with the years they span.
@@ -409,7 +443,8 @@ class SaigaData:
         return (
             f"<SaigaData populations={list(self.populations)} years={span} "
             f"rows: census={len(self.census)} removals={len(self.removals)} "
-            f"composition={len(self.composition)}; {len(self.warnings)} warning(s); "
+            f"composition={len(self.composition)} offtake={len(self.offtake)}; "
+            f"{len(self.warnings)} warning(s); "
             f"hash={self.data_hash[:12]}>"
         )
 
@@ -435,7 +470,8 @@ def _cross_table(
     """
     census = results["census"]
     others = [results[name] for name in ("removals", "composition") if name in results]
-    broken = [r for r in (census, *others) if not r.usable]
+    plan = results.get("offtake")
+    broken = [r for r in (census, *others, *([plan] if plan else [])) if not r.usable]
     out: list[Problem] = [
         Problem(
             r.label,
@@ -450,6 +486,13 @@ def _cross_table(
     ]
     if not census.usable:
         return out
+    if plan is not None and plan.usable:
+        out += check_offtake_years(
+            plan.frame,
+            latest_census_year(census.frame),
+            plan.bad_rows,
+            census_label=census.label,
+        )
     usable = {r.spec.name: r.frame for r in others if r.usable}
     bad = census.bad_rows.union(*(r.bad_rows for r in others))
     found = check_tables(
@@ -477,6 +520,22 @@ def _cross_table(
             )
         out.append(p)
     return out
+
+
+def _hash(tables: Iterable[tuple[str, pd.DataFrame]]) -> str:
+    digest = hashlib.sha256()
+    for name, frame in tables:
+        columns = [c for c in frame.columns if c not in ("row", "file")]
+        # Plan shares are fractions (0.0933) that a saved Assessment's JSON does not keep to
+        # the last bit: 15 significant digits hash them stably. The other tables hold whole
+        # numbers, for which both formats print the same (their hash is unchanged).
+        digits = "%.15g" if name == "offtake" else "%.17g"
+        text = frame[columns].to_csv(index=False, lineterminator="\n", float_format=digits)
+        header, *lines = text.splitlines()
+        digest.update(f"[{name}]\n{header}\n".encode())
+        digest.update("\n".join(sorted(lines)).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _ordered_populations(

@@ -53,6 +53,7 @@ COUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "census": ("value",),
     "removals": ("value", "lower", "upper"),
     "composition": ("males", "females", "calves"),
+    "offtake": ("value",),
 }
 
 _DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}\.\d{3}")
@@ -138,10 +139,14 @@ class Plausibility:
             )
 
     def max_for(self, table: str, unit: str = "animals") -> float:
-        """Return the largest plausible figure in ``table`` (census, removals, composition)."""
+        """Return the largest plausible figure in ``table`` (census, removals, composition).
+
+        An offtake plan (table ``offtake``) is held to the removals bound.
+        """
         bound = {
             "census": self.max_census,
             "removals": self.max_removals,
+            "offtake": self.max_removals,
             "composition": self.max_composition,
         }[table]
         return bound * C.HORNS_PER_MALE if unit == "horns" else bound
@@ -284,7 +289,7 @@ def value_problems(
         above = usable & (values > bound)
         for i in np.flatnonzero(above):
             what = "horns" if horns[i] else "animals"
-            attribute = f"max_{table}"
+            attribute = "max_removals" if table == "offtake" else f"max_{table}"
             problems.append(
                 Problem(
                     label,

@@ -17,7 +17,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from saigapop import constants as C
-from saigapop.io.consistency import check_removal_rows
+from saigapop.io.consistency import check_offtake_rows, check_removal_rows
 from saigapop.io.parsing import NumberFormatError, parse_number
 from saigapop.io.plausibility import Plausibility, value_problems
 from saigapop.io.problems import Problem
@@ -25,6 +25,10 @@ from saigapop.io.problems import Problem
 __all__ = [
     "CENSUS",
     "COMPOSITION",
+    "OFFTAKE",
+    "OFFTAKE_AGES",
+    "OFFTAKE_BASES",
+    "OFFTAKE_SEXES",
     "REMOVALS",
     "SPECS",
     "RowRule",
@@ -221,9 +225,10 @@ def check_strings(
     except SchemaErrors as err:
         problems = _to_problems(spec, frame, err.failure_cases, label)
     problems += value_problems(spec.name, frame, label, settings)
-    if spec.name == "removals" and all(c in frame.columns for c in spec.required):
+    if spec.name in ("removals", "offtake") and all(c in frame.columns for c in spec.required):
         bad = {p.row for p in problems if p.is_error and p.row is not None}
-        problems += check_removal_rows(_number_view(spec, frame, label), bad)
+        check = check_removal_rows if spec.name == "removals" else check_offtake_rows
+        problems += check(_number_view(spec, frame, label), bad)
     return problems
 
 
@@ -463,5 +468,75 @@ COMPOSITION = TableSpec(
     row_rules=_COMPOSITION_RULES,
 )
 
-#: The three table specifications by name.
-SPECS: dict[str, TableSpec] = {s.name: s for s in (CENSUS, REMOVALS, COMPOSITION)}
+#: Bases of an offtake-plan row: an announced plan (achieved in part: an implementation fraction
+#: applies downstream) or a scenario stated as the level actually realised (applied exactly).
+OFFTAKE_BASES: tuple[str, ...] = ("announced_plan", "realised_level")
+#: Sexes and ages of an offtake-plan row; ``all`` marks a total split by its stated composition.
+OFFTAKE_SEXES: tuple[str, ...] = (*C.SEXES, "all")
+OFFTAKE_AGES: tuple[str, ...] = (*C.AGE_CLASSES, "all")
+
+
+def _is_total(d: pd.DataFrame) -> pd.Series:
+    return (d["sex"] == "all") | (d["age"] == "all")
+
+
+_OFFTAKE_RULES = (
+    RowRule(
+        "expected a number of animals in value or a share (fraction of the row's total) in "
+        "share: give exactly one of the two",
+        "value",
+        ("value", "share"),
+        lambda d: (d["value"] == "") != (d["share"] == ""),
+    ),
+    RowRule(
+        "expected a number of animals: a row with sex or age 'all' is a total and needs a "
+        "value (a share is for one sex and age class)",
+        "value",
+        ("value", "sex", "age"),
+        lambda d: ~_is_total(d) | (d["value"] != ""),
+    ),
+    RowRule(
+        "expected a share between 0 and 1 (a fraction of the total, e.g. 0.4 for 40 %)",
+        "share",
+        ("share",),
+        lambda d: ~(_nums(d, "share") > 1),
+    ),
+    RowRule(
+        "an offtake plan is per population: population 'total' cannot be applied to any "
+        "population; split a national plan into per-population rows",
+        "population",
+        ("population",),
+        lambda d: d["population"] != C.TOTAL,
+    ),
+)
+
+OFFTAKE = TableSpec(
+    name="offtake",
+    columns=(
+        "population",
+        "year",
+        "scenario",
+        "basis",
+        "timing",
+        "sex",
+        "age",
+        "value",
+        "share",
+        "source",
+        "notes",
+    ),
+    required=("population", "year", "scenario", "basis", "timing", "sex", "age", "value", "source"),
+    numeric=("value", "share"),
+    vocabularies={
+        "basis": OFFTAKE_BASES,
+        "timing": C.REMOVAL_TIMINGS,
+        "sex": OFFTAKE_SEXES,
+        "age": OFFTAKE_AGES,
+    },
+    non_empty=("population", "scenario", "basis", "timing", "sex", "age", "source"),
+    key=("scenario", "population", "year", "sex", "age"),
+    row_rules=_OFFTAKE_RULES,
+)
+
+#: The table specifications by name.
+SPECS: dict[str, TableSpec] = {s.name: s for s in (CENSUS, REMOVALS, COMPOSITION, OFFTAKE)}

@@ -77,7 +77,7 @@ def test_counts_in_xarray(data):
 
 
 def test_every_row_has_a_source(data):
-    for table in (data.census, data.removals, data.composition):
+    for table in (data.census, data.removals, data.composition, data.offtake.to_frame()):
         assert (table["source"].str.strip() != "").all()
 
 
@@ -93,7 +93,7 @@ def test_die_offs_without_counts_are_warnings_not_errors(data):
 
 
 #: Rows of the bundled tables (issue 18: the bundled data still load unchanged).
-BUNDLED_ROWS = {"census": 60, "removals": 36, "composition": 2}
+BUNDLED_ROWS = {"census": 60, "removals": 36, "composition": 2, "offtake": 54}
 
 
 @pytest.mark.parametrize("table", list(BUNDLED_FILES))
