@@ -386,15 +386,13 @@ class Assessment:
         offtake plan (planned culls then zero; the removals realised in the latest census
         year are applied as before).
         """
-        # INTEGRATION (issue 15): ``SaigaData.offtake`` is an ``OfftakePlan`` (saigapop.io,
-        # branch ``offtake``) with ``.select(scenario)`` and ``.zero_culls()``.
         plan = getattr(self.data, "offtake", None)
-        if plan is None:
+        if plan is None or plan.is_empty:
             return None
         scenario = self.config.offtake_scenario
         if scenario == "none":
-            return plan.zero_culls()
-        return plan if scenario is None else plan.select(scenario)
+            return plan.select().zero_culls()
+        return plan.select(scenario)
 
     def operating_model(self, offtake: CullPlan | None = None) -> OperatingModel:
         """Return the fitted world's operating model, built as :meth:`recommend` builds it.
@@ -599,16 +597,17 @@ class Assessment:
     ) -> Assessment:
         """Make an assessment whose fit exists (e.g. :func:`saigapop.model.io.load_fit`).
 
-        The fit must be of ``data`` (same data hash). Its chains, draws, tuning draws and
+        The fit must be of ``data`` (same hash of the fitted tables,
+        :attr:`~saigapop.io.SaigaData.tables_hash`; the offtake plan is not fitted). Its chains, draws, tuning draws and
         target acceptance replace those of ``config``; ``config.seed`` still seeds the
         operating model, trials and MSE, and the report prints the fit's own sampler
         settings (with its seed).
         """
         stored = fit.attrs.get("data_hash")
-        if stored is not None and stored != data.data_hash:
+        if stored is not None and stored != data.tables_hash:
             raise ConfigError(
                 f"the fit was made from other data (data hash {str(stored)[:12]}, these data "
-                f"{data.data_hash[:12]})"
+                f"{data.tables_hash[:12]})"
             )
         config = AssessmentConfig() if config is None else config
         post = fit["posterior"]

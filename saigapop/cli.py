@@ -325,11 +325,11 @@ def _read_fit(path: Path, data: Any) -> Any:
     if not path.exists():
         raise typer.BadParameter(f"no such fit: {path}", param_hint="--fit")
     fit = load_fit(path)
-    stored = fit.attrs.get("data_hash")
-    if stored is not None and stored != data.data_hash:
+    stored = fit.attrs.get("data_hash")  # the fitted tables (no offtake plan)
+    if stored is not None and stored != data.tables_hash:
         raise typer.BadParameter(
             f"{path} was fitted to other data (data hash {str(stored)[:12]}, these data "
-            f"{data.data_hash[:12]})",
+            f"{data.tables_hash[:12]})",
             param_hint="--fit",
         )
     return fit

@@ -519,6 +519,7 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         break_labels=tuple(break_labels),
         init_scale=back.astype(float),
         density_scale=dens.astype(float),
-        data_hash=str(data.data_hash),
+        # what the fit depends on: the fitted tables, not the offtake plan (projections only)
+        data_hash=str(getattr(data, "tables_hash", data.data_hash)),
         notes=tuple(notes),
     )

@@ -334,6 +334,19 @@ class QuotaFunction:
     robust: bool = True
     log: list[dict[str, Any]] = field(default_factory=list)
 
+    def _plan(self, fit: xr.DataTree) -> Any:
+        """The data's default offtake scenario, when it starts the year after the fit's data.
+
+        A plan is made after the latest census it follows: the report's fit gets the same
+        culls in both arms as the report's quota, and a retrospective fit to older data
+        (whose next years the plan does not describe) gets none.
+        """
+        plan = getattr(self.data, "offtake", None)
+        if plan is None or plan.is_empty:
+            return None
+        latest = int(fit.attrs.get("latest_census_year", int(fit["posterior"]["year"].max())))
+        return plan.select() if min(plan.years) == latest + 1 else None
+
     def __call__(self, fit: xr.DataTree) -> pd.Series:
         """Quota per population (adult males a year) from ``fit``; logs its convergence."""
         conv = check_convergence(fit)
@@ -346,6 +359,7 @@ class QuotaFunction:
                 fit,
                 self.data.removals,
                 self.limits,
+                offtake=self._plan(fit),
                 seed=self.seed,
                 om_draws=self.om_draws,
                 robust=self.robust,
