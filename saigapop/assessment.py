@@ -598,10 +598,10 @@ class Assessment:
         """Make an assessment whose fit exists (e.g. :func:`saigapop.model.io.load_fit`).
 
         The fit must be of ``data`` (same hash of the fitted tables,
-        :attr:`~saigapop.io.SaigaData.tables_hash`; the offtake plan is not fitted). Its chains, draws, tuning draws and
-        target acceptance replace those of ``config``; ``config.seed`` still seeds the
-        operating model, trials and MSE, and the report prints the fit's own sampler
-        settings (with its seed).
+        :attr:`~saigapop.io.SaigaData.tables_hash`; the offtake plan is not fitted). Its
+        chains, draws, tuning draws and target acceptance replace those of ``config``;
+        ``config.seed`` still seeds the operating model, trials and MSE, and the report
+        prints the fit's own sampler settings (with its seed).
         """
         stored = fit.attrs.get("data_hash")
         if stored is not None and stored != data.tables_hash:

@@ -335,7 +335,7 @@ class QuotaFunction:
     log: list[dict[str, Any]] = field(default_factory=list)
 
     def _plan(self, fit: xr.DataTree) -> Any:
-        """The data's default offtake scenario, when it starts the year after the fit's data.
+        """Return the data's default offtake scenario if it starts the year after the fit.
 
         A plan is made after the latest census it follows: the report's fit gets the same
         culls in both arms as the report's quota, and a retrospective fit to older data
