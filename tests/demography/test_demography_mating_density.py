@@ -12,7 +12,9 @@ from saigapop.demography import conception_probability, density_factor
 def test_exponential_near_failure_at_one_male_per_100_females():
     # asserted threshold: P <= 0.2 at 1 male per 100 females with h = 20 (exact 0.1813)
     assert conception_probability(1.0, 100.0, 20.0, form="exponential") <= 0.2
-    assert conception_probability(1.0, 100.0, 20.0, form="exponential") == pytest.approx(1 - math.exp(-0.2), abs=1e-15)
+    assert conception_probability(1.0, 100.0, 20.0, form="exponential") == pytest.approx(
+        1 - math.exp(-0.2), abs=1e-15
+    )
 
 
 def test_exponential_near_full_at_15_males_per_100_females_default_h():
