@@ -29,6 +29,7 @@ def _rates(post, harem):
         fecundity=post["fecundity"].sel(age=["yearling", "adult"]).values,
         twinning=post["twinning"].sel(age=["yearling", "adult"]).values,
         harem_size=harem,
+        mating_form="exponential",  # the synthetic posterior is a fit without mating parameters
     )
 
 
