@@ -260,12 +260,11 @@ DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
         "mating_reference_ratio": Prior(
             "LogNormal",
             {"mu": float(np.log(0.15)), "sigma": 0.6},
-            "Breeding males per breeding female at the rut while Kühl et al. measured fecundity "
-            "(not published; assumed between a male-depleted 1990s sample and a 'healthy' "
-            "~25 % adult-male composition gives 0.12–0.53; Kalmykia 2022: 0.17–0.36): "
-            "conception is "
-            "normalised to 1 here so Kühl's fecundity is not mate-limited twice; median 0.15, "
-            "90 % 0.056–0.40",
+            "Breeding males per breeding female at the rut while Kühl et al. measured "
+            "fecundity: not published, assumed from a 'healthy' ~25 % adult-male composition "
+            "(0.12–0.53 in the model's terms) down to male-depleted 1990s samples; Kalmykia "
+            "2022: 0.17–0.36. Conception is normalised to 1 here, so Kühl's fecundity is not "
+            "mate-limited twice; median 0.15, 90 % 0.056–0.40",
             f"{_KUHL}; Milner-Gulland et al. 2001, Oryx 35:4 (via WWF-HK); kalmykia-news.net "
             "2022-07-07 (saiga_biology.md §3)",
             "males per female",
