@@ -99,6 +99,23 @@ BIRTH_SEX_RATIO: Final = 0.5
 #: male, Milner-Gulland et al. 2003 press material) and the default used when none is given.
 HAREM_SIZE_RANGE: Final[tuple[float, float]] = (12.0, 30.0)
 DEFAULT_HAREM_SIZE: Final = 20.0
+#: Default mating function (issue 16): a Hill curve in the breeding ratio ``r = M/F`` at the
+#: rut, normalised to 1 at the ratio ``r_ref`` under which Kühl et al. (2009) measured
+#: fecundity, so Kühl's fecundity is not multiplied by a second mate limitation. The numbers
+#: below are the prior medians of ``saigapop.model.priors`` (arithmetic in
+#: ``docs/annual_cycle.md``, "Mating function from evidence").
+DEFAULT_MATING_FORM: Final = "normalised_hill"
+#: Male share ``M/(M+F)`` of breeders at which the un-normalised Hill curve is 1/2: the ~1 %
+#: adult males of Kalmykia's collapse (Milner-Gulland et al. 2003, Nature 422:135) converted
+#: to the model's females at the rut (7-month calves included): 0.006–0.010, median 0.008.
+DEFAULT_MATING_HALF_SHARE: Final = 0.008
+#: Hill exponent in ``log(M/F)``: fecundity stayed high while males fell to a few per cent and
+#: dropped suddenly near 1 % (Milner-Gulland et al. 2003): ≥ ~2, median 3.
+DEFAULT_MATING_STEEPNESS: Final = 3.0
+#: ``r_ref``, breeding males per breeding female at the rut during Kühl et al.'s (2009)
+#: measurements (not published; assumed "healthy" composition, ~25 % adult males,
+#: Milner-Gulland et al. 2001): 0.05–0.5, median 0.15.
+DEFAULT_MATING_REFERENCE_RATIO: Final = 0.15
 
 # ---------------------------------------------------------------------------------------------
 # Data-file vocabularies (added by saigapop.io; the bundled data/*.csv use exactly these words)

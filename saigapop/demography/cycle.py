@@ -105,6 +105,7 @@ def _mating(rates: VitalRates) -> kernel.Mating:
         harem_size=rates.harem_size,
         half_share=rates.mating_half_share,
         steepness=rates.mating_steepness,
+        reference_ratio=rates.mating_reference_ratio,
         yearling_male_weight=rates.yearling_male_weight,
     )
 
@@ -333,7 +334,8 @@ def rut(population: ArrayLike, rates: VitalRates) -> Rut:
 
     Examples
     --------
-    >>> rates = VitalRates.kuhl_2009(survival=np.ones((2, 3)), harem_size=20.0)
+    >>> rates = VitalRates.kuhl_2009(survival=np.ones((2, 3)), harem_size=20.0,
+    ...                           mating_form="exponential")
     >>> out = rut([[40.0, 30.0, 30.0], [40.0, 30.0, 15.0]], rates)
     >>> round(float(out.conception), 4), float(out.breeding_males)
     (0.9502, 15.0)

@@ -31,7 +31,7 @@ Examples
 --------
 >>> n = [[100.0, 300.0], [60.0, 90.0]]
 >>> out = step(n, 0.95, births_per_female=(0.774 * 1.117, 0.946 * 1.726),
-...            survival=[[0.8] * 3, [0.8] * 3], mating=Mating(harem_size=20.0))
+...            survival=[[0.8] * 3, [0.8] * 3], mating=Mating("exponential", harem_size=20.0))
 >>> [[round(v, 1) for v in row] for row in out.census]
 [[219.0, 320.0], [219.0, 120.0]]
 """
@@ -42,7 +42,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from saigapop.constants import DEFAULT_HAREM_SIZE
+from saigapop.constants import (
+    DEFAULT_HAREM_SIZE,
+    DEFAULT_MATING_FORM,
+    DEFAULT_MATING_HALF_SHARE,
+    DEFAULT_MATING_REFERENCE_RATIO,
+    DEFAULT_MATING_STEEPNESS,
+)
 from saigapop.demography._xp import NUMPY_OPS, Ops
 from saigapop.demography.density import density_from_total
 from saigapop.demography.mating import conception_from_ratio
@@ -69,12 +75,18 @@ RequestLike = Requests | Callable[[list[list[Any]]], Requests]
 
 @dataclass(frozen=True)
 class Mating:
-    """Mating-function settings (see :func:`~saigapop.demography.conception_probability`)."""
+    """Mating-function settings (see :func:`~saigapop.demography.conception_probability`).
 
-    form: str = "exponential"
+    The default form is the normalised Hill curve of issue 16 at its prior medians;
+    ``harem_size`` is read by ``form="exponential"`` only, ``reference_ratio`` by
+    ``"normalised_hill"`` only.
+    """
+
+    form: str = DEFAULT_MATING_FORM
     harem_size: Any = DEFAULT_HAREM_SIZE
-    half_share: Any = 0.01
-    steepness: Any = 3.0
+    half_share: Any = DEFAULT_MATING_HALF_SHARE
+    steepness: Any = DEFAULT_MATING_STEEPNESS
+    reference_ratio: Any = DEFAULT_MATING_REFERENCE_RATIO
     yearling_male_weight: Any = 0.0
 
 
@@ -192,7 +204,7 @@ def breeding(x: Classes, mating: Mating, ops: Ops = NUMPY_OPS) -> tuple[Any, Any
 
     Examples
     --------
-    >>> p, r, m, f = breeding([[40.0, 30.0, 30.0], [40.0, 30.0, 15.0]], Mating(harem_size=20.0))
+    >>> p, r, m, f = breeding([[40.0, 30.0, 30.0], [40.0, 30.0, 15.0]], Mating("exponential", 20.0))
     >>> round(float(p), 4), float(r), m, f
     (0.9502, 0.15, 15.0, 100.0)
     """
@@ -207,6 +219,7 @@ def breeding(x: Classes, mating: Mating, ops: Ops = NUMPY_OPS) -> tuple[Any, Any
         harem_size=mating.harem_size,
         half_share=mating.half_share,
         steepness=mating.steepness,
+        reference_ratio=mating.reference_ratio,
         ops=ops,
     )
     return conception, ratio, males, females

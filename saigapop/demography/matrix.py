@@ -319,7 +319,8 @@ def two_sex_linearised_matrix(
 
     Examples
     --------
-    >>> rates = VitalRates.kuhl_2009(survival=np.full((2, 3), 0.8), harem_size=20.0)
+    >>> rates = VitalRates.kuhl_2009(survival=np.full((2, 3), 0.8), harem_size=20.0,
+    ...                           mating_form="exponential")
     >>> A = two_sex_linearised_matrix(rates, males_per_female=0.15)
     >>> A.shape, round(float(A[0, 1]), 4)
     ((4, 4), 0.6206)

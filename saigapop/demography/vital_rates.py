@@ -26,6 +26,10 @@ from numpy.typing import ArrayLike, NDArray
 from saigapop.constants import (
     BIRTH_SEX_RATIO,
     DEFAULT_HAREM_SIZE,
+    DEFAULT_MATING_FORM,
+    DEFAULT_MATING_HALF_SHARE,
+    DEFAULT_MATING_REFERENCE_RATIO,
+    DEFAULT_MATING_STEEPNESS,
     KUHL_2009_FECUNDITY,
     KUHL_2009_TWINNING,
 )
@@ -33,7 +37,7 @@ from saigapop.demography.mating import conception_probability
 
 __all__ = ["DensityForm", "MatingForm", "VitalRates"]
 
-MatingForm = Literal["exponential", "hill", "sigmoid"]
+MatingForm = Literal["normalised_hill", "exponential", "hill", "sigmoid"]
 DensityForm = Literal["none", "beverton_holt", "ricker", "theta_logistic"]
 
 # field name -> (core shape, lower, upper, lower open, upper open)
@@ -46,6 +50,7 @@ _ARRAY_FIELDS: dict[str, tuple[tuple[int, ...], float, float, bool, bool]] = {
     "yearling_male_weight": ((), 0.0, 1.0, False, False),
     "mating_half_share": ((), 0.0, 1.0, True, True),
     "mating_steepness": ((), 0.0, np.inf, True, True),
+    "mating_reference_ratio": ((), 0.0, np.inf, True, False),
     "carrying_capacity": ((), 0.0, np.inf, True, False),
     "density_strength": ((), 0.0, np.inf, False, True),
 }
@@ -99,13 +104,16 @@ class VitalRates:
     yearling_male_weight
         Weight in ``[0, 1]`` of yearling males (1.5 years at the rut) among breeding males.
     mating_form
-        ``"exponential"`` (DESIGN default) or ``"hill"`` (alias ``"sigmoid"``); see
-        :func:`saigapop.demography.conception_probability`.
+        ``"normalised_hill"`` (default, issue 16), ``"exponential"`` or ``"hill"`` (alias
+        ``"sigmoid"``); see :func:`saigapop.demography.conception_probability`.
     mating_half_share
-        ``"hill"`` form only: the male share ``M / (M + F)`` of breeders at which
-        conception is one half.
+        Hill forms: the male share ``M / (M + F)`` of breeders at which the Hill curve is
+        one half.
     mating_steepness
-        ``"hill"`` form only: Hill exponent (steepness) in ``log(M / F)``.
+        Hill forms: Hill exponent (steepness) in ``log(M / F)``.
+    mating_reference_ratio
+        ``"normalised_hill"`` only: ``M / F`` at which conception is normalised to 1 (the
+        ratio of Kühl et al.'s fecundity measurements).
     density_form
         ``"none"``, ``"beverton_holt"``, ``"ricker"`` or ``"theta_logistic"``; see
         :func:`saigapop.demography.density_factor`.
@@ -144,9 +152,10 @@ class VitalRates:
     birth_sex_ratio: ArrayLike = BIRTH_SEX_RATIO
     harem_size: ArrayLike = DEFAULT_HAREM_SIZE
     yearling_male_weight: ArrayLike = 0.0
-    mating_form: MatingForm = "exponential"
-    mating_half_share: ArrayLike = 0.01
-    mating_steepness: ArrayLike = 3.0
+    mating_form: MatingForm = DEFAULT_MATING_FORM
+    mating_half_share: ArrayLike = DEFAULT_MATING_HALF_SHARE
+    mating_steepness: ArrayLike = DEFAULT_MATING_STEEPNESS
+    mating_reference_ratio: ArrayLike = DEFAULT_MATING_REFERENCE_RATIO
     density_form: DensityForm = "none"
     carrying_capacity: ArrayLike = np.inf
     density_strength: ArrayLike = 1.0
@@ -235,9 +244,9 @@ class VitalRates:
 
         Examples
         --------
-        >>> rates = VitalRates.kuhl_2009(survival=np.ones((2, 3)), harem_size=20.0)
-        >>> round(float(rates.conception(15.0, 100.0)), 4)
-        0.9502
+        >>> rates = VitalRates.kuhl_2009(survival=np.ones((2, 3)))
+        >>> float(rates.conception(15.0, 100.0)), round(float(rates.conception(1.0, 100.0)), 3)
+        (1.0, 0.656)
         """
         return conception_probability(
             males,
@@ -246,4 +255,5 @@ class VitalRates:
             form=self.mating_form,
             half_share=self.mating_half_share,
             steepness=self.mating_steepness,
+            reference_ratio=self.mating_reference_ratio,
         )

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from saigapop.demography.mating import conception_from_ratio
 from saigapop.management.operating_model import OperatingModel
 
 __all__ = ["loop_risks", "simulate_one"]
@@ -37,7 +38,14 @@ def simulate_one(
     fy, fa, my, ma = float(n0[0, 0]), float(n0[0, 1]), float(n0[1, 0]), float(n0[1, 1])
     conc = float(om.conception0[draw, pop])
     bpf_y, bpf_a = (float(v) for v in om.births_per_female[draw, 0])
-    h = float(om.harem_size[draw, 0])
+    mating = {
+        "form": om.mating_form,
+        "harem_size": float(om.harem_size[draw, 0]),
+        "half_share": float(om.mating_half_share[draw, 0]),
+        "steepness": float(om.mating_steepness[draw, 0]),
+        "reference_ratio": float(om.mating_reference_ratio[draw, 0]),
+    }
+    w_y = float(om.yearling_male_weight[draw, 0])
     k = float(om.carrying_capacity[draw, pop])
     b = float(om.density_strength[draw, 0])
     rho = om.birth_sex_ratio
@@ -75,8 +83,8 @@ def simulate_one(
                 x[s][a] -= min(req, x[s][a])
         (fc, fy, fa), (mc, my, ma) = x
         females = fc + fy + fa
-        ratio = ma / females if females > 0 else 0.0
-        conc = 1.0 - math.exp(-h * ratio)
+        ratio = (ma + w_y * my) / females if females > 0 else 0.0
+        conc = float(conception_from_ratio(ratio, females, **mating))
         ratios.append(ratio)
         concs.append(conc)
         sv = om.survival[:, :, t, draw, pop]

@@ -66,7 +66,15 @@ import xarray as xr
 from numpy.typing import NDArray
 from scipy.special import expit, logit
 
-from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, SEXES
+from saigapop.constants import (
+    AGE_CLASSES,
+    CENSUS_AGE_CLASSES,
+    DEFAULT_MATING_FORM,
+    DEFAULT_MATING_HALF_SHARE,
+    DEFAULT_MATING_REFERENCE_RATIO,
+    DEFAULT_MATING_STEEPNESS,
+    SEXES,
+)
 from saigapop.demography import kernel
 from saigapop.demography.density import DENSITY_FORMS
 from saigapop.demography.mating import MATING_FORMS
@@ -141,9 +149,10 @@ class OperatingModel:
     birth_sex_ratio: float
     harem_size: Array  # (draw, 1)
     mating_form: str
-    mating_half_share: float
-    mating_steepness: float
-    yearling_male_weight: float
+    mating_half_share: Array  # (draw, 1)
+    mating_steepness: Array  # (draw, 1)
+    mating_reference_ratio: Array  # (draw, 1)
+    yearling_male_weight: Array  # (draw, 1)
     density_form: str
     carrying_capacity: Array  # (draw, pop)
     density_strength: Array  # (draw, 1)
@@ -178,10 +187,11 @@ class OperatingModel:
         planned_culls: CullPlan | None = None,
         wounding: float = DEFAULT_WOUNDING,
         density_form: str | None = None,
-        mating_form: str = "exponential",
-        mating_half_share: float = 0.01,
-        mating_steepness: float = 3.0,
-        yearling_male_weight: float = 0.0,
+        mating_form: str | None = None,
+        mating_half_share: float | None = None,
+        mating_steepness: float | None = None,
+        mating_reference_ratio: float | None = None,
+        yearling_male_weight: float | None = None,
         process_noise: bool = True,
         catastrophes: bool = True,
         catastrophe_rate_multiplier: float = 1.0,
@@ -227,8 +237,15 @@ class OperatingModel:
         density_form
             Overrides ``posterior.attrs["density_form"]`` (``"none"``, ``"beverton_holt"``,
             ``"ricker"``, ``"theta_logistic"``).
-        mating_form, mating_half_share, mating_steepness, yearling_male_weight
-            Mating-function settings (see :func:`saigapop.demography.conception_probability`).
+        mating_form
+            Overrides the fitted form ``posterior.attrs["mating_form"]`` (set by
+            :func:`saigapop.model.schema.read_posterior`: ``"normalised_hill"`` when the fit
+            carries the mating parameters, ``"exponential"`` with ``harem_size`` for a fit
+            made before them); see :func:`saigapop.demography.conception_probability`.
+        mating_half_share, mating_steepness, mating_reference_ratio, yearling_male_weight
+            Override the fitted draws with one value (``None``: the posterior's
+            ``mating_*`` draws, or for a fit without them the defaults of
+            :mod:`saigapop.constants` and yearling weight 0, as such fits were made).
         process_noise, catastrophes, poaching, trade_effect, implementation_error
             Switch a stochastic or human component off (deterministic checks, trials);
             ``trade_effect=False`` is ``export_effects.trade_poaching=False``.
@@ -401,8 +418,27 @@ class OperatingModel:
         density_form = density_form or str(ds.attrs.get("density_form", "none"))
         if density_form not in DENSITY_FORMS:
             raise ConfigError(f"density_form must be one of {DENSITY_FORMS}, got {density_form!r}")
+        mating_form = mating_form or str(ds.attrs.get("mating_form", DEFAULT_MATING_FORM))
         if mating_form not in MATING_FORMS:
             raise ConfigError(f"mating_form must be one of {MATING_FORMS}, got {mating_form!r}")
+
+        def mating_arr(name: str, value: float | None, default: float) -> Array:
+            if value is not None:
+                return np.full((D, 1), float(value))
+            return arr(name) if name in stacked else np.full((D, 1), default)
+
+        mating_arrays = {
+            "mating_half_share": mating_arr(
+                "mating_half_share", mating_half_share, DEFAULT_MATING_HALF_SHARE
+            ),
+            "mating_steepness": mating_arr(
+                "mating_steepness", mating_steepness, DEFAULT_MATING_STEEPNESS
+            ),
+            "mating_reference_ratio": mating_arr(
+                "mating_reference_ratio", mating_reference_ratio, DEFAULT_MATING_REFERENCE_RATIO
+            ),
+            "yearling_male_weight": mating_arr("mating_yearling_weight", yearling_male_weight, 0.0),
+        }
         if density_form != "none" and "carrying_capacity" in stacked:
             k = arr("carrying_capacity", "population")
             b = arr("density_strength")
@@ -432,9 +468,7 @@ class OperatingModel:
             birth_sex_ratio=0.5,
             harem_size=ro(arr("harem_size")),
             mating_form=mating_form,
-            mating_half_share=float(mating_half_share),
-            mating_steepness=float(mating_steepness),
-            yearling_male_weight=float(yearling_male_weight),
+            **{k: ro(v) for k, v in mating_arrays.items()},
             density_form=density_form,
             carrying_capacity=ro(k),
             density_strength=ro(b),
@@ -607,6 +641,7 @@ class OperatingModel:
             harem_size=self.harem_size,
             half_share=self.mating_half_share,
             steepness=self.mating_steepness,
+            reference_ratio=self.mating_reference_ratio,
             yearling_male_weight=self.yearling_male_weight,
         )
         density = kernel.Density(

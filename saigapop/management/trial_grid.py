@@ -28,6 +28,8 @@ __all__ = ["DEFAULT_TRIALS", "Trial", "TrialSet", "build_trial_model"]
 Array = NDArray[np.float64]
 
 TrialSet = Literal["reference", "robustness"]
+#: Plausibility weight of a trial, set from stated evidence (its ``why`` says which).
+Plausibility = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class Trial:
         killed in winter of the first quota year, every population), ``emigration``
         (annual fraction leaving, all classes), ``density_at_current`` (True: density
         dependence that holds the population at replacement at its current abundance).
+    plausibility
+        ``"high"``, ``"medium"`` or ``"low"``, set from the evidence stated in ``why``
+        (``None``: not yet rated).
 
     Examples
     --------
@@ -76,10 +81,15 @@ class Trial:
     conditioning: str = "projection only"
     reweight: Reweight | None = None
     stress: Mapping[str, Any] = field(default_factory=dict)
+    plausibility: Plausibility | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("reference", "robustness"):
             raise ConfigError(f"trial kind must be 'reference' or 'robustness', got {self.kind!r}")
+        if self.plausibility not in (None, "high", "medium", "low"):
+            raise ConfigError(
+                f"trial plausibility must be 'high', 'medium' or 'low', got {self.plausibility!r}"
+            )
 
     @property
     def description(self) -> str:
@@ -160,20 +170,43 @@ DEFAULT_TRIALS: tuple[Trial, ...] = (
         stress={"density_at_current": True},
     ),
     Trial(
-        "hill_mating",
+        "evidence_mating",
         "reference",
-        "Hill mating function, conception 1/2 at 1 % males",
-        "Kalmykia: conception failed with ~1 % adult males (Milner-Gulland et al. 2003)",
-        options={"mating_form": "hill", "mating_half_share": 0.01, "mating_steepness": 3.0},
-        conditioning="projection only: the counts do not inform the mating function (prior-driven)",
+        "mating function from evidence: Hill curve normalised to 1 at Kühl's sex ratio, "
+        "1/2 near 0.8 % males (the default; fitted draws)",
+        "plausibility high: Kalmykia's fecundity collapsed only near ~1 % adult males "
+        "(Milner-Gulland et al. 2003) and recruitment was a record 1.38 young/female at "
+        "M/F ≈ 0.17–0.36 (Kalmykia 2022); normalised so Kühl et al.'s fecundity is not "
+        "mate-limited twice (docs/annual_cycle.md)",
+        options={"mating_form": "normalised_hill"},
+        conditioning="as fitted: the fit carries the mating parameters (a fit made before "
+        "them projects at the prior medians: projection only)",
+        plausibility="high",
     ),
     Trial(
-        "hill_mating_pessimistic",
+        "evidence_mating_pessimistic",
         "reference",
-        "Hill mating function, conception 1/2 at 3 % males",
-        "a mating system three times more sensitive than Kalmykia's",
-        options={"mating_form": "hill", "mating_half_share": 0.03, "mating_steepness": 3.0},
+        "mating function from evidence with the collapse at 3 % males (Hill curve 1/2 at a "
+        "male share of 0.03, normalised at Kühl's sex ratio)",
+        "plausibility medium: no saiga evidence puts the collapse above ~1 %, but that figure "
+        "is one population's, its denominator is uncertain by a factor ~1.6, and Kazakh harems "
+        "form over larger, sparser ranges (Karimova et al. 2021) — 3× Kalmykia's threshold",
+        options={"mating_form": "normalised_hill", "mating_half_share": 0.03},
         conditioning="projection only: the counts do not inform the mating function (prior-driven)",
+        plausibility="medium",
+    ),
+    Trial(
+        "exponential_mating",
+        "robustness",
+        "exponential mating function P = 1 − exp(−h M/F), harem size h 12–30 (the former default)",
+        "plausibility low: one male per harem gives P = 0.63, i.e. mate limitation at ratios "
+        "where Kalmykia had record recruitment, and Kühl et al.'s fecundity already includes "
+        "the mate limitation of its time (counted twice); harems of 12–30 females (EurekAlert "
+        "733181) size a harem, not what one male can fertilise",
+        options={"mating_form": "exponential"},
+        conditioning="projection only: h does not enter the fit (its posterior is its prior, "
+        "LogNormal 90 % 12–30)",
+        plausibility="low",
     ),
     Trial(
         "double_catastrophes",

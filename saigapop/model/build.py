@@ -33,7 +33,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, SEXES
+from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, DEFAULT_MATING_FORM, SEXES
 from saigapop.demography import kernel
 from saigapop.demography._xp import NUMPY_OPS, Ops
 from saigapop.demography.density import density_from_total
@@ -136,7 +136,7 @@ def annual_step(
     survival: Any,
     fecundity: Any,
     twinning: Any,
-    harem_size: Any,
+    harem_size: Any = None,
     density_factor: Any,
     dieoff: Any,
     poaching: Any,
@@ -145,6 +145,7 @@ def annual_step(
     removals: Mapping[str, Mapping[str, Any] | None] | None = None,
     yearling_male_weight: float = 0.0,
     max_removal_fraction: float = 0.95,
+    mating: kernel.Mating | None = None,
     xp: ModuleType = np,
 ) -> dict[str, Any]:
     r"""One model year, census *t* → census *t + 1* (DESIGN §2).
@@ -153,8 +154,10 @@ def annual_step(
        then known die-offs kill the fraction ``dieoff[p, s, a]``; then calving-timed removals.
     2. Removal season: adult males lose the poached fraction; removal rows are split over
        eligible classes by ``selectivity``-weighted abundance (culls) or by abundance.
-    3. Rut: :math:`P_t = 1 - \exp(-h M / F)`, ``M`` = adult males (+ weighted yearling males),
-       ``F`` = all females including 7-month calves.
+    3. Rut: :math:`P_t = g(M / F)` with the mating function ``mating`` (the model's default:
+       the normalised Hill curve, :func:`saigapop.demography.mating.conception_from_ratio`),
+       ``M`` = adult males (+ weighted yearling males), ``F`` = all females including
+       7-month calves.
     4. Winter: winter-timed removals, then survival times :math:`e^{\varepsilon_{p,t}}`
        (population × year effect on net survival, which may exceed 1: movement/detection
        drift); calves become yearlings, yearlings and adults become adults.
@@ -170,7 +173,8 @@ def annual_step(
     fecundity, twinning
         ``(2,)`` by female census age (yearling, adult).
     harem_size
-        Scalar ``h`` of the mating function.
+        Scalar ``h`` of the exponential mating function :math:`1 - e^{-h M/F}`, used (with
+        ``yearling_male_weight``) only when ``mating`` is not given.
     density_factor
         ``(P,)`` multiplier of births.
     dieoff
@@ -186,9 +190,12 @@ def annual_step(
         ``onehot (K, P)``, ``values (K,)``, ``weights (K, 2, 3)`` (eligibility, times
         selectivity for culls).
     yearling_male_weight
-        Weight of yearling males among breeding males.
+        Weight of yearling males among breeding males (only without ``mating``).
     max_removal_fraction
         Cap on the fraction of a class removed in one step.
+    mating
+        Mating-function settings (form and parameters, yearling weight included); default
+        the exponential form with ``harem_size``.
     xp
         ``numpy`` or ``pytensor.tensor``.
 
@@ -201,6 +208,12 @@ def annual_step(
         ``removed`` (P, 2, 3, all timings).
     """
     removals = removals or {}
+    if mating is None:
+        if harem_size is None:
+            raise ConfigError("annual_step needs `mating` or `harem_size`")
+        mating = kernel.Mating(
+            "exponential", harem_size=harem_size, yearling_male_weight=yearling_male_weight
+        )
     ops = NUMPY_OPS if xp is np else PYTENSOR_OPS
     timed = {k: None if v is None else _split(v, xp) for k, v in removals.items()}
     growth = xp.exp(log_process)[:, None, None]
@@ -212,7 +225,7 @@ def annual_step(
             fecundity[1] * (1.0 + twinning[1]),
         ),
         survival=_classes(survival * growth),
-        mating=kernel.Mating(harem_size=harem_size, yearling_male_weight=yearling_male_weight),
+        mating=mating,
         density_factor=density_factor,
         calving_survival=_classes(1.0 - dieoff),
         poaching={(1, 2): poaching},
@@ -282,6 +295,17 @@ def _logit_rv(priors: Mapping[str, Prior], name: str) -> Any:
         return pm.Normal(f"logit_{name}", mu=p.params["mu"], sigma=p.params["sigma"])
     rv = p.create(name)
     return pt.log(rv) - pt.log1p(-rv)
+
+
+def _mating(mate: Any) -> kernel.Mating:
+    """Return the model's mating function from ``(half_share, steepness, r_ref, w_y)``."""
+    return kernel.Mating(
+        DEFAULT_MATING_FORM,
+        half_share=mate[0],
+        steepness=mate[1],
+        reference_ratio=mate[2],
+        yearling_male_weight=mate[3],
+    )
 
 
 def build_model(
@@ -371,7 +395,17 @@ def build_model(
         surv = survival_array(phi, pt)
         fec = pt.stack([_rv(priors, "fecundity_yearling"), _rv(priors, "fecundity_adult")])
         twin = pt.stack([_rv(priors, "twinning_yearling"), _rv(priors, "twinning_adult")])
-        harem = _rv(priors, "harem_size")
+        # mating function (issue 16): the normalised Hill curve; harem_size is carried for
+        # the pessimistic exponential trial only (it does not enter the likelihood)
+        _rv(priors, "harem_size")
+        mate = pt.stack(
+            [
+                _rv(priors, "mating_half_share"),
+                _rv(priors, "mating_steepness"),
+                _rv(priors, "mating_reference_ratio"),
+                _rv(priors, "mating_yearling_weight"),
+            ]
+        )
         if config.density_dependence == "fecundity":
             dd_b = _rv(priors, "density_strength")
         else:
@@ -405,7 +439,13 @@ def build_model(
         Y = pt.stack([0.5 * y0 * N0, 0.5 * y0 * N0], axis=-1)
         A = pt.stack([(1 - y0) * (1 - m0) * N0, (1 - y0) * m0 * N0], axis=-1)
         P_prev = conception_from_ratio(
-            A[:, 1] / (Y[:, 0] + A[:, 0]), Y[:, 0] + A[:, 0], harem_size=harem, ops=PYTENSOR_OPS
+            A[:, 1] / (Y[:, 0] + A[:, 0]),
+            Y[:, 0] + A[:, 0],
+            form=DEFAULT_MATING_FORM,
+            half_share=mate[0],
+            steepness=mate[1],
+            reference_ratio=mate[2],
+            ops=PYTENSOR_OPS,
         )
         # ---------------- removals, die-offs, management ------------------------------------
         sel_m = _rv(priors, "cull_male_selectivity")
@@ -475,7 +515,6 @@ def build_model(
                 mu_all = pt.set_subtensor(mu_all[r.t, r.p], d_frac[k] * shape_k[0])
         eps_all = pt.concatenate([eps.T if T > 1 else pt.zeros((0, P)), pt.zeros((1, P))], axis=0)
 
-        yw = config.yearling_breeding_weight
         mrf = config.max_removal_fraction
 
         def _step(*args: Any) -> tuple[Any, ...]:
@@ -483,7 +522,7 @@ def build_model(
             mu_t, eps_t = next(it), next(it)
             rspec_seq = {k: (next(it), next(it), next(it), next(it)) for k in rem_keys}
             Y_t, A_t, Pp_t = next(it), next(it), next(it)
-            surv_, fec_, twin_, harem_, ddb_, K_, poach_, selw_ = it
+            surv_, fec_, twin_, mate_, ddb_, K_, poach_, selw_ = it
             specs = {
                 k: {"onehot": oh, "values": v, "weights": m * (sl * selw_ + (1.0 - sl))}
                 for k, (oh, m, sl, v) in rspec_seq.items()
@@ -496,7 +535,7 @@ def build_model(
                 survival=surv_,
                 fecundity=fec_,
                 twinning=twin_,
-                harem_size=harem_,
+                mating=_mating(mate_),
                 density_factor=density_from_total(
                     ntot, form="ricker", carrying_capacity=K_, strength=ddb_, ops=PYTENSOR_OPS
                 ),
@@ -505,7 +544,6 @@ def build_model(
                 selectivity=selw_,
                 log_process=eps_t,
                 removals=specs,
-                yearling_male_weight=yw,
                 max_removal_fraction=mrf,
                 xp=pt,
             )
@@ -518,7 +556,7 @@ def build_model(
                 _step,
                 sequences=[mu_all, eps_all, *seqs],
                 outputs_info=[Y, A, P_prev, None, None, None, None, None],
-                non_sequences=[surv, fec, twin, harem, dd_b, K, poach, selw],
+                non_sequences=[surv, fec, twin, mate, dd_b, K, poach, selw],
                 n_steps=T,
                 strict=True,
                 return_updates=False,
@@ -548,7 +586,7 @@ def build_model(
                     survival=surv,
                     fecundity=fec,
                     twinning=twin,
-                    harem_size=harem,
+                    mating=_mating(mate),
                     density_factor=density_from_total(
                         ntot_t, form="ricker", carrying_capacity=K, strength=dd_b, ops=PYTENSOR_OPS
                     ),
@@ -557,7 +595,6 @@ def build_model(
                     selectivity=selw,
                     log_process=eps_all[t],
                     removals=spec_t,
-                    yearling_male_weight=yw,
                     max_removal_fraction=mrf,
                     xp=pt,
                 )

@@ -232,9 +232,52 @@ DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
         "harem_size": Prior(
             "LogNormal",
             {"mu": float(np.log(19.0)), "sigma": 0.28},
-            "Females one male can fertilise (h in P = 1 − exp(−h M/F)); 90 % interval 12–30",
+            "Females one male can fertilise (h in P = 1 − exp(−h M/F)); 90 % interval 12–30. "
+            "Used only by the pessimistic 'exponential_mating' robustness trial: the default "
+            "mating function does not read it, so its posterior is its prior",
             f"{_MG2003}; Imperial College press release (EurekAlert 733181)",
             "females per male",
+        ),
+        "mating_half_share": Prior(
+            "LogitNormal",
+            {"mu": _logit(0.008), "sigma": 0.3},
+            "Male share M/(M+F) of breeders at the rut where the Hill curve of conception is "
+            "1/2: Kalmykia's collapse at ~1 % adult males (1 male per ~100 adult females) is "
+            "0.6–1.0 % of the model's breeders once 7-month females are counted "
+            "(docs/annual_cycle.md); median 0.8 %, 90 % 0.49–1.3 %",
+            f"{_MG2003}; EurekAlert 733181 (press release: 'below one per cent')",
+            "proportion",
+        ),
+        "mating_steepness": Prior(
+            "LogNormal",
+            {"mu": float(np.log(3.0)), "sigma": 0.3},
+            "Hill exponent k in log(M/F): fecundity stayed high while adult males fell to a "
+            "few per cent and dropped suddenly near 1 % (P ≥ 0.9 at 2.5 % males needs k ≳ 2); "
+            "median 3, 90 % 1.8–4.9",
+            f"{_MG2003}",
+            "exponent",
+        ),
+        "mating_reference_ratio": Prior(
+            "LogNormal",
+            {"mu": float(np.log(0.15)), "sigma": 0.6},
+            "Breeding males per breeding female at the rut while Kühl et al. measured "
+            "fecundity: not published, assumed from a 'healthy' ~25 % adult-male composition "
+            "(0.12–0.53 in the model's terms) down to male-depleted 1990s samples; Kalmykia "
+            "2022: 0.17–0.36. Conception is normalised to 1 here, so Kühl's fecundity is not "
+            "mate-limited twice; median 0.15, 90 % 0.056–0.40",
+            f"{_KUHL}; Milner-Gulland et al. 2001, Oryx 35:4 (via WWF-HK); kalmykia-news.net "
+            "2022-07-07 (saiga_biology.md §3)",
+            "males per female",
+        ),
+        "mating_yearling_weight": Prior(
+            "Beta",
+            {"alpha": 1.0, "beta": 4.0},
+            "Weight of yearling males (~19 months at the rut) among breeding males: males "
+            "mature at 1.5–2.5 years and first rut at ~2 years, so some yearlings breed; "
+            "mean 0.2, 90 % 0.013–0.53",
+            "bioenc.ru (sexual maturity); bibliboba 'Okhotnichye-promyslovye zveri' p. 34 "
+            "(saiga_biology.md §1)",
+            "weight",
         ),
         "density_strength": Prior(
             "HalfNormal",

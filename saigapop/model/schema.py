@@ -136,7 +136,23 @@ POSTERIOR_SCHEMA = PosteriorSchema(
                 *_P,
                 allow_nan=True,
             ),
-            "harem_size": VariableSpec((), "h of the mating function P = 1 - exp(-h M/F)", 0.0),
+            "harem_size": VariableSpec(
+                (), "h of the exponential mating function P = 1 - exp(-h M/F)", 0.0
+            ),
+            # the default mating function (issue 16); absent in fits made before it, which
+            # project with the exponential form (attrs["mating_form"])
+            "mating_half_share": VariableSpec(
+                (), "male share of breeders at which the Hill curve is 1/2", *_P, optional=True
+            ),
+            "mating_steepness": VariableSpec(
+                (), "Hill exponent of conception in log(M/F)", 0.0, optional=True
+            ),
+            "mating_reference_ratio": VariableSpec(
+                (), "M/F at which conception is normalised to 1 (Kühl et al.)", 0.0, optional=True
+            ),
+            "mating_yearling_weight": VariableSpec(
+                (), "weight of yearling males among breeding males", *_P, optional=True
+            ),
             "carrying_capacity": VariableSpec(
                 ("population",),
                 "density scale K of the fecundity factor exp(-b N/K)",
@@ -368,6 +384,11 @@ def _from_model_parameters(ds: xr.Dataset, constant: xr.Dataset | None) -> xr.Da
         out["implementation_selectivity"] = grid([[cf, one * 1.0 + 0 * m, one + 0 * m], [cf, m, m]])
     if "process_noise_sd" in out:
         out.attrs.setdefault("process_noise_scale", "log")
+    # the fitted mating function: the normalised Hill curve when its parameters were
+    # fitted; a fit made before them (``harem_size`` only) keeps its exponential form
+    out.attrs.setdefault(
+        "mating_form", "normalised_hill" if "mating_half_share" in out else "exponential"
+    )
     return out
 
 

@@ -183,7 +183,9 @@ def test_calving_equation():
 
 
 def test_rut_counts_female_calves_and_weighted_yearling_males():
-    rates = VitalRates.kuhl_2009(survival=np.ones((2, 3)), yearling_male_weight=0.5)
+    rates = VitalRates.kuhl_2009(
+        survival=np.ones((2, 3)), yearling_male_weight=0.5, mating_form="exponential"
+    )
     pop = np.array([[400.0, 300.0, 300.0], [400.0, 40.0, 10.0]])
     out = rut(pop, rates)
     assert out.breeding_females == 1000.0

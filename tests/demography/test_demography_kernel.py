@@ -15,7 +15,7 @@ def _one_step(**kw):
     args = dict(
         births_per_female=(1.0, 2.0),
         survival=[[0.5] * 3, [0.5] * 3],
-        mating=kernel.Mating(harem_size=20.0),
+        mating=kernel.Mating("exponential", harem_size=20.0),
         calving_survival=[[1.0, 1.0, 0.9], [1.0, 1.0, 1.0]],
         poaching={(1, 2): 0.1},
         removals={(1, 2): 20.0, (0, 0): 10.0},
@@ -91,7 +91,7 @@ def test_no_females_means_no_conception_and_an_infinite_ratio():
 def test_kernel_on_arrays_equals_the_validated_step_element_by_element():
     rng = np.random.default_rng(3)
     state = rng.uniform(10, 1000, (4, 2, 2))
-    rates = VitalRates.kuhl_2009(survival=rng.uniform(0.3, 0.95, (4, 2, 3)), harem_size=15.0)
+    rates = VitalRates.kuhl_2009(survival=rng.uniform(0.3, 0.95, (4, 2, 3)))
     removals = rng.uniform(0, 5, (4, 2, 3))
     ref = step(state, 0.9, rates, removals)
     bpf = rates.fecundity * (1 + rates.twinning)
@@ -101,7 +101,7 @@ def test_kernel_on_arrays_equals_the_validated_step_element_by_element():
             0.9,
             births_per_female=(bpf[0], bpf[1]),
             survival=rates.survival[i],
-            mating=kernel.Mating(harem_size=15.0),
+            mating=kernel.Mating(),  # the default form on both sides
             removals={(s, a): removals[i, s, a] for s in range(2) for a in range(3)},
             ops=NUMPY_OPS,
         )

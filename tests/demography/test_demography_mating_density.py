@@ -11,13 +11,15 @@ from saigapop.demography import conception_probability, density_factor
 
 def test_exponential_near_failure_at_one_male_per_100_females():
     # asserted threshold: P <= 0.2 at 1 male per 100 females with h = 20 (exact 0.1813)
-    assert conception_probability(1.0, 100.0, 20.0) <= 0.2
-    assert conception_probability(1.0, 100.0, 20.0) == pytest.approx(1 - math.exp(-0.2), abs=1e-15)
+    assert conception_probability(1.0, 100.0, 20.0, form="exponential") <= 0.2
+    assert conception_probability(1.0, 100.0, 20.0, form="exponential") == pytest.approx(
+        1 - math.exp(-0.2), abs=1e-15
+    )
 
 
 def test_exponential_near_full_at_15_males_per_100_females_default_h():
     # default harem size (constants.DEFAULT_HAREM_SIZE = 20): P = 1 - exp(-3) = 0.9502
-    assert conception_probability(15.0, 100.0) >= 0.95
+    assert conception_probability(15.0, 100.0, form="exponential") >= 0.95
 
 
 @pytest.mark.parametrize(
@@ -25,11 +27,15 @@ def test_exponential_near_full_at_15_males_per_100_females_default_h():
     [(12.0, 0.113, 0.835), (20.0, 0.181, 0.950), (30.0, 0.259, 0.989)],
 )
 def test_docstring_table_is_honest(h, at_1, at_15):
-    assert conception_probability(1.0, 100.0, h) == pytest.approx(at_1, abs=5e-4)
-    assert conception_probability(15.0, 100.0, h) == pytest.approx(at_15, abs=5e-4)
+    assert conception_probability(1.0, 100.0, h, form="exponential") == pytest.approx(
+        at_1, abs=5e-4
+    )
+    assert conception_probability(15.0, 100.0, h, form="exponential") == pytest.approx(
+        at_15, abs=5e-4
+    )
 
 
-@pytest.mark.parametrize("form", ["exponential", "hill", "sigmoid"])
+@pytest.mark.parametrize("form", ["normalised_hill", "exponential", "hill", "sigmoid"])
 def test_monotone_and_zero_without_males_or_females(form):
     ratios = np.linspace(0.0, 1.0, 2001)
     p = conception_probability(ratios, 1.0, 20.0, form=form)
@@ -56,7 +62,9 @@ def test_mating_rejects_bad_inputs():
     with pytest.raises(ValueError, match="males"):
         conception_probability(-1.0, 10.0)
     with pytest.raises(ValueError, match="harem_size"):
-        conception_probability(1.0, 10.0, 0.0)
+        conception_probability(1.0, 10.0, 0.0, form="exponential")
+    with pytest.raises(ValueError, match="reference_ratio"):
+        conception_probability(1.0, 10.0, reference_ratio=0.0)
     with pytest.raises(ValueError, match="half_share"):
         conception_probability(1.0, 10.0, form="hill", half_share=1.5)
     with pytest.raises(ValueError, match="form"):

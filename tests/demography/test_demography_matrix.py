@@ -138,7 +138,7 @@ def test_saiga_female_matrix_maximum_lambda_closed_form():
 
 def test_two_sex_matrix_structure_and_mating_ratio():
     surv = np.array([[0.6, 0.85, 0.9], [0.55, 0.8, 0.7]])
-    rates = VitalRates.kuhl_2009(survival=surv, harem_size=20.0)
+    rates = VitalRates.kuhl_2009(survival=surv, harem_size=20.0, mating_form="exponential")
     A = two_sex_linearised_matrix(rates, males_per_female=0.05)
     p = 1 - math.exp(-20 * 0.05)
     b = np.array([0.774 * 1.117, 0.946 * 1.726])

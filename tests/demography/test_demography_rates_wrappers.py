@@ -20,7 +20,7 @@ def test_kuhl_2009_defaults():
     np.testing.assert_array_equal(rates.twinning, [0.117, 0.726])
     assert rates.birth_sex_ratio == 0.5
     assert rates.yearling_male_weight == 0.0
-    assert rates.mating_form == "exponential"
+    assert rates.mating_form == "normalised_hill"
     assert rates.batch_shape == ()
     with pytest.raises(ValueError, match="read-only"):
         rates.survival[0, 0] = 0.1

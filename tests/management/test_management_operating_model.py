@@ -39,6 +39,7 @@ def test_kernel_matches_demography_cycle(deterministic_posterior, det):
         fecundity=post["fecundity"].sel(age=["yearling", "adult"]).values,
         twinning=post["twinning"].sel(age=["yearling", "adult"]).values,
         harem_size=float(post["harem_size"]),
+        mating_form="exponential",  # a fit without mating parameters projects exponential
         density_form="beverton_holt",
         carrying_capacity=float(post["carrying_capacity"].isel(population=0)),
         density_strength=float(post["density_strength"]),

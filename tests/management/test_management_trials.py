@@ -39,8 +39,8 @@ REQUIRED = {
         "catchability_1.2",
         "no_density_dependence",
         "density_at_current",
-        "hill_mating",
-        "hill_mating_pessimistic",
+        "evidence_mating",
+        "evidence_mating_pessimistic",
     },
     "robustness": {
         "double_catastrophes",
@@ -50,6 +50,7 @@ REQUIRED = {
         "low_male_survival",
         "census_2025_estimate",
         "emigration",
+        "exponential_mating",
     },
 }
 
@@ -71,9 +72,19 @@ def test_grid_is_data_and_covers_every_named_trial():
         assert (t.reweight is not None) == t.conditioning.startswith("reweighted")
         with pytest.raises(AttributeError):
             t.name = "x"  # frozen
-    hill = {t.name: t.options.get("mating_half_share") for t in DEFAULT_TRIALS}
-    assert hill["hill_mating"] == 0.01
-    assert hill["hill_mating_pessimistic"] == 0.03
+    mating = {t.name: t for t in DEFAULT_TRIALS if "mating" in t.name}
+    assert set(mating) == {"evidence_mating", "evidence_mating_pessimistic", "exponential_mating"}
+    assert mating["evidence_mating"].options == {"mating_form": "normalised_hill"}
+    assert mating["evidence_mating_pessimistic"].options["mating_half_share"] == 0.03
+    assert mating["exponential_mating"].options == {"mating_form": "exponential"}
+    # each mating trial states its plausibility weight and the evidence for it
+    for t in mating.values():
+        assert t.plausibility in ("high", "medium", "low")
+        assert t.why.startswith(f"plausibility {t.plausibility}:")
+    # high and medium weights are reference trials the quota must pass
+    assert {t.name for t in mating.values() if t.plausibility in ("high", "medium")} == {
+        t.name for t in mating.values() if t.kind == "reference"
+    }
 
 
 def test_psis_uniform_and_heavy_tails():

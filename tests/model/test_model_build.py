@@ -7,6 +7,8 @@ import pytest
 from scipy import stats
 
 import saigapop as sp
+from saigapop.demography import kernel
+from saigapop.demography.mating import conception_probability
 from saigapop.exceptions import ConfigError
 from saigapop.model.build import annual_step, build_model, log_normal_sf, survival_array
 from saigapop.model.config import ModelConfig
@@ -307,7 +309,10 @@ def test_model_N_equals_the_numpy_kernel_on_the_same_draws(bundled):
         "fecundity_adult",
         "twinning_yearling",
         "twinning_adult",
-        "harem_size",
+        "mating_half_share",
+        "mating_steepness",
+        "mating_reference_ratio",
+        "mating_yearling_weight",
         "density_strength",
         "process_noise_sd",
         "process_z",
@@ -334,13 +339,28 @@ def test_model_N_equals_the_numpy_kernel_on_the_same_draws(bundled):
         surv = survival_array(g("survival_rate"), np)
         fec = np.array([g("fecundity_yearling"), g("fecundity_adult")])
         twin = np.array([g("twinning_yearling"), g("twinning_adult")])
-        h, b = float(g("harem_size")), float(g("density_strength"))
+        b = float(g("density_strength"))
+        mating = kernel.Mating(
+            "normalised_hill",
+            half_share=float(g("mating_half_share")),
+            steepness=float(g("mating_steepness")),
+            reference_ratio=float(g("mating_reference_ratio")),
+            yearling_male_weight=float(g("mating_yearling_weight")),
+        )
         eps = g("process_noise_sd") * g("process_z")  # (P, T - 1)
         n0 = inp.init_scale * np.exp(g("initial_abundance"))
         m0, y0 = g("initial_male_share"), g("initial_yearling_share")
         Y = np.stack([0.5 * y0 * n0, 0.5 * y0 * n0], -1)
         A = np.stack([(1 - y0) * (1 - m0) * n0, (1 - y0) * m0 * n0], -1)
-        conc = 1.0 - np.exp(-h * A[:, 1] / (Y[:, 0] + A[:, 0]))
+        # initial conception: census adult males per census female, same form
+        conc = conception_probability(
+            A[:, 1],
+            Y[:, 0] + A[:, 0],
+            form="normalised_hill",
+            half_share=mating.half_share,
+            steepness=mating.steepness,
+            reference_ratio=mating.reference_ratio,
+        )
         sc, sm = g("cull_calf_selectivity"), g("cull_male_selectivity")
         selw = np.array([[sc, 1.0, 1.0], [sc, sm, sm]])
         mu = np.zeros((T, P, 2, 3))
@@ -375,7 +395,7 @@ def test_model_N_equals_the_numpy_kernel_on_the_same_draws(bundled):
                 survival=surv,
                 fecundity=fec,
                 twinning=twin,
-                harem_size=h,
+                mating=mating,
                 density_factor=np.exp(-b * (Y.sum(1) + A.sum(1)) / inp.density_scale),
                 dieoff=mu[t],
                 poaching=float(g("poaching_rate_male")),
