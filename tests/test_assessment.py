@@ -14,6 +14,7 @@ import xarray as xr
 import saigapop as sp
 from saigapop.assessment import Assessment, AssessmentConfig
 from saigapop.exceptions import ConfigError
+from saigapop.io import read_offtake
 from saigapop.persist import from_node, to_node
 from saigapop.testing import synthetic_posterior
 
@@ -175,37 +176,30 @@ class _WithOfftake:
         return getattr(self._data, name)
 
 
-@dataclass
-class _Plan:
-    """The ``OfftakePlan`` interface: scenarios of announced culls per population and year."""
-
-    scale: float = 1.0
-    calls: list = field(default_factory=list)
-
-    def select(self, scenario):
-        self.calls.append(("select", scenario))
-        return _Plan(2.0 if scenario == "double" else 1.0, self.calls)
-
-    def zero_culls(self):
-        self.calls.append(("zero_culls",))
-        return _Plan(0.0, self.calls)
-
-    def numbers(self, pops, years):
-        out = np.zeros((len(years), len(pops), 2, 3))
-        out[:3, :, 1, 2] = 1000.0 * self.scale  # adult males, three quota years
-        return out
+def _plan(tmp_path):
+    """A two-scenario plan: 1,000 (``default``) or 2,000 (``double``) Ural adult males a year."""
+    rows = [
+        f"Ural,{y},{name},announced_plan,removal,male,adult,{n},src"
+        for name, n in (("default", 1000), ("double", 2000))
+        for y in (2026, 2027, 2028)
+    ]
+    path = tmp_path / "offtake_plan.csv"
+    path.write_text(
+        "population,year,scenario,basis,timing,sex,age,value,source\n" + "\n".join(rows) + "\n"
+    )
+    return read_offtake(path)
 
 
-def test_the_offtake_scenario_reaches_both_arms_and_round_trips(assessment, data):
-    plan = _Plan()
+def test_the_offtake_scenario_reaches_both_arms_and_round_trips(assessment, data, tmp_path):
+    plan = _plan(tmp_path)
     assessment.data = _WithOfftake(data, plan)
-    assert assessment.offtake_plan() is plan  # None: the data's default scenario
+    assert assessment.offtake_plan().scenarios == ("default",)  # None: the default scenario
     rec = assessment.recommend()
     culls = rec.om_options["planned_culls"].removals
     assert float(culls.sel(year=2026, population="Ural", sex="male", age="adult")) == 1000.0
-    assert float(culls.sum()) == 1000.0 * 3 * 3
+    assert float(culls.sum()) == 1000.0 * 3
     # the operating model (and so the no-export arm) carries the plan
-    assert rec.om.planned_culls.sum() == 9000.0
+    assert rec.om.planned_culls.sum() == 3000.0
     assert rec.om.baseline(record="full")["removed"].sel(source="cull", year=2026).sum() > 0
     built = assessment.operating_model()  # the same builder, without solving
     np.testing.assert_array_equal(built.culls, rec.om.culls)
@@ -224,14 +218,35 @@ def test_the_offtake_scenario_reaches_both_arms_and_round_trips(assessment, data
     zero = Assessment.from_fit(data, assessment.fit(), none, progress=False)
     zero.data = _WithOfftake(data, plan)
     assert float(zero.offtake_plan().numbers(["Ural"], [2026]).sum()) == 0.0
-    assert plan.calls == [("select", "double"), ("zero_culls",)]
     assert AssessmentConfig.from_json(none.to_json()) == none
     with pytest.raises(ConfigError, match="offtake_scenario"):
         AssessmentConfig(offtake_scenario="")
+    missing = Assessment.from_fit(
+        data, assessment.fit(), assessment.config.replace(offtake_scenario="x"), progress=False
+    )
+    missing.data = _WithOfftake(data, plan)
+    with pytest.raises(ValueError, match="scenarios are 'default', 'double'"):
+        missing.offtake_plan()
 
 
-def test_without_an_offtake_plan_only_the_realised_culls_are_applied(assessment):
-    assert assessment.offtake_plan() is None  # the bundled data have no plan yet
+def test_the_bundled_default_culls_are_realised_levels_in_both_arms(assessment, data):
+    """The bundled default scenario repeats the 2025 cull, exactly (no implementation error)."""
+    plan = assessment.offtake_plan()
+    assert plan.scenarios == ("default",)
+    rec = assessment.recommend()
+    realised = rec.om_options["realised_removals"]
+    assert realised["year"].values.tolist()[:4] == [2025, 2026, 2027, 2028]
+    ural = realised.sel(population="Ural").sum(("sex", "age"))
+    assert float(ural.sel(year=2026)) == pytest.approx(108_500.0)
+    assert float(ural.sel(year=2028)) == pytest.approx(108_500.0)
+    assert float(rec.om_options["planned_culls"].removals.sum()) == 0.0  # nothing announced
+    base = rec.om.baseline(record="full")["removed"].sel(source="cull", population="Ural")
+    assert float(base.sel(year=2027).mean("draw").sum()) == pytest.approx(108_500.0, rel=1e-6)
+
+
+def test_without_an_offtake_plan_only_the_realised_culls_are_applied(assessment, data):
+    assessment.data = _WithOfftake(data, None)
+    assert assessment.offtake_plan() is None
     rec = assessment.recommend()
     assert "planned_culls" not in rec.om_options
     assert int(rec.om_options["realised_removals"]["year"].item()) == rec.latest_year
