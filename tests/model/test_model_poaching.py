@@ -265,7 +265,9 @@ def _heavily_poached(kind: str) -> sp.SaigaData:
         poaching_rate_male=0.0,
         process_noise_sd=0.05,
     )
-    design = ObservationDesign(sex_ratio_years=[2008, 2011, 2014], cull_composition_sample=None)
+    # counts only: no sex-ratio sample, so what the data say about adult males comes from the
+    # recorded offtake (the situation of the issue's example)
+    design = ObservationDesign(cull_composition_sample=None)
     sim = simulate(params, design, seed=4)
     rem = sim.data.removals.drop(columns=["row", "file"], errors="ignore").copy()
     assert (rem["kind"] == "cull").all()
@@ -274,6 +276,7 @@ def _heavily_poached(kind: str) -> sp.SaigaData:
         rem["lower"] = np.round(rem["value"] / RANGE_FACTOR)
         rem["upper"] = np.round(rem["value"] * RANGE_FACTOR)
     comp = sim.data.composition.drop(columns=["row", "file"], errors="ignore")
+    comp = comp if len(comp) else None
     census = sim.data.census.drop(columns=["row", "file"], errors="ignore")
     return sp.SaigaData.from_frames(census, rem, comp, populations=["A"]), sim.truth
 
@@ -284,7 +287,9 @@ def test_poaching_and_harvest_records_give_the_same_adult_males():
 
     Posterior median adult males agree year by year within the stated uncertainty (a factor
     1.25); the same rows recorded as ``seizure`` (a minimum, not subtracted: what ``poaching``
-    rows got before) put far more adult males in the population, so the comparison can fail.
+    rows got before) put more adult males in the last year than that factor allows, so the
+    comparison can fail. Counts only (no sex-ratio sample): with sex-ratio samples the data
+    find the adult males whatever the removal rows say.
     """
     import time
 
@@ -324,5 +329,6 @@ def test_poaching_and_harvest_records_give_the_same_adult_males():
     # the harvest fit's median lies inside the poaching fit's 90 % interval in the last year
     last = adult_males["poaching"].isel(year=-1)
     assert float(last.sel(quantile=0.05)) < med["harvest"][-1] < float(last.sel(quantile=0.95))
-    # control: skipped (seizure) rows leave many more adult males than the recorded offtake
-    assert med["seizure"][-1] / med["harvest"][-1] > 2.0
+    # control: skipped rows (as seizures, i.e. how poaching rows were treated before) leave
+    # more adult males than the tolerance above allows, so the agreement is not vacuous
+    assert med["seizure"][-1] / med["harvest"][-1] > RANGE_FACTOR
