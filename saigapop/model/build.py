@@ -180,7 +180,8 @@ def annual_step(
     dieoff
         ``(P, 2, 3)`` calving-season die-off fractions (zeros in ordinary years).
     poaching
-        Scalar fraction of adult males poached in the removal season.
+        Fraction of adult males poached in the removal season: a scalar, or ``(P,)`` (zero in
+        a population-year whose poaching is a recorded estimate among ``removals``).
     selectivity
         ``(2, 3)`` relative per-capita cull vulnerability.
     log_process
@@ -373,6 +374,8 @@ def build_model(
         coords["dieoff"] = list(inp.dieoffs["label"])
     if len(inp.unknown_removals):
         coords["removal_unknown"] = list(inp.unknown_removals["label"])
+    if len(inp.poaching_estimates):
+        coords["poaching_estimate"] = list(inp.poaching_estimates["label"])
     point_tolls = inp.tolls[inp.tolls["side"] == "point"]
     if len(point_tolls):
         coords["toll_obs"] = list(point_tolls["label"])
@@ -472,6 +475,19 @@ def build_model(
             if len(inp.unknown_removals)
             else None
         )
+        # recorded poaching estimates with a stated range: the removed number is latent, its
+        # range the prior's 90 % interval (saigapop.model.inputs.poaching_lognormal)
+        poached_latent = (
+            pm.LogNormal(
+                "poaching_removed",
+                mu=inp.poaching_estimates["mu"].to_numpy(dtype=float),
+                sigma=inp.poaching_estimates["sigma"].to_numpy(dtype=float),
+                dims="poaching_estimate",
+                shape=(len(inp.poaching_estimates),),
+            )
+            if len(inp.poaching_estimates)
+            else None
+        )
         imp_mu = _rv(priors, "implementation_log_mean")
         imp_sd = _rv(priors, "implementation_log_sd")
 
@@ -498,6 +514,8 @@ def build_model(
                     if r.unknown >= 0:
                         u = inp.unknown_removals.iloc[r.unknown]
                         v = u["lower"] + (u["upper"] - u["lower"]) * unknown_u[r.unknown]
+                    elif r.latent >= 0:
+                        v = poached_latent[r.latent]
                     else:
                         v = r.value
                     vals = pt.set_subtensor(vals[t, k], v)
@@ -514,12 +532,21 @@ def build_model(
             for k, r in enumerate(inp.dieoffs.itertuples()):
                 mu_all = pt.set_subtensor(mu_all[r.t, r.p], d_frac[k] * shape_k[0])
         eps_all = pt.concatenate([eps.T if T > 1 else pt.zeros((0, P)), pt.zeros((1, P))], axis=0)
+        # population-years with a recorded poaching estimate: the estimate replaces the
+        # rate-based poaching there (a (T, P) 0/1 multiplier of the rate; absent when there is
+        # no such year, so the graph is then exactly the rate-only one)
+        poach_on = None
+        if inp.poaching_off:
+            poach_on = np.ones((T, P))
+            for p_, t_ in inp.poaching_off:
+                poach_on[t_, p_] = 0.0
 
         mrf = config.max_removal_fraction
 
         def _step(*args: Any) -> tuple[Any, ...]:
             it = iter(args)
             mu_t, eps_t = next(it), next(it)
+            on_t = next(it) if poach_on is not None else 1.0
             rspec_seq = {k: (next(it), next(it), next(it), next(it)) for k in rem_keys}
             Y_t, A_t, Pp_t = next(it), next(it), next(it)
             surv_, fec_, twin_, mate_, ddb_, K_, poach_, selw_ = it
@@ -540,7 +567,7 @@ def build_model(
                     ntot, form="ricker", carrying_capacity=K_, strength=ddb_, ops=PYTENSOR_OPS
                 ),
                 dieoff=mu_t,
-                poaching=poach_,
+                poaching=poach_ * on_t if poach_on is not None else poach_,
                 selectivity=selw_,
                 log_process=eps_t,
                 removals=specs,
@@ -554,7 +581,12 @@ def build_model(
 
             results = pytensor.scan(
                 _step,
-                sequences=[mu_all, eps_all, *seqs],
+                sequences=[
+                    mu_all,
+                    eps_all,
+                    *([pt.as_tensor(poach_on)] if poach_on is not None else []),
+                    *seqs,
+                ],
                 outputs_info=[Y, A, P_prev, None, None, None, None, None],
                 non_sequences=[surv, fec, twin, mate, dd_b, K, poach, selw],
                 n_steps=T,
@@ -591,7 +623,7 @@ def build_model(
                         ntot_t, form="ricker", carrying_capacity=K, strength=dd_b, ops=PYTENSOR_OPS
                     ),
                     dieoff=mu_all[t],
-                    poaching=poach,
+                    poaching=poach * poach_on[t] if poach_on is not None else poach,
                     selectivity=selw,
                     log_process=eps_all[t],
                     removals=spec_t,

@@ -15,8 +15,13 @@ data-handling decision of the model is made here, once, and listed in ``ModelInp
   ``mass_mortality`` rows (< ``catastrophe_min_toll``), are subtracted in their step, split
   over the eligible sex × age classes by abundance (culls weighted by a selectivity);
   ``interim``/``planned``/``limit`` rows never; ``seizure`` rows never (recorded seizures are a
-  minimum of poaching, which the ``poaching_rate`` parameter carries); national (``total``)
-  removal rows never (they include the population rows; unknown splits are bounded rows);
+  minimum of poaching, not an estimate of it; the ``poaching_rate`` parameter carries
+  poaching); national (``total``) removal rows never (they include the population rows;
+  unknown splits are bounded rows);
+* ``final`` ``poaching`` rows in animals (an estimate of total poaching in a population-year)
+  are removals like a harvest row, split by abundance over their sex × age classes, and in
+  that population-year the rate-based poaching is switched off (``poaching_off``); see
+  :func:`poaching_lognormal` for how a stated range becomes a latent removal;
 * a removal row with empty value and ``lower``/``upper`` bounds becomes a bounded unknown
   ``lower + (upper - lower) u`` with ``u`` a parameter;
 * ``mass_mortality`` rows with value >= ``catastrophe_min_toll`` define a catastrophe: a
@@ -30,6 +35,7 @@ data-handling decision of the model is made here, once, and listed in ``ModelInp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,7 +45,13 @@ from saigapop.constants import TOTAL
 from saigapop.exceptions import ConfigError
 from saigapop.model.config import ModelConfig
 
-__all__ = ["DataLike", "ModelInputs", "prepare_inputs"]
+__all__ = [
+    "POACHING_RANGE_COVERAGE",
+    "DataLike",
+    "ModelInputs",
+    "poaching_lognormal",
+    "prepare_inputs",
+]
 
 _REMOVAL_KINDS = ("cull", "harvest", "capture")
 _SEX_MASK = {"female": (1.0, 0.0), "male": (0.0, 1.0), "all": (1.0, 1.0)}
@@ -51,6 +63,9 @@ _AGE_MASK = {
     "all": (1.0, 1.0, 1.0),
 }
 TIMINGS = ("calving", "removal", "winter")
+#: Probability the prior of a recorded poaching estimate puts inside the row's stated
+#: ``lower``–``upper`` range (see :func:`poaching_lognormal`).
+POACHING_RANGE_COVERAGE = 0.90
 #: Assumed initial growth rate used only to backcast a population's first count to the start
 #: year for the *centre* of the wide initial-abundance prior.
 BACKCAST_GROWTH = 1.2
@@ -85,7 +100,7 @@ class ModelInputs:
     bounds: pd.DataFrame  # t, value, mask, side ("upper" / "lower"), label
     removals: (
         pd.DataFrame
-    )  # t, timing, p, value, mask (2x3 tuple), selective, unknown (index or -1)
+    )  # t, timing, p, value, mask (2x3 tuple), selective, unknown, latent (indices or -1), label
     unknown_removals: pd.DataFrame  # lower, upper, label
     dieoffs: pd.DataFrame  # p, t, label
     tolls: pd.DataFrame  # dieoff (index), value, side ("point"/"lower"), label
@@ -100,6 +115,15 @@ class ModelInputs:
     density_scale: np.ndarray  # (P,) K: largest count (or share of the largest total)
     data_hash: str
     notes: tuple[str, ...] = field(default=())
+    #: Recorded poaching estimates with a stated range: latent removals
+    #: ``LogNormal(mu, sigma)`` (columns mu, sigma, lower, upper, label); ``removals.latent``
+    #: indexes them.
+    poaching_estimates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["mu", "sigma", "lower", "upper", "label"])
+    )
+    #: ``(p, t)`` population-years with a recorded poaching estimate: the rate-based poaching
+    #: (``poaching_rate_male``) does not act there, the estimate replaces it.
+    poaching_off: tuple[tuple[int, int], ...] = field(default=())
 
     @property
     def n_pop(self) -> int:
@@ -120,6 +144,7 @@ class ModelInputs:
             "bounds": len(self.bounds),
             "removals": len(self.removals),
             "unknown_removals": len(self.unknown_removals),
+            "poaching_estimates": len(self.poaching_estimates),
             "dieoffs": len(self.dieoffs),
             "tolls": len(self.tolls),
             "compositions": len(self.compositions),
@@ -131,6 +156,58 @@ class ModelInputs:
 
 def _label(row: pd.Series, *cols: str) -> str:
     return " ".join(str(row[c]) for c in cols)
+
+
+def poaching_lognormal(
+    lower: float, upper: float, coverage: float = POACHING_RANGE_COVERAGE
+) -> tuple[float, float]:
+    r"""``(mu, sigma)`` of the lognormal prior of a poaching estimate stated as a range.
+
+    The removed number is :math:`\mathrm{LogNormal}(\mu, \sigma)` with ``lower`` and
+    ``upper`` as its central ``coverage`` (90 %) interval:
+    :math:`\mu = (\log L + \log U)/2`,
+    :math:`\sigma = (\log U - \log L) / (2 z_{(1 + c)/2})`.
+
+    Why lognormal and why 90 %: a poaching estimate is a positive number built by
+    multiplying uncertain factors (seizures × a detection ratio, carcass counts × an area
+    ratio), so its error is multiplicative and its range is asymmetric around the figure;
+    a published "between L and U" is a plausible range, not a hard limit, so the prior keeps
+    10 % of its mass outside it (a uniform on the range would make values just outside it
+    impossible and every value inside it equally likely). The median is the geometric
+    midpoint :math:`\sqrt{LU}`; a point figure published with the range does not move it.
+    No source gives a calibrated coverage for published poaching ranges; 90 % is a stated
+    assumption.
+
+    Parameters
+    ----------
+    lower, upper
+        The stated range, ``0 < lower < upper``.
+    coverage
+        Prior probability inside ``[lower, upper]``.
+
+    Returns
+    -------
+    tuple of float
+        ``(mu, sigma)`` on the log scale.
+
+    Raises
+    ------
+    ValueError
+        If the range is not ``0 < lower < upper`` or ``coverage`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> mu, sigma = poaching_lognormal(300.0, 1200.0)
+    >>> round(float(np.exp(mu)), 6), round(sigma, 4)
+    (600.0, 0.4214)
+    """
+    if not (0.0 < lower < upper) or not np.isfinite(upper):
+        raise ValueError(f"a poaching range needs 0 < lower < upper, got {lower} and {upper}")
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+    z = NormalDist().inv_cdf(0.5 + coverage / 2.0)
+    lo, hi = np.log(lower), np.log(upper)
+    return float((lo + hi) / 2.0), float((hi - lo) / (2.0 * z))
 
 
 def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
@@ -279,10 +356,16 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
     rem = data.removals.copy()
     rem_in = rem[rem["year"].between(config.start_year, end)]
     removal_rows, unknown_rows, dieoffs, tolls = [], [], [], []
+    poaching_rows: list[dict[str, Any]] = []
+    poaching_off: set[tuple[int, int]] = set()
     skipped: dict[str, int] = {}
+    used: dict[str, int] = {}
 
     def skip(reason: str) -> None:
         skipped[reason] = skipped.get(reason, 0) + 1
+
+    def use(reason: str) -> None:
+        used[reason] = used.get(reason, 0) + 1
 
     big = rem_in[
         (rem_in["kind"] == "mass_mortality")
@@ -322,10 +405,13 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         if r["population"] == TOTAL or r["population"] not in pops:
             skip("national or unmodelled population (split unknown; bounded rows carry it)")
             continue
-        if r["kind"] == "seizure" or r["kind"] == "poaching":
-            skip("seizure/poaching (carried by poaching_rate)")
+        if r["kind"] == "seizure":
+            skip(
+                "seizure: a recorded minimum of poaching, not an estimate of it; "
+                "poaching is carried by poaching_rate"
+            )
             continue
-        if r["kind"] not in (*_REMOVAL_KINDS, "mass_mortality"):
+        if r["kind"] not in (*_REMOVAL_KINDS, "mass_mortality", "poaching"):
             skip(f"kind {r['kind']}")
             continue
         timing = (
@@ -337,9 +423,23 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         if timing == "calving":  # before the removal season only calves of the year exist
             pass
         t = tidx[int(r["year"])]
-        unknown = -1
+        unknown = latent = -1
         value = r["value"]
-        if pd.isna(value):
+        row_label = _label(r, "population", "year", "kind", "sex", "age")
+        lo_ = float(r["lower"]) if pd.notna(r["lower"]) else np.nan
+        hi_ = float(r["upper"]) if pd.notna(r["upper"]) else np.nan
+        if r["kind"] == "poaching" and lo_ > 0 and hi_ > lo_:
+            mu, sigma = poaching_lognormal(lo_, hi_)
+            latent = len(poaching_rows)
+            poaching_rows.append(
+                {"mu": mu, "sigma": sigma, "lower": lo_, "upper": hi_, "label": row_label}
+            )
+            value = 0.0
+            use(
+                "poaching estimate with a range: a latent lognormal removal, the range its "
+                f"{POACHING_RANGE_COVERAGE:.0%} interval"
+            )
+        elif pd.isna(value):
             lo = float(r["lower"]) if pd.notna(r["lower"]) else 0.0
             hi = float(r["upper"]) if pd.notna(r["upper"]) else np.nan
             if not np.isfinite(hi):
@@ -360,6 +460,11 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
                 }
             )
             value = 0.0
+            use(f"{r['kind']}, bounded unknown: lower + (upper - lower) u, u uniform")
+        else:
+            use(f"{r['kind']}, as recorded")
+        if r["kind"] == "poaching":
+            poaching_off.add((pidx[r["population"]], t))
         removal_rows.append(
             {
                 "t": t,
@@ -369,11 +474,19 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
                 "mask": mask,
                 "selective": r["kind"] in _REMOVAL_KINDS,
                 "unknown": unknown,
-                "label": _label(r, "population", "year", "kind", "sex", "age"),
+                "latent": latent,
+                "label": row_label,
             }
         )
+    for reason, n in sorted(used.items()):
+        notes.append(f"removal rows subtracted ({reason}): {n}")
     for reason, n in sorted(skipped.items()):
         notes.append(f"removal rows not subtracted ({reason}): {n}")
+    for p, t in sorted(poaching_off, key=lambda k: (k[1], k[0])):
+        notes.append(
+            f"{pops[p]} {int(years[t])}: recorded poaching estimate replaces the rate-based "
+            "poaching (poaching_rate_male) in that population-year"
+        )
     n_events = len(dieoffs)
     record = (n_events, len(pops) * len(years)) if config.uses("catastrophe_record") else (0, 0)
     if not config.uses("dieoff_tolls"):
@@ -505,7 +618,17 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         bounds=bounds_df,
         removals=pd.DataFrame(
             removal_rows,
-            columns=["t", "timing", "p", "value", "mask", "selective", "unknown", "label"],
+            columns=[
+                "t",
+                "timing",
+                "p",
+                "value",
+                "mask",
+                "selective",
+                "unknown",
+                "latent",
+                "label",
+            ],
         ),
         unknown_removals=pd.DataFrame(unknown_rows, columns=["lower", "upper", "label"]),
         dieoffs=pd.DataFrame(dieoffs, columns=["p", "t", "label"]),
@@ -522,4 +645,8 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         # what the fit depends on: the fitted tables, not the offtake plan (projections only)
         data_hash=str(getattr(data, "tables_hash", data.data_hash)),
         notes=tuple(notes),
+        poaching_estimates=pd.DataFrame(
+            poaching_rows, columns=["mu", "sigma", "lower", "upper", "label"]
+        ),
+        poaching_off=tuple(sorted(poaching_off)),
     )

@@ -4,7 +4,11 @@
 synthetic posterior built for tests must too. :func:`validate_posterior` checks the
 ``posterior`` group (names, dims, coordinates and value ranges) and raises one error listing
 every problem; :func:`validate_fit` additionally checks the groups and provenance attrs that
-:func:`saigapop.model.fit.fit` writes.
+:func:`saigapop.model.fit.fit` writes. Variables outside the schema are allowed and not
+checked: the model's own parameters and latents that only some data sets create (e.g.
+``poaching_removed`` on ``poaching_estimate``, the latent removals of recorded poaching
+estimates with a stated range) travel with the fit, and a fit with or without them meets the
+contract; management never reads them.
 
 Examples
 --------
