@@ -33,7 +33,7 @@ def test_smoke_fit_end_to_end(smoke_fit, tmp_path):
     assert ds.sizes["year"] == 10
     assert ds.sizes["draw"] == 100
     assert np.isfinite(ds["N"].sel(age=["yearling", "adult"]).values).all()
-    assert dt.attrs["data_hash"] == data.data_hash
+    assert dt.attrs["data_hash"] == data.tables_hash  # the fitted tables (no offtake plan)
     assert len(json.loads(dt.attrs["chain_seeds"])) == 2
     assert {"pymc", "pytensor", "arviz", "numpy", "jax"} <= set(json.loads(dt.attrs["versions"]))
     assert "count" in dt.posterior_predictive
