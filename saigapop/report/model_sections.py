@@ -19,6 +19,7 @@ their own, once the sections stop changing with the messages work of issue 14.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,7 +29,8 @@ import xarray as xr
 
 from saigapop.locale.messages import render
 from saigapop.management.criteria import CRITERION_WORDS
-from saigapop.management.outcomes import QuotaInputs, TrialInputs, as_quota_inputs, quantile_bands
+from saigapop.management.outcomes import QuotaInputs, TrialInputs, as_quota_inputs
+from saigapop.model.diagnostics import FitSummary
 from saigapop.plotting import figure_to_png, plot_fan, plot_risk_curve
 from saigapop.report.checklist_section import acceptance_checks
 from saigapop.report.config import ReportConfig
@@ -73,8 +75,6 @@ def _pops(q: QuotaInputs, config: ReportConfig) -> list[str]:
 
 
 def _crit_word(name: str) -> str:
-    import re
-
     m = re.fullmatch(r"(\w+) \((.+)\)", name)  # "sex_ratio (trial)" from a robust quota
     if m:
         return f"{_crit_word(m[1])} ({m[2]})"
@@ -474,10 +474,8 @@ def reference_case_section(
 
 def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
     """Build the model section: priors with rationale and citation, prior against posterior."""
-    from saigapop.model.priors import priors_table
-
-    fit = inputs["fit"]
-    pt = priors_table()
+    fit: FitSummary = inputs["fit"]
+    pt = fit.priors
     frame = pd.DataFrame(
         {
             "Parameter": pt["parameter"].astype(str),
@@ -510,21 +508,14 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
             caption=_("Each prior with its 5, 50 and 95 % quantiles, rationale and source."),
         ),
     ]
-    comp = None
-    if hasattr(fit, "children") and "prior" in fit.children and "parameters" in fit.attrs:
-        from saigapop.model.diagnostics import PRIOR_DRIVEN_RATIO, prior_posterior_comparison
-
-        try:
-            comp = prior_posterior_comparison(fit)
-        except (KeyError, ValueError):
-            comp = None
+    comp = fit.prior_posterior
     if comp is not None and len(comp):
         n_pd = int((comp["label"] == "prior-driven").sum())
         a = vb.add("model.prior_driven_parameters", n_pd, _("prior-driven parameter elements"))
         b = vb.add("model.parameter_elements", len(comp), _("parameter elements compared"))
         r = vb.add(
             "model.prior_driven_sd_ratio",
-            PRIOR_DRIVEN_RATIO,
+            fit.prior_driven_ratio,
             _("posterior/prior SD ratio above which a parameter is prior-driven"),
         )
         paragraphs.append(
@@ -553,7 +544,7 @@ def model_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
                 ctab,
                 caption=_(
                     "Per parameter element; 'prior-driven' when SD ratio exceeds {ratio}."
-                ).format(ratio=format_value(PRIOR_DRIVEN_RATIO)),
+                ).format(ratio=format_value(fit.prior_driven_ratio)),
             )
         )
     else:
@@ -579,19 +570,16 @@ def _observed_counts(data: Any, pops: Sequence[str]) -> pd.DataFrame | None:
 
 def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
     """Posterior abundance by population, sex and age, with the census counts."""
-    fit = inputs["fit"]
-    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
-    n = post["N"].sel(age=["yearling", "adult"]).stack(sample=("chain", "draw"))
-    pops = [str(p) for p in n["population"].values]
+    fit: FitSummary = inputs["fit"]
+    pops = list(fit.total_median)
     if config.populations:
         pops = [p for p in pops if p in config.populations]
-    n = n.sel(population=pops)
-    total = n.sum(("sex", "age")).drop_vars(["chain", "draw", "sample"], errors="ignore")
-    bands = quantile_bands(total.rename(sample="draw"), series="posterior")
+    bands = fit.abundance_bands
+    bands = bands[bands["population"].isin(pops)].reset_index(drop=True)
     obs = _observed_counts(inputs.get("data"), pops)
     fig = plot_fan(bands=bands, populations=pops, observed=obs)
-    y = int(n["year"].max())
-    q = n.sel(year=y).quantile([0.05, 0.5, 0.95], dim="sample")
+    y = fit.latest_year
+    q = fit.abundance_latest.set_index(["population", "sex", "age"])
     rows = []
     flags = {}
     qi = inputs.get("quota")
@@ -600,21 +588,19 @@ def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfi
         if ref is not None:
             flags = dict(zip(ref["population"], ref["sex_ratio_prior_driven"], strict=True))
     if not flags:
-        from saigapop.model.diagnostics import sex_ratio_prior_driven
-
-        flags = sex_ratio_prior_driven(fit, year=y)
+        flags = dict(fit.sex_ratio_prior_driven)
     for p in pops:
         for s in ("female", "male"):
             for a in ("yearling", "adult"):
-                v = q.sel(population=p, sex=s, age=a)
+                v = q.loc[(p, s, a)]
                 rows.append(
                     {
                         "Population": p,
                         "Sex": s,
                         "Age": a,
-                        "5 % (animals)": round(float(v.sel(quantile=0.05)), -2),
-                        "Median (animals)": round(float(v.sel(quantile=0.5)), -2),
-                        "95 % (animals)": round(float(v.sel(quantile=0.95)), -2),
+                        "5 % (animals)": round(float(v["q05"]), -2),
+                        "Median (animals)": round(float(v["q50"]), -2),
+                        "95 % (animals)": round(float(v["q95"]), -2),
                         "Sex ratio": "PRIOR-DRIVEN" if flags.get(p, True) else "data-informed",
                     }
                 )
@@ -622,7 +608,7 @@ def status_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfi
     for p in pops:
         med = vb.add(
             f"status.{p}.total_median",
-            round(float(total.sel(population=p, year=y).median()), -2),
+            round(fit.total_median[p], -2),
             _("{pop}: posterior median true abundance at the {year} census").format(
                 pop=_pop(p), year=y
             ),
@@ -1053,10 +1039,19 @@ def _trial_frame(trials: Any) -> pd.DataFrame | None:
         obj = obj.get("trials")
     if obj is None:
         return None
-    if isinstance(obj, xr.Dataset):
-        from saigapop.management.trials import trial_table
-
-        obj = trial_table(obj)
+    if isinstance(obj, xr.Dataset):  # run_trials output: read the columns shown here
+        return pd.DataFrame(
+            [
+                {
+                    "trial": str(t),
+                    "population": str(p),
+                    "set": str(obj["kind"].sel(trial=t).values),
+                    "quota": float(obj["quota"].sel(trial=t, population=p)),
+                }
+                for t in obj["trial"].values
+                for p in obj["population"].values
+            ]
+        )
     if isinstance(obj, pd.DataFrame):
         return obj.reset_index() if obj.index.names[0] is not None else obj
     raise TypeError(f"cannot read trials from {type(obj).__name__}")

@@ -6,6 +6,7 @@ import dataclasses
 from types import MappingProxyType
 from typing import Any
 
+from saigapop.model.diagnostics import FitSummary, summarise_fit
 from saigapop.plotting import drawing_figures
 from saigapop.report.checklist_section import diagnostics_section
 from saigapop.report.config import ReportConfig
@@ -61,7 +62,11 @@ def build_payload(
         Validated data (:class:`saigapop.SaigaData`, e.g. from
         :func:`saigapop.load_kazakhstan`).
     fit
-        Fitted posterior ``DataTree`` (saigapop.model).
+        What the report shows about the fit: a
+        :class:`~saigapop.model.diagnostics.FitSummary` from
+        :func:`~saigapop.model.diagnostics.summarise_fit`, or the fitted posterior
+        ``DataTree`` itself, which is then summarised by that function before any section
+        is built (the sections only lay the summary out).
     diagnostics
         Convergence diagnostics and acceptance checklist: any object or mapping with a boolean
         ``passed`` and optionally ``checks`` (a DataFrame, one row per check).
@@ -113,6 +118,8 @@ def build_payload(
     >>> ru.section("summary").title, ru.report_id == payload.report_id, ru.values == payload.values
     ('Резюме и рекомендуемые квоты', True, True)
     """
+    if fit is not None and not isinstance(fit, FitSummary):
+        fit = summarise_fit(fit)  # a raw fit is summarised once, at the door (model layer)
     kwargs = {
         "fit": fit,
         "diagnostics": diagnostics,
