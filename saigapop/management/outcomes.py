@@ -20,7 +20,6 @@ from saigapop.model.diagnostics import QUANTILES, quantile_bands
 __all__ = ["QUANTILES", "QuotaInputs", "TrialInputs", "as_quota_inputs", "quantile_bands"]
 
 
-
 @dataclass(frozen=True)
 class QuotaInputs:
     """The quota solution and everything the report derives from it.

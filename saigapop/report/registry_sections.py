@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from saigapop.locale.messages import render
+from saigapop.registry.report import RegistrySection, registry_section
+from saigapop.registry.validate import RegistryValidation
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
 from saigapop.report.i18n import _
@@ -177,9 +179,6 @@ def registry_report_section(
     >>> vb.values["registry.horns_input"], s.tables[0].name
     (300, 'registry_accounting')
     """
-    from saigapop.registry.report import RegistrySection, registry_section
-    from saigapop.registry.validate import RegistryValidation
-
     reg = inputs["registry"]
     if isinstance(reg, RegistryValidation):
         reg = registry_section(reg, quota_kg=registry_quota_kg(inputs.get("quota")))
