@@ -221,3 +221,19 @@ def test_report_prepare_quota_is_a_deprecated_alias():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert saigapop.report.QuotaInputs.__module__ == "saigapop.management.outcomes"
+
+
+def test_a_fit_summary_and_its_fit_give_the_same_report(data, config):
+    """The sections lay out the summary; summarising at the door or before changes nothing."""
+    from saigapop.model.diagnostics import summarise_fit
+    from saigapop.report import build_payload
+    from saigapop.testing import make_synthetic_posterior
+
+    fit = make_synthetic_posterior(chains=1, draws=20, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = build_payload(data, fit=fit, config=config)
+        pre = build_payload(data, fit=summarise_fit(fit), config=config)
+    assert raw.report_id == pre.report_id
+    assert dict(raw.values) == dict(pre.values)
+    assert raw.section("status").tables[0].frame.equals(pre.section("status").tables[0].frame)
