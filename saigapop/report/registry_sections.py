@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from saigapop.locale.messages import render
+from saigapop.locale.messages import Message, render
 from saigapop.registry.report import RegistrySection, registry_section
 from saigapop.registry.validate import RegistryValidation
 from saigapop.report.config import ReportConfig
@@ -150,6 +150,9 @@ def _table(name: str, frame: pd.DataFrame) -> Table:
         )
         if flags:
             out[col] = [_("n/a") if pd.isna(v) else (_("yes") if v else _("no")) for v in out[col]]
+    for col in out.columns:  # sentences (the findings) in the report language
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, Message)).any():
+            out[col] = [render(v) for v in out[col]]
     for col in ("year", "calendar_year"):  # identifiers: titled in the report language
         if col in out:  # below, where format_value no longer knows them as years
             out[col] = out[col].astype(str)
