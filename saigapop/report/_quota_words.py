@@ -69,7 +69,7 @@ def _event_words(criterion: Any) -> str:
 
 def _trial_frame(trials: Any) -> pd.DataFrame | None:
     obj = trials.trials if isinstance(trials, TrialInputs) else trials
-    if isinstance(obj, Mapping):
+    if isinstance(obj, Mapping) and not isinstance(obj, xr.Dataset):  # a Dataset is a Mapping
         obj = obj.get("trials")
     if obj is None:
         return None
