@@ -56,10 +56,14 @@ COMPUTES = {
     "quantile",
     "median",
     "trial_table",
+    # the horn registry's reconciliation (saigapop.registry.registry_section computes it)
+    "registry_section",
+    "reconcile",
 }
-#: The one computation the report's front door may call: ``build_payload`` accepts a raw fit
-#: for continuity and hands it to the model layer's summariser once, before any section runs.
-DOOR = {"payload.py": {"summarise_fit"}}
+#: The computations the report's front door may call: ``build_payload`` accepts a raw fit and
+#: a registry validation for continuity and hands them once, before any section runs, to the
+#: model layer's summariser and the registry's reconciliation.
+DOOR = {"payload.py": {"summarise_fit", "registry_section"}}
 # The quota gate (saigapop.validation.outcomes.checklist_passed / quota_recommendable) is a
 # rule on the checks the report is handed, applied where the report decides what to print.
 #: Modules the report must not import (computations live there).
