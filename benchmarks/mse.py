@@ -9,7 +9,9 @@ workers, one thread each). The two results are checked identical. Also 8000 repl
 where the cluster's fixed overhead is amortised.
 
 Run: ``python benchmarks/mse.py [FIT]`` — with a saved fit (the bundled-data fit) instead
-of the synthetic posterior. Ends with ``name: value unit`` lines.
+of the synthetic posterior. Either goes through :class:`saigapop.Assessment`
+(``Assessment.from_fit`` with the bundled data, then ``recommend()``): the procedure's quota is
+the one the report recommends. Ends with ``name: value unit`` lines.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import time
 import warnings
 
 import xarray as xr
+from distributed import Client, LocalCluster
 
-from saigapop.management import OperatingModel, solve_quota
+import saigapop as sp
 from saigapop.management.mse import (
     mse_table,
     pbr_procedure,
@@ -29,6 +32,7 @@ from saigapop.management.mse import (
     run_mse,
     summarise_mse,
 )
+from saigapop.model.io import load_fit
 from saigapop.testing import synthetic_posterior
 
 REPLICATES, BLOCK, LARGE = 1000, 250, 8000
@@ -36,36 +40,28 @@ REPLICATES, BLOCK, LARGE = 1000, 250, 8000
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    from distributed import Client, LocalCluster
-
     fit_path = sys.argv[1] if len(sys.argv) > 1 else None
+    data = sp.load_kazakhstan()
     if fit_path is None:
         post = synthetic_posterior(chains=4, draws=250, seed=2025, adult_male_share=0.2)
-        om = OperatingModel.from_posterior(post, seed=1)
-        result = solve_quota(om, progress=False)
-        procs = [
-            procedure_from_quota(result, post, male_share=0.2),
-            pbr_procedure(om, male_share=0.2),
-        ]
-        kw = {"n_replicates": REPLICATES, "block_size": BLOCK, "seed": 7}
-    else:  # the bundled-data fit, its realised 2025 cull, the quota as the report solves it
-        from saigapop.datasets import load_kazakhstan
-        from saigapop.management import default_criteria, realised_removals
-        from saigapop.model.diagnostics import sex_ratio_prior_driven
-        from saigapop.model.io import load_fit
-
+        config, male_share = sp.AssessmentConfig(seed=1), {"male_share": 0.2}
+    else:  # the bundled-data fit
         post = load_fit(fit_path)
-        removed = realised_removals(load_kazakhstan().removals, 2025)
-        om = OperatingModel.from_posterior(post, seed=2025, realised_removals=removed)
-        crit = default_criteria(prior_driven=sex_ratio_prior_driven(post))
-        result = solve_quota(om, crit, progress=False)
-        procs = [procedure_from_quota(result, post), pbr_procedure(om)]
-        kw = {
-            "n_replicates": REPLICATES,
-            "block_size": BLOCK,
-            "seed": 7,
-            "realised_removals": removed,
-        }
+        config, male_share = sp.AssessmentConfig(seed=2025), {}
+    # the quota as the report solves it: the fitted world with its realised removals (the
+    # 2025 cull), lowered where a reference trial needs less
+    rec = sp.Assessment.from_fit(data, post, config, progress=False).recommend()
+    om, result = rec.om, rec.result
+    procs = [
+        procedure_from_quota(result, post, **male_share),
+        pbr_procedure(om, **male_share),
+    ]
+    kw = {
+        "n_replicates": REPLICATES,
+        "block_size": BLOCK,
+        "seed": 7,
+        "realised_removals": rec.om_options["realised_removals"],
+    }
 
     t0 = time.perf_counter()
     serial = run_mse(post, procs, **kw)

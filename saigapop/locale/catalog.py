@@ -23,6 +23,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from saigapop.locale import DOMAIN, LANGUAGES, po_path
+from saigapop.management.trial_grid import DEFAULT_TRIALS
+from saigapop.model.priors import priors_table
+from saigapop.registry import FAULTS
 
 __all__ = ["KEYWORDS", "SOURCES", "extract_messages", "missing_translations", "update_catalogues"]
 
@@ -86,10 +89,6 @@ def _external_messages() -> list[tuple[str, tuple[str, int]]]:
     description of each robustness trial (:mod:`saigapop.management.trials`) and of each
     registry fault (:mod:`saigapop.registry`).
     """
-    from saigapop.management.trials import DEFAULT_TRIALS
-    from saigapop.model.priors import priors_table
-    from saigapop.registry import FAULTS
-
     table = priors_table()
     out = [(str(t), "saigapop/model/priors.py") for t in (*table["rationale"], *table["citation"])]
     out += [(t.description, "saigapop/management/trials.py") for t in DEFAULT_TRIALS]

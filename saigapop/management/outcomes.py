@@ -15,12 +15,9 @@ import pandas as pd
 import xarray as xr
 
 from saigapop.locale.messages import Message
+from saigapop.model.diagnostics import QUANTILES, quantile_bands
 
 __all__ = ["QUANTILES", "QuotaInputs", "TrialInputs", "as_quota_inputs", "quantile_bands"]
-
-#: Quantiles of every fan chart (5, 25, 50, 75, 95 %).
-QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
-_QCOLS = ("q05", "q25", "q50", "q75", "q95")
 
 
 @dataclass(frozen=True)
@@ -90,41 +87,6 @@ class TrialInputs:
     mse: Any = None
     notes: tuple[str | Message, ...] = field(default_factory=tuple)
     conditioning: str = "reweighted"
-
-
-def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.DataFrame:
-    """Quantiles of ``da`` over ``dim`` as fan-chart rows (one per remaining coordinate).
-
-    Parameters
-    ----------
-    da
-        Draws, e.g. ``(draw, population, year)``.
-    dim
-        Dimension (or dimensions stacked beforehand) summarised.
-    **labels
-        Constant columns added to every row (``series="no export"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The remaining coordinates as columns plus ``q05``, ``q25``, ``q50``, ``q75``,
-        ``q95``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> da = xr.DataArray(np.arange(10.0)[:, None], dims=("draw", "year"),
-    ...                   coords={"year": [2025]})
-    >>> quantile_bands(da, series="s")[["year", "q50", "series"]].values.tolist()
-    [[2025, 4.5, 's']]
-    """
-    q = da.quantile(list(QUANTILES), dim=dim, skipna=True)
-    frame = q.to_series().unstack("quantile")
-    frame.columns = list(_QCOLS)
-    frame = frame.reset_index()
-    for k, v in labels.items():
-        frame[k] = v
-    return frame
 
 
 def as_quota_inputs(quota: Any) -> QuotaInputs:

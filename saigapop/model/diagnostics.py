@@ -1,7 +1,9 @@
 """Diagnostics that gate everything downstream.
 
 Convergence, predictive coverage, prior-vs-posterior comparison, a growth check against the
-biological ceiling and a flag for vital rates at their bounds.
+biological ceiling and a flag for vital rates at their bounds; :func:`summarise_fit` gathers
+what a report shows about a fit (priors, prior against posterior, abundance quantiles) into a
+frozen :class:`FitSummary`, so the report lays out numbers it does not compute.
 
 Examples
 --------
@@ -25,19 +27,26 @@ import pandas as pd
 import xarray as xr
 from arviz_stats import bfmi, ess, rhat
 
+from saigapop.constants import PARETO_KHAT_MAX
+from saigapop.model.priors import priors_table
+
 __all__ = [
     "CONVERGENCE_THRESHOLDS",
     "LAMBDA_MAX",
     "PARETO_KHAT_MAX",
     "PRIOR_DRIVEN_RATIO",
+    "QUANTILES",
     "ConvergenceResult",
+    "FitSummary",
     "GrowthCheck",
     "check_convergence",
     "growth_check",
     "lambda_vital",
     "ppc_coverage",
     "prior_posterior_comparison",
+    "quantile_bands",
     "sex_ratio_prior_driven",
+    "summarise_fit",
     "vital_rates_at_bounds",
 ]
 
@@ -46,13 +55,15 @@ LAMBDA_MAX = 1.66
 #: Posterior SD / prior SD above which a parameter is labelled prior-driven.
 PRIOR_DRIVEN_RATIO = 0.5
 _RATE_VARS = ("survival", "fecundity", "twinning")
+#: Quantiles of every fan chart (5, 25, 50, 75, 95 %).
+QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+_QCOLS = ("q05", "q25", "q50", "q75", "q95")
 #: Convergence gate of a fit (issue 3; Vehtari et al. 2021 for R-hat and ESS): R-hat ≤ 1.01,
 #: bulk and tail ESS ≥ 400, no divergent transitions, E-BFMI ≥ 0.3. The acceptance
 #: checklist (:data:`saigapop.validation.checklist.THRESHOLDS`) reads them from here.
 CONVERGENCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
     {"rhat_max": 1.01, "ess_min": 400.0, "max_divergences": 0, "bfmi_min": 0.3}
 )
-from saigapop.constants import PARETO_KHAT_MAX  # noqa: E402  (defined once, in constants)
 
 
 def _parameters(dt: xr.DataTree, var_names: list[str] | None) -> list[str]:
@@ -484,3 +495,130 @@ def sex_ratio_prior_driven(fit: Any, *, year: int | None = None) -> dict[str, bo
         qs = float(prior_r.sel(population=p).std())
         out[p] = bool(not np.isfinite(qs) or qs <= 0 or ps > PRIOR_DRIVEN_RATIO * qs)
     return out
+
+
+def quantile_bands(da: xr.DataArray, *, dim: str = "draw", **labels: str) -> pd.DataFrame:
+    """Quantiles of ``da`` over ``dim`` as fan-chart rows (one per remaining coordinate).
+
+    Parameters
+    ----------
+    da
+        Draws, e.g. ``(draw, population, year)``.
+    dim
+        Dimension (or dimensions stacked beforehand) summarised.
+    **labels
+        Constant columns added to every row (``series="no export"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The remaining coordinates as columns plus ``q05``, ``q25``, ``q50``, ``q75``,
+        ``q95``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> da = xr.DataArray(np.arange(10.0)[:, None], dims=("draw", "year"),
+    ...                   coords={"year": [2025]})
+    >>> quantile_bands(da, series="s")[["year", "q50", "series"]].values.tolist()
+    [[2025, 4.5, 's']]
+    """
+    q = da.quantile(list(QUANTILES), dim=dim, skipna=True)
+    frame = q.to_series().unstack("quantile")
+    frame.columns = list(_QCOLS)
+    frame = frame.reset_index()
+    for k, v in labels.items():
+        frame[k] = v
+    return frame
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What a report shows about a fit, computed once from its draws by :func:`summarise_fit`.
+
+    Attributes
+    ----------
+    priors
+        :func:`saigapop.model.priors.priors_table` of the default priors (parameter,
+        distribution, q05/q50/q95, rationale, citation).
+    prior_posterior
+        :func:`prior_posterior_comparison`, or ``None`` when the fit carries no prior draws.
+    prior_driven_ratio
+        The SD ratio above which a parameter is prior-driven (:data:`PRIOR_DRIVEN_RATIO`).
+    latest_year
+        The last census year of ``N``.
+    abundance_bands
+        :func:`quantile_bands` of true census abundance (yearlings and adults, both sexes) by
+        population and year, ``series="posterior"``.
+    abundance_latest
+        One row per population, sex and census age class at ``latest_year``: ``q05``, ``q50``,
+        ``q95`` of true abundance over the draws (unrounded).
+    total_median
+        Population → posterior median of true census abundance at ``latest_year``.
+    sex_ratio_prior_driven
+        Population → whether the adult sex ratio at ``latest_year`` is prior-driven
+        (:func:`sex_ratio_prior_driven`).
+    """
+
+    priors: pd.DataFrame
+    prior_posterior: pd.DataFrame | None
+    latest_year: int
+    abundance_bands: pd.DataFrame
+    abundance_latest: pd.DataFrame
+    total_median: Mapping[str, float]
+    sex_ratio_prior_driven: Mapping[str, bool]
+    prior_driven_ratio: float = PRIOR_DRIVEN_RATIO
+
+
+def summarise_fit(fit: Any) -> FitSummary:
+    """Summarise a fit for the report: priors, prior against posterior, abundance quantiles.
+
+    Parameters
+    ----------
+    fit
+        A fit ``DataTree`` (or mapping) with a ``posterior`` group holding ``N``; ``prior``
+        draws and the ``parameters`` attribute enable the prior-against-posterior table.
+
+    Returns
+    -------
+    FitSummary
+
+    Examples
+    --------
+    >>> from saigapop.testing import make_synthetic_posterior
+    >>> s = summarise_fit(make_synthetic_posterior(chains=1, draws=20))
+    >>> s.latest_year, sorted(s.total_median)
+    (2025, ['Betpakdala', 'Ural', 'Ustyurt'])
+    >>> list(s.abundance_latest.columns)
+    ['population', 'sex', 'age', 'q05', 'q50', 'q95']
+    """
+    post = fit["posterior"].to_dataset() if hasattr(fit, "children") else fit["posterior"]
+    n = post["N"].sel(age=["yearling", "adult"]).stack(sample=("chain", "draw"))
+    total = n.sum(("sex", "age")).drop_vars(["chain", "draw", "sample"], errors="ignore")
+    y = int(n["year"].max())
+    q = n.sel(year=y).quantile([0.05, 0.5, 0.95], dim="sample")
+    latest = (
+        q.assign_coords(quantile=["q05", "q50", "q95"])
+        .to_series()
+        .unstack("quantile")
+        .reset_index()[["population", "sex", "age", "q05", "q50", "q95"]]
+    )
+    latest.columns.name = None
+    pops = [str(p) for p in n["population"].values]
+    comp = None
+    if hasattr(fit, "children") and "prior" in fit.children and "parameters" in fit.attrs:
+        try:
+            comp = prior_posterior_comparison(fit)
+        except (KeyError, ValueError):
+            comp = None
+    return FitSummary(
+        priors=priors_table(),
+        prior_posterior=comp,
+        latest_year=y,
+        abundance_bands=quantile_bands(total.rename(sample="draw"), series="posterior"),
+        abundance_latest=latest,
+        total_median=MappingProxyType(
+            {p: float(total.sel(population=p, year=y).median()) for p in pops}
+        ),
+        sex_ratio_prior_driven=MappingProxyType(sex_ratio_prior_driven(fit, year=y)),
+    )

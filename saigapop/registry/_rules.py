@@ -4,6 +4,12 @@ Private to :mod:`saigapop.registry`: :func:`saigapop.registry.validate_registry`
 checks in order on a :class:`~saigapop.registry._parsing.ParsedRegistry`; each records its
 faults in a :class:`Findings` (the fault codes are :data:`~saigapop.registry.FAULTS`), which
 builds the findings table and the per-row reasons once at the end.
+
+Each rule is a :class:`~saigapop.locale.messages.Message` (a translatable template and the
+row's values): the findings table keeps its English ``rule`` and ``message`` strings and adds
+the ``finding`` message, which the report renders in its language. Values quoted from the
+file (marks, dates, masses, column names) stay as written; sexes, ages, custody stages and
+population names are terms of the catalogue.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from saigapop.io.populations import (
     canonical_population,
 )
 from saigapop.io.problems import Problem
+from saigapop.locale import N_
+from saigapop.locale.messages import Message, Term
 from saigapop.registry._parsing import Lazy, ParsedRegistry, iso_dates
 from saigapop.registry.result import FINDING_COLUMNS
 from saigapop.registry.schema import FAULTS, STAGES
@@ -38,30 +46,59 @@ __all__ = [
     "row_reasons",
 ]
 
+#: Custody stages as words of a finding (the catalogue gives them as nouns: "storage").
+_STAGE_WORDS = (
+    N_("harvested"),
+    N_("stored"),
+    N_("processed"),
+    N_("exported"),
+)
+_MISSING = Message(N_("missing value"))
+_BLANK = Term(N_("(blank)"))
+
+
+def _stage(stage: str) -> Term:
+    return Term(stage)
+
+
+def _each(template: str, **columns: Iterable[object]) -> list[Message]:
+    """One message per hit row: ``columns`` are equal-length value sequences."""
+    names = list(columns)
+    return [
+        Message(template, dict(zip(names, row, strict=True)))
+        for row in zip(*columns.values(), strict=True)
+    ]
+
 
 def check_values(out: Findings, reg: ParsedRegistry, read_problems: list[Problem]) -> None:
     text = reg.text
     for col in ("mark", "population", "region", "harvested_place"):
-        out.add("invalid_value", text[col] == "", col, text[col], "missing value")
+        out.add("invalid_value", text[col] == "", col, text[col], _MISSING)
     national = reg.population.str.lower() == TOTAL
     out.add(
         "invalid_value",
         national,
         POPULATION,
         text["population"],
-        "a horn comes from one population",
+        Message(N_("a horn comes from one population")),
     )
     for col, parsed, expected in (
-        ("sex", reg.sex, "male or female"),
-        ("age", reg.age, "calf, yearling or adult"),
+        ("sex", reg.sex, Message(N_("expected male or female"))),
+        ("age", reg.age, Message(N_("expected calf, yearling or adult"))),
     ):
         blank = text[col] == ""
-        out.add("invalid_value", blank, col, text[col], "missing value")
-        out.add("invalid_value", ~blank & parsed.isna(), col, text[col], f"expected {expected}")
+        out.add("invalid_value", blank, col, text[col], _MISSING)
+        out.add("invalid_value", ~blank & parsed.isna(), col, text[col], expected)
     mass_blank = reg.mass_text == ""
-    out.add("invalid_value", mass_blank, "mass_g", reg.mass_text, "missing value")
+    out.add("invalid_value", mass_blank, "mass_g", reg.mass_text, _MISSING)
     unreadable = reg.mass.isna() & ~mass_blank
-    out.add("invalid_value", unreadable, "mass_g", reg.mass_text, "expected a number of grams")
+    out.add(
+        "invalid_value",
+        unreadable,
+        "mass_g",
+        reg.mass_text,
+        Message(N_("expected a number of grams")),
+    )
     for stage in STAGES:
         written = reg.date_text[stage]
         unreadable = (written != "") & reg.dates[stage].isna()
@@ -70,14 +107,17 @@ def check_values(out: Findings, reg: ParsedRegistry, read_problems: list[Problem
             unreadable,
             f"{stage}_date",
             written,
-            f"expected an ISO date YYYY-MM-DD (a full date, year {YEAR_RANGE[0]}-{YEAR_RANGE[1]})",
+            Message(
+                N_("expected an ISO date YYYY-MM-DD (a full date, year {first}-{last})"),
+                {"first": str(YEAR_RANGE[0]), "last": str(YEAR_RANGE[1])},
+            ),
         )
     out.add(
         "invalid_value",
         ~reg.present["harvested"],
         "harvested_date",
         reg.date_text["harvested"],
-        "missing value",
+        _MISSING,
     )
     for stage in STAGES[1:]:
         place, permit = text[f"{stage}_place"], text[f"{stage}_permit"]
@@ -86,14 +126,16 @@ def check_values(out: Findings, reg: ParsedRegistry, read_problems: list[Problem
             ~reg.present[stage] & ((place != "") | (permit != "")),
             f"{stage}_date",
             reg.date_text[stage],
-            f"the {stage} event has a place or permit but no date",
+            Message(
+                N_("the {stage} event has a place or permit but no date"), {"stage": _stage(stage)}
+            ),
         )
         out.add(
             "invalid_value",
             reg.present[stage] & (place == ""),
             f"{stage}_place",
             place,
-            f"the {stage} event has no place",
+            Message(N_("the {stage} event has no place"), {"stage": _stage(stage)}),
         )
     for problem in read_problems:  # e.g. a CSV line with too many fields
         value = pd.Series(problem.value or "", index=reg.rows.index)
@@ -164,13 +206,14 @@ def check_as_of(out: Findings, reg: ParsedRegistry, as_of: int | None) -> np.nda
             late,
             f"{stage}_date",
             reg.shown_date(stage),
-            lambda hit, stage=stage: (
-                "the "
-                + stage
-                + " date "
-                + iso_dates(reg.dates[stage][hit])
-                + f" is after the as-of year {as_of} (Plausibility.as_of; by default the "
-                "latest census year + 1)"
+            lambda hit, stage=stage: _each(
+                N_(
+                    "the {stage} date {date} is after the as-of year {year} (Plausibility.as_of; "
+                    "by default the latest census year + 1)"
+                ),
+                stage=[_stage(stage)] * int(hit.sum()),
+                date=iso_dates(reg.dates[stage][hit]),
+                year=[str(as_of)] * int(hit.sum()),
             ),
         )
     return late_harvest
@@ -183,7 +226,7 @@ def check_marks(out: Findings, reg: ParsedRegistry) -> None:
         (mark != "") & ~marks["well_formed"],
         "mark",
         mark,
-        "not a GS1 element string (01)<GTIN-14>(21)<serial>",
+        Message(N_("not a GS1 element string (01)<GTIN-14>(21)<serial>")),
     )
     gtin, check = marks["gtin"], marks["check_digit"]
     out.add(
@@ -191,13 +234,11 @@ def check_marks(out: Findings, reg: ParsedRegistry) -> None:
         marks["well_formed"] & ~marks["check_ok"],
         "mark",
         gtin,
-        lambda hit: (
-            "GTIN "
-            + gtin[hit]
-            + " ends in "
-            + gtin[hit].str[-1:]
-            + ", but its GS1 check digit is "
-            + check[hit].astype(str)
+        lambda hit: _each(
+            N_("GTIN {gtin} ends in {last}, but its GS1 check digit is {check}"),
+            gtin=gtin[hit],
+            last=gtin[hit].str[-1:],
+            check=check[hit].astype(str),
         ),
     )
     key = marks["key"]
@@ -212,7 +253,9 @@ def check_biology(out: Findings, reg: ParsedRegistry, lo: float, hi: float) -> N
         reg.sex == "female",
         "sex",
         sex,
-        lambda hit: "sex is '" + sex[hit] + "'; female saiga have no horns",
+        lambda hit: _each(
+            N_("sex is '{sex}'; female saiga have no horns"), sex=[Term(v) for v in sex[hit]]
+        ),
     )
     age = reg.text["age"]
     out.add(
@@ -220,9 +263,12 @@ def check_biology(out: Findings, reg: ParsedRegistry, lo: float, hi: float) -> N
         reg.age == "calf",
         "age",
         age,
-        lambda hit: (
-            "age is '" + age[hit] + "'; calves (young of the year) carry only horn buds, "
-            "which are not registered"
+        lambda hit: _each(
+            N_(
+                "age is '{age}'; calves (young of the year) carry only horn buds, which are "
+                "not registered"
+            ),
+            age=[Term(v) for v in age[hit]],
         ),
     )
     out.add(
@@ -230,10 +276,11 @@ def check_biology(out: Findings, reg: ParsedRegistry, lo: float, hi: float) -> N
         reg.mass.notna() & ((reg.mass < lo) | (reg.mass > hi)),
         "mass_g",
         reg.shown_mass,
-        lambda hit: (
-            "mass "
-            + reg.shown_mass(hit)
-            + f" g is outside the plausible {lo:g}-{hi:g} g for one horn"
+        lambda hit: _each(
+            N_("mass {mass} g is outside the plausible {lo}-{hi} g for one horn"),
+            mass=reg.shown_mass(hit),
+            lo=[f"{lo:g}"] * int(hit.sum()),
+            hi=[f"{hi:g}"] * int(hit.sum()),
         ),
     )
 
@@ -249,16 +296,25 @@ def check_custody(out: Findings, reg: ParsedRegistry) -> None:
         d["stored"] < d["harvested"],
         "stored_date",
         reg.shown_date("stored"),
-        lambda hit: "stored on " + on("stored", hit) + " before harvest on " + on("harvested", hit),
+        lambda hit: _each(
+            N_("stored on {date} before harvest on {previous}"),
+            date=on("stored", hit),
+            previous=on("harvested", hit),
+        ),
     )
     has_stored = d["stored"].notna()
 
-    def before_processing(hit: np.ndarray) -> pd.Series:
-        previous = pd.Series(
-            np.where(has_stored[hit], "storage on ", "harvest on "), index=d["stored"].index[hit]
-        )
+    def before_processing(hit: np.ndarray) -> list[Message]:
         previous_date = on("stored", hit).where(has_stored[hit], on("harvested", hit))
-        return "processed on " + on("processed", hit) + " before " + previous + previous_date
+        templates = np.where(
+            has_stored[hit],
+            N_("processed on {date} before storage on {previous}"),
+            N_("processed on {date} before harvest on {previous}"),
+        )
+        return [
+            Message(str(t), {"date": a, "previous": b})
+            for t, a, b in zip(templates, on("processed", hit), previous_date, strict=True)
+        ]
 
     out.add(
         "custody_out_of_order",
@@ -273,7 +329,7 @@ def check_custody(out: Findings, reg: ParsedRegistry) -> None:
             present[stage] & ~present["stored"],
             f"{stage}_date",
             reg.shown_date(stage),
-            f"{stage} without a stored event",
+            Message(N_("{stage} without a stored event"), {"stage": _stage(stage)}),
         )
     for stage in ("harvested", "stored", "processed"):
         out.add(
@@ -281,8 +337,11 @@ def check_custody(out: Findings, reg: ParsedRegistry) -> None:
             d[stage] > d["exported"],
             f"{stage}_date",
             reg.shown_date(stage),
-            lambda hit, stage=stage: (
-                f"{stage} on " + on(stage, hit) + " after export on " + on("exported", hit)
+            lambda hit, stage=stage: _each(
+                N_("{stage} on {date} after export on {export}"),
+                stage=[_stage(stage)] * int(hit.sum()),
+                date=on(stage, hit),
+                export=on("exported", hit),
             ),
         )
     exported = reg.shown_date("exported")
@@ -291,7 +350,7 @@ def check_custody(out: Findings, reg: ParsedRegistry) -> None:
         present["exported"] & (reg.text["exported_permit"] == ""),
         "exported_permit",
         reg.text["exported_permit"],
-        lambda hit: "exported on " + exported(hit) + " without an export permit",
+        lambda hit: _each(N_("exported on {date} without an export permit"), date=exported(hit)),
     )
 
 
@@ -306,13 +365,17 @@ def check_population_years(
     )
     looked_up = summary.reindex(keys)
     recorded = looked_up["recorded"].fillna(False).astype(bool).to_numpy() & placeable
-    label = population + " " + reg.model_year.astype(str)
+    year_text = reg.model_year.astype(str)
     out.add(
         "no_recorded_removal",
         placeable & ~recorded,
         "population",
         population,
-        lambda hit: "no final removal recorded for " + label[hit],
+        lambda hit: _each(
+            N_("no final removal recorded for {population} {year}"),
+            population=[Term(p) for p in population[hit]],
+            year=year_text[hit],
+        ),
     )
     # Rank each population-year's horns by harvest date (ties by row): the excess over
     # 2 x the most males removed is taken to be the last-harvested horns.
@@ -335,12 +398,18 @@ def check_population_years(
     excess = recorded & (rank > capacity)
     males = looked_up["males_removed_max"].to_numpy()
 
-    def rule(hit: np.ndarray) -> list[str]:
-        return [
-            f"horn {r} of {t} registered for {name} (in harvest-date order) exceeds "
-            f"2 x {m:g} males removed"
-            for r, t, name, m in zip(rank[hit], total[hit], label[hit], males[hit], strict=True)
-        ]
+    def rule(hit: np.ndarray) -> list[Message]:
+        return _each(
+            N_(
+                "horn {rank} of {total} registered for {population} {year} (in harvest-date "
+                "order) exceeds 2 x {males} males removed"
+            ),
+            rank=[str(r) for r in rank[hit]],
+            total=[str(t) for t in total[hit]],
+            population=[Term(p) for p in population[hit]],
+            year=year_text[hit],
+            males=[f"{m:g}" for m in males[hit]],
+        )
 
     out.add("excess_horns", excess, "population", population, rule)
 
@@ -364,7 +433,7 @@ class Findings:
         mask: pd.Series | np.ndarray,
         column: str | None,
         value: pd.Series | Lazy,
-        rule: str | pd.Series | Lazy,
+        rule: str | Message | pd.Series | Lazy,
     ) -> None:
         """Record ``fault`` on the rows in ``mask``.
 
@@ -377,13 +446,13 @@ class Findings:
         self.masks[fault] = self.masks.get(fault, np.zeros(self.n, dtype=bool)) | hit
         values = value(hit) if callable(value) else value[hit]
         if callable(rule):
-            rules = np.asarray(rule(hit), dtype=object)
+            rules = list(rule(hit))
         elif isinstance(rule, pd.Series):
-            rules = rule[hit].to_numpy(dtype=object)
+            rules = rule[hit].tolist()
         else:
-            rules = np.full(int(hit.sum()), rule, dtype=object)
+            rules = [rule] * int(hit.sum())
         if fault == "invalid_value" and column is not None:
-            rules = np.asarray([f"{column}: {r}" for r in rules], dtype=object)
+            rules = [Message(N_("{column}: {rule}"), {"column": column, "rule": r}) for r in rules]
         self.parts.append(
             pd.DataFrame(
                 {
@@ -392,14 +461,17 @@ class Findings:
                     "fault": fault,
                     "column": column,
                     "value": np.asarray(values, dtype=object).astype(str),
-                    "rule": rules,
+                    "rule": [str(r) for r in rules],
+                    "finding": rules,
                 }
             )
         )
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            empty = pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS})
+            empty = pd.DataFrame(
+                {c: pd.Series(dtype=object if c == "finding" else "str") for c in FINDING_COLUMNS}
+            )
             return empty.astype({"row": "int64"})
         findings = pd.concat(self.parts, ignore_index=True)
         order = pd.Categorical(findings["fault"], categories=list(FAULTS), ordered=True)
@@ -417,8 +489,21 @@ class Findings:
             + findings["fault"]
             + "]"
         )
+        findings["finding"] = [
+            Message(
+                N_("row {row}, mark {mark}: {rule} [{fault}]"),
+                {"row": str(r), "mark": m or _BLANK, "rule": rule, "fault": f},
+            )
+            for r, m, rule, f in zip(
+                findings["row"],
+                findings["mark"],
+                findings["finding"],
+                findings["fault"],
+                strict=True,
+            )
+        ]
         findings = findings[list(FINDING_COLUMNS)]
-        text = [c for c in FINDING_COLUMNS if c != "row"]
+        text = [c for c in FINDING_COLUMNS if c not in ("row", "finding")]
         return findings.astype(dict.fromkeys(text, "str"))
 
 
@@ -448,9 +533,15 @@ def _duplicate_rules(key: pd.Series, rows: pd.Series, dup: np.ndarray) -> pd.Ser
     texts = []
     for k, r in zip(key[dup].tolist(), rows[dup].tolist(), strict=True):
         others = [o for o in groups[k] if o != r]
-        shown = ", ".join(map(str, others[:5])) + (
-            f" and {len(others) - 5} more" if len(others) > 5 else ""
-        )
-        texts.append(f"the same mark is also on row(s) {shown}")
+        shown = ", ".join(map(str, others[:5]))
+        if len(others) > 5:
+            texts.append(
+                Message(
+                    N_("the same mark is also on row(s) {rows} and {more} more"),
+                    {"rows": shown, "more": str(len(others) - 5)},
+                )
+            )
+        else:
+            texts.append(Message(N_("the same mark is also on row(s) {rows}"), {"rows": shown}))
     rules[dup] = texts
     return rules

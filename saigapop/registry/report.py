@@ -128,9 +128,10 @@ def registry_section(
         "population_year": py,
         "exports": exports,
         "stock": rec.stock,
+        # the finding as a message (the report renders it in its language; str is English)
         "findings_sample": validation.findings.head(max_findings)[
-            ["row", "mark", "fault", "message"]
-        ],
+            ["row", "mark", "fault", "finding"]
+        ].rename(columns={"finding": "message"}),
     }
     return RegistrySection(
         title="Monitoring and traceability: the horn registry",

@@ -18,7 +18,16 @@ from saigapop.registry.schema import FAULTS, HORN_MASS_G_PLAUSIBLE
 __all__ = ["FINDING_COLUMNS", "RegistryValidation"]
 
 #: Columns of :attr:`RegistryValidation.findings`, in order.
-FINDING_COLUMNS: tuple[str, ...] = ("row", "mark", "fault", "column", "value", "rule", "message")
+FINDING_COLUMNS: tuple[str, ...] = (
+    "row",
+    "mark",
+    "fault",
+    "column",
+    "value",
+    "rule",
+    "message",
+    "finding",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,9 @@ class RegistryValidation:
     findings
         One row per finding: ``row``, ``mark`` (as written), ``fault`` (a key of
         :data:`~saigapop.registry.FAULTS`), ``column``, ``value``, ``rule`` and ``message``
-        (a sentence naming the row and the mark). Sorted by row.
+        (a sentence naming the row and the mark, in English), and ``finding`` (the same
+        sentence as a :class:`~saigapop.locale.messages.Message`, rendered by the report in
+        its language). Sorted by row.
     removals
         The males-removed summary used for the population-year checks
         (:func:`~saigapop.registry.males_removed`), or ``None`` if no removals were given.

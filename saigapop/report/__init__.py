@@ -21,6 +21,7 @@ The report only presents: the results it lays out are computed by
 :class:`ValidationInputs`, re-exported here).
 """
 
+from saigapop._deprecation import moved_names
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import (
@@ -74,20 +75,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """``saigapop.report.prepare_quota`` moved to :mod:`saigapop.management.analysis`."""
-    if name != "prepare_quota":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import warnings
-
-    from saigapop.report import inputs
-
-    warnings.warn(
-        "saigapop.report.prepare_quota is deprecated: use "
-        "saigapop.management.analysis.prepare_quota",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return inputs.prepare_quota
+#: ``saigapop.report.prepare_quota`` moved to :mod:`saigapop.management.analysis`.
+__getattr__ = moved_names(__name__, {"prepare_quota": "saigapop.management.analysis"})

@@ -17,6 +17,10 @@ import math
 import numbers
 import re
 
+import pandas as pd
+from babel.dates import format_date as babel_date
+from babel.dates import format_time
+
 from saigapop.locale import _, current_language, format_number, localise_number
 
 __all__ = ["format_date", "format_value", "is_plain_name", "localise_number"]
@@ -37,9 +41,6 @@ def format_date(value: dt.datetime | str, language: str | None = None) -> str:
         value = dt.datetime.fromisoformat(value)
     if language == "en":
         return value.isoformat()
-    from babel.dates import format_date as babel_date
-    from babel.dates import format_time
-
     day = babel_date(value, format="long", locale=language)
     return f"{day}, {format_time(value, format='HH:mm', locale=language)}"
 
@@ -124,13 +125,8 @@ def _format_en(value: object, name: str | None) -> str:
         return value
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return _("n/a")
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
+    if value is pd.NA or value is pd.NaT:
+        return _("n/a")
     if not isinstance(value, numbers.Real):
         return str(value)
     x = float(value)

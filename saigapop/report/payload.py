@@ -6,7 +6,10 @@ import dataclasses
 from types import MappingProxyType
 from typing import Any
 
+from saigapop.model.diagnostics import FitSummary, summarise_fit
 from saigapop.plotting import drawing_figures
+from saigapop.registry.report import RegistrySection, registry_section
+from saigapop.registry.validate import RegistryValidation
 from saigapop.report.checklist_section import diagnostics_section
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import ReportPayload, Section, ValueBook, content_hash
@@ -19,6 +22,7 @@ from saigapop.report.data_sections import (
     removals_section,
 )
 from saigapop.report.i18n import _, use_language
+from saigapop.report.registry_sections import registry_quota_kg
 from saigapop.report.sections import MODEL_SECTIONS, render_section
 from saigapop.report.standard_sections import (
     assumptions_section,
@@ -61,7 +65,11 @@ def build_payload(
         Validated data (:class:`saigapop.SaigaData`, e.g. from
         :func:`saigapop.load_kazakhstan`).
     fit
-        Fitted posterior ``DataTree`` (saigapop.model).
+        What the report shows about the fit: a
+        :class:`~saigapop.model.diagnostics.FitSummary` from
+        :func:`~saigapop.model.diagnostics.summarise_fit`, or the fitted posterior
+        ``DataTree`` itself, which is then summarised by that function before any section
+        is built (the sections only lay the summary out).
     diagnostics
         Convergence diagnostics and acceptance checklist: any object or mapping with a boolean
         ``passed`` and optionally ``checks`` (a DataFrame, one row per check).
@@ -77,8 +85,11 @@ def build_payload(
         :class:`~saigapop.validation.outcomes.ValidationInputs` (acceptance checks, added to the
         checklist and gating the recommendation; quotas under alternative priors).
     registry
-        The horn registry check (:func:`saigapop.cli.run_analysis` with ``registry=``), shown
-        in the monitoring section.
+        The horn registry: a :class:`~saigapop.registry.validate.RegistryValidation` from
+        :func:`saigapop.registry.validate_registry` (reconciled here once, by
+        :func:`saigapop.registry.registry_section`, with the quota's export mass per year) or
+        an already built :class:`~saigapop.registry.report.RegistrySection`; shown in the
+        monitoring section.
     config
         Report settings (title, populations, seed, sampler settings, date, language).
         With ``language="ru"`` every reader-facing string is built in Russian; the numbers
@@ -113,6 +124,15 @@ def build_payload(
     >>> ru.section("summary").title, ru.report_id == payload.report_id, ru.values == payload.values
     ('Резюме и рекомендуемые квоты', True, True)
     """
+    if fit is not None and not isinstance(fit, FitSummary):
+        fit = summarise_fit(fit)  # a raw fit is summarised once, at the door (model layer)
+    if isinstance(registry, RegistryValidation):  # reconciled once, at the door (registry)
+        registry = registry_section(registry, quota_kg=registry_quota_kg(quota))
+    elif registry is not None and not isinstance(registry, RegistrySection):
+        raise TypeError(
+            "the horn registry must be a RegistryValidation (saigapop.registry."
+            f"validate_registry) or a RegistrySection, got {type(registry).__name__}"
+        )
     kwargs = {
         "fit": fit,
         "diagnostics": diagnostics,

@@ -1,7 +1,8 @@
 """The horn-registry section: marked horns reconciled with removals, quotas and the CITES cap.
 
 Registered in :data:`saigapop.report.sections.BUILDERS` under ``"registry"``. The computation
-is :func:`saigapop.registry.report.registry_section`; this module lays its tables out with
+is :func:`saigapop.registry.report.registry_section` (which :func:`saigapop.report.build_payload`
+calls once, at the door, when it is handed a validation); this module lays its tables out with
 titled columns and units and registers its numbers in the
 :class:`~saigapop.report.contracts.ValueBook`. The prose comes from the registry module as
 :class:`~saigapop.locale.messages.Message` objects, rendered here in the report language.
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from saigapop.locale.messages import render
+from saigapop.locale.messages import Message, render
+from saigapop.registry.report import RegistrySection
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
 from saigapop.report.i18n import _
@@ -148,6 +150,9 @@ def _table(name: str, frame: pd.DataFrame) -> Table:
         )
         if flags:
             out[col] = [_("n/a") if pd.isna(v) else (_("yes") if v else _("no")) for v in out[col]]
+    for col in out.columns:  # sentences (the findings) in the report language
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, Message)).any():
+            out[col] = [render(v) for v in out[col]]
     for col in ("year", "calendar_year"):  # identifiers: titled in the report language
         if col in out:  # below, where format_value no longer knows them as years
             out[col] = out[col].astype(str)
@@ -163,30 +168,25 @@ def registry_report_section(
 ) -> Section:
     """Build the horn-registry section.
 
-    ``inputs["registry"]`` is a :class:`saigapop.registry.validate.RegistryValidation` (the
-    reconciliation is computed here, with the quota's export mass per year when a quota is
-    supplied) or an already built :class:`saigapop.registry.report.RegistrySection`.
+    ``inputs["registry"]`` is a :class:`saigapop.registry.report.RegistrySection` (the
+    reconciliation with removals, the quota's export mass per year and the CITES cap).
 
     Examples
     --------
-    >>> from saigapop.registry import make_synthetic_registry, validate_registry
+    >>> from saigapop.registry import make_synthetic_registry, registry_section, validate_registry
     >>> synth = make_synthetic_registry(300, seed=2)
+    >>> checked = registry_section(validate_registry(synth.registry, synth.removals))
     >>> vb = ValueBook()
-    >>> s = registry_report_section(
-    ...     {"registry": validate_registry(synth.registry, synth.removals)}, vb, ReportConfig())
+    >>> s = registry_report_section({"registry": checked}, vb, ReportConfig())
     >>> vb.values["registry.horns_input"], s.tables[0].name
     (300, 'registry_accounting')
     """
-    from saigapop.registry.report import RegistrySection, registry_section
-    from saigapop.registry.validate import RegistryValidation
-
     reg = inputs["registry"]
-    if isinstance(reg, RegistryValidation):
-        reg = registry_section(reg, quota_kg=registry_quota_kg(inputs.get("quota")))
-    elif not isinstance(reg, RegistrySection):
+    if not isinstance(reg, RegistrySection):
         raise TypeError(
-            "the horn registry must be a RegistryValidation (saigapop.registry."
-            f"validate_registry) or a RegistrySection, got {type(reg).__name__}"
+            "the horn registry section lays out a RegistrySection (saigapop.registry."
+            "registry_section; build_payload makes one from a validate_registry result), "
+            f"got {type(reg).__name__}"
         )
     for name, value in reg.numbers.items():
         if isinstance(value, float) and not np.isfinite(value):

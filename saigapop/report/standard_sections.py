@@ -14,11 +14,14 @@ from typing import Any
 import pandas as pd
 
 from saigapop import constants as C
+from saigapop._version import __version__
+from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Provenance, Section, Table, ValueBook
 from saigapop.report.data_sections import SaigaDataLike
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.i18n import N_, _
 from saigapop.report.prose import join_words
+from saigapop.report.quota_sections import quota_summary
 from saigapop.report.vocabulary import population_full_name
 
 __all__ = [
@@ -149,9 +152,6 @@ def summary_section(
     else:
         paragraphs.append(_("No quota is recommended: no quota solution was supplied."))
     if quota is not None and computed_inputs.get("fit"):
-        from saigapop.report.config import ReportConfig
-        from saigapop.report.model_sections import quota_summary
-
         more, tabs = quota_summary(
             quota, vb, config or ReportConfig(), recommended=quota_recommended
         )
@@ -295,8 +295,6 @@ def collect_provenance(
     inputs: Mapping[str, bool],
 ) -> Provenance:
     """Versions of saigapop and its numerical and document dependencies, plus run settings."""
-    from saigapop import __version__
-
     deps = {"python": platform.python_version()}
     for name in DEPENDENCIES:
         try:

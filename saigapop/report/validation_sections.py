@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -259,8 +260,6 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
                 alt=_("Tornado chart of the quota under alternative priors."),
             )
         )
-        import matplotlib.pyplot as plt
-
         plt.close(fig)
         tables.append(
             Table(

@@ -172,7 +172,8 @@ COLUMN_TITLES = (
 )
 
 #: Columns shown exactly as written, in every language: citations, links, file names,
-#: identifiers of parameters and values, notes quoted from the sources, validator messages.
+#: identifiers of parameters and values, notes quoted from the sources. (The registry's findings
+#: are messages, shown in the report language.)
 VERBATIM_COLUMNS = frozenset(
     {
         "Source",
@@ -186,7 +187,6 @@ VERBATIM_COLUMNS = frozenset(
         "Prior",
         "Column",
         "Value",
-        "Finding",  # the registry validator's message for one file row
         "Mark (GS1)",
     }
 )

@@ -46,6 +46,7 @@ from saigapop.validation._common import (
     stack_samples,
 )
 from saigapop.validation.checklist import Check, binomial_band
+from saigapop.validation.simulate import simulate
 
 __all__ = ["RecoveryResult", "plot_recovery", "recovery", "run_recovery"]
 
@@ -262,8 +263,6 @@ def _recovery_task(
     prob: float,
 ) -> pd.DataFrame:
     """Simulate replicate ``replicate`` (seed = replicate), fit it, return its recovery rows."""
-    from saigapop.validation.simulate import simulate
-
     sim = simulate(truth, design, seed=int(replicate))
     fit = fitter(sim.data, int(truth.end_year))
     table = recovery([fit], [sim.truth], var_names=var_names, prob=prob).table

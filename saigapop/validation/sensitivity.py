@@ -40,10 +40,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import xarray as xr
+from arviz_stats import psense
 from matplotlib.figure import Figure
 
 from saigapop.locale import N_
 from saigapop.locale.messages import Message
+from saigapop.model.priors import DEFAULT_PRIORS, with_prior
 from saigapop.validation._common import element_labels, figure
 from saigapop.validation.checklist import Check
 
@@ -183,8 +185,6 @@ def prior_sensitivity(
     >>> prior_sensitivity(fit).table.loc[0, "diagnosis"]
     'prior-data conflict'
     """
-    from arviz_stats import psense
-
     if var_names is None and "log_prior" in fit.children:
         post = fit["posterior"].to_dataset()
         names = [v for v in fit["log_prior"].data_vars if v in post.data_vars] or None
@@ -237,7 +237,6 @@ def default_alternatives() -> list[Alternative]:
     -------
     list of Alternative
     """
-    from saigapop.model.priors import DEFAULT_PRIORS, with_prior
 
     def logit(p: float) -> float:
         return float(np.log(p / (1 - p)))

@@ -252,3 +252,23 @@ def test_bundle_round_trips_model_tables(model_payload, tmp_path):
         pd.testing.assert_frame_equal(
             bundle.tables[name], model_payload.table(name), check_dtype=False
         )
+
+
+def test_reference_trial_quotas_are_read_from_the_trial_dataset(data, config, posterior, quota):
+    """``run_trials`` output (a Dataset, as ``prepare_trials`` hands it over) gives the
+    reference case one quota row per reference trial, read from the Dataset as it is."""
+    from saigapop.management.trials import DEFAULT_TRIALS, run_trials
+
+    picked = [t for t in DEFAULT_TRIALS if t.name in ("base", "double_catastrophes")]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ds = run_trials(posterior, quota.result, trials=picked, progress=False)
+    payload = build_payload(
+        data, fit=posterior, quota=quota, trials=TrialInputs(trials=ds), config=config
+    )
+    table = payload.table("reference_case").set_index("Quantity")
+    row = table.loc["Quota in operating model 'base'"]
+    for p in ds["population"].values:
+        assert row[str(p)] == format_value(float(ds["quota"].sel(trial="base", population=p)))
+    # a robustness trial is not a reference operating model
+    assert "Quota in operating model 'double_catastrophes'" not in table.index

@@ -154,6 +154,10 @@ def test_the_russian_report_exercises_every_section(ru_report):
     registry = " ".join(payload.section("registry").paragraphs)
     assert "зарегистрировано рогов" in registry  # unexplained and excess horns, in Russian
     assert "Экспорт по календарным годам" in registry
+    # the registry's row-level findings are messages, shown in Russian (not a verbatim column)
+    tables = payload.section("registry").tables
+    findings = next(t.frame for t in tables if t.name == "registry_findings_sample")
+    assert any("у самок сайги нет рогов" in str(cell) for cell in findings.iloc[:, -1])
     assert not payload.diagnostics_passed  # the failing convergence rows are shown
     assert "НЕ ПРОШЁЛ" in " ".join(payload.section("diagnostics").paragraphs)
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from saigapop.report.contracts import Figure, ReportPayload, Section, Table
 from saigapop.report.i18n import current_language, gettext, use_language
-from saigapop.report.vocabulary import is_verbatim
+from saigapop.report.vocabulary import DATA_PHRASES, DATA_WORDS, POPULATIONS, is_verbatim
 
 __all__ = ["Cell", "LaidFigure", "LaidSection", "LaidTable", "lay_out", "split_links"]
 
@@ -74,8 +74,6 @@ def split_links(text: str) -> tuple[str, ...]:
 
 @functools.cache
 def _phrase_pattern() -> re.Pattern[str]:
-    from saigapop.report.vocabulary import DATA_PHRASES, DATA_WORDS, POPULATIONS
-
     words = sorted({*DATA_PHRASES, *DATA_WORDS, *POPULATIONS}, key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")

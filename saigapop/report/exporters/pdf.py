@@ -13,6 +13,8 @@ import functools
 import logging
 from pathlib import Path
 
+import matplotlib
+
 from saigapop.report.contracts import ReportPayload
 from saigapop.report.exporters.html import render_html
 
@@ -38,8 +40,6 @@ def font_face_css() -> str:
     >>> css.count("@font-face"), "data:font/ttf;base64," in css
     (4, True)
     """
-    import matplotlib
-
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     rules = []
     for file, weight, style in _FACES:
@@ -79,6 +79,8 @@ def render_pdf(payload: ReportPayload, *, html: str | None = None) -> bytes:
     >>> render_pdf(build_payload(sp.load_kazakhstan()))[:5]
     b'%PDF-'
     """
+    # WeasyPrint (with its Pango/cairo stack) loads only when a PDF is rendered: it is the
+    # heaviest import of the report and HTML, DOCX and the bundle do not need it.
     import weasyprint
     import weasyprint.urls
     from weasyprint.text.fonts import FontConfiguration

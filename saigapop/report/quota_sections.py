@@ -1,0 +1,402 @@
+"""Section builders for the recommended quota: the summary's quota prose and the reference case.
+
+Registered (via :data:`saigapop.report.model_sections.MODEL_BUILDERS`) in
+:data:`saigapop.report.sections.BUILDERS`. Each builder reads the inputs of
+:func:`saigapop.report.build_payload` (computed by :mod:`saigapop.management.analysis`),
+registers every number it quotes in prose in the :class:`~saigapop.report.contracts.ValueBook`,
+and returns a :class:`~saigapop.report.contracts.Section`; it computes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from saigapop.locale.messages import render
+from saigapop.management.outcomes import as_quota_inputs
+from saigapop.report._quota_words import (
+    _crit_word,
+    _event_words,
+    _fmt,
+    _pct,
+    _pop,
+    _pops,
+    _quota,
+    _trial_frame,
+)
+from saigapop.report.config import ReportConfig
+from saigapop.report.contracts import Section, Table, ValueBook
+from saigapop.report.i18n import _, gettext, ngettext
+from saigapop.report.prose import join_words
+
+__all__ = ["quota_summary", "reference_case_section"]
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def quota_summary(
+    quota: Any, vb: ValueBook, config: ReportConfig, *, recommended: bool
+) -> tuple[list[str], list[Table]]:
+    """Prose and tables of the recommended quota for the summary section.
+
+    Parameters
+    ----------
+    quota
+        :class:`~saigapop.management.outcomes.QuotaInputs` (or a bare ``QuotaResult``).
+    vb
+        The value book.
+    config
+        Report settings.
+    recommended
+        Whether the quota is recommended (a fit that passed its checks); otherwise the
+        numbers are shown as computed but NOT recommended.
+
+    Returns
+    -------
+    tuple
+        Paragraphs and tables.
+    """
+    q = as_quota_inputs(quota)
+    res = q.result
+    pops = _pops(q, config)
+    unit = _("adult males a year") if res.unit == "animals" else _(res.unit)
+    parts = []
+    for p in pops:
+        lv = vb.add(
+            f"quota.{p}.adult_males",
+            float(res.level.sel(population=p)),
+            _("{pop}: quota, adult males a year").format(pop=_pop(p)),
+        )
+        parts.append(f"{_pop(p)} {lv}")
+    if recommended:
+        text = _(
+            "The recommended quota, the largest constant annual export that meets every risk "
+            "criterion with the P* buffer, is, in {unit}: {quotas}. Each population's binding "
+            "criterion and reason are in the reference-case table."
+        )
+    else:
+        text = _(
+            "The computed quota (NOT recommended), the largest constant annual export that "
+            "meets every risk criterion with the P* buffer, is, in {unit}: {quotas}. Each "
+            "population's binding criterion and reason are in the reference-case table."
+        )
+    paragraphs = [text.format(unit=unit, quotas=join_words(parts))]
+    tables: list[Table] = []
+    alloc = q.allocation
+    if alloc is not None:
+        cap = float(alloc.attrs.get("cap_kg", 10_000.0))
+        rows = []
+        for y in alloc["year"].values:
+            yy = int(y)
+            for p in [str(x) for x in alloc["population"].values if str(x) in pops]:
+                s = alloc.sel(year=y, population=p)
+                rows.append(
+                    {
+                        "Year": yy,
+                        "Population": _pop(p),
+                        "Quota (adult males)": float(s["quota_animals"]),
+                        "New harvest (adult males)": float(s["animals"].sel(source="new_harvest")),
+                        "New harvest (horns)": float(s["horns"].sel(source="new_harvest")),
+                        "New harvest (kg)": float(s["kg"].sel(source="new_harvest")),
+                        "From stock (horns)": float(s["horns"].sel(source="stock")),
+                        "From stock (kg)": float(s["kg"].sel(source="stock")),
+                        "Export (kg)": float(s["kg"].sum("source")),
+                    }
+                )
+            tot_kg = float(alloc["kg"].sel(year=y).sum())
+            unused = float(alloc["unused_cap_kg"].sel(year=y))
+            stock_kg = float(alloc["stock_kg"].sel(year=y))
+            new_kg = tot_kg - stock_kg
+            t = vb.add(
+                f"export.{yy}.total_kg",
+                round(tot_kg, 1),
+                _("{year}: horn export, kg").format(year=yy),
+            )
+            s_kg = vb.add(
+                f"export.{yy}.stock_kg",
+                round(stock_kg, 1),
+                _("{year}: from stock, kg").format(year=yy),
+            )
+            n_kg = vb.add(
+                f"export.{yy}.new_harvest_kg",
+                round(new_kg, 1),
+                _("{year}: from new harvest, kg").format(year=yy),
+            )
+            u = vb.add(
+                f"export.{yy}.unused_cap_kg",
+                round(unused, 1),
+                _("{year}: unused cap, kg").format(year=yy),
+            )
+            paragraphs.append(
+                _(
+                    "{year}: {total} kg of horn ({stock} kg from stock, {new} kg from new "
+                    "harvest) against the cap of {cap} kg; {unused} kg of the cap is unused."
+                ).format(year=yy, total=t, stock=s_kg, new=n_kg, cap=_fmt(cap), unused=u)
+            )
+        frame = pd.DataFrame(rows)
+        tables.append(
+            Table(
+                "quota_allocation",
+                _("Quota and export by year, population and source"),
+                frame,
+                caption=(
+                    _(
+                        "Quota: the population's own sustainable quota. New harvest: adult "
+                        "males to be taken (each adds mortality) and their horns and kg; stock: "
+                        "horns already in storage from animals already removed (no added "
+                        "mortality), exported first. The national cap is {cap} kg a year; no "
+                        "population is allocated more than its own quota."
+                    ).format(cap=_fmt(cap))
+                    + (
+                        ""
+                        if recommended
+                        else " " + _("Computed, NOT recommended (see the alerts).")
+                    )
+                ),
+            )
+        )
+        if q.stock_horns:
+            h = vb.add("stock.horns", q.stock_horns, _("horns in storage (pieces)"))
+            paragraphs.append(
+                _(
+                    "Horns in storage: {horns} pieces from the {pop} population, already removed "
+                    "animals, so their export adds no mortality."
+                ).format(horns=h, pop=_pop(str(q.stock_origin)))
+            )
+    trig = q.triggers
+    if trig is not None:
+        y1 = int(trig["year"].values[0])
+        words = []
+        for p in pops:
+            t = trig.sel(year=y1, population=p)
+            what = {"pop": _pop(p), "year": y1}
+            d = vb.add(
+                f"trigger.{p}.{y1}.die_off_percent",
+                round(_pct(t["die_off"]), 1),
+                _("{pop}, {year}: May die-off (% killed) that suspends the take").format(**what),
+            )
+            c = vb.add(
+                f"trigger.{p}.{y1}.census_animals",
+                round(float(t["census"]), -2),
+                _("{pop}, {year}: true abundance below which the take is suspended").format(**what),
+            )
+            r = vb.add(
+                f"trigger.{p}.{y1}.sex_ratio",
+                round(float(t["sex_ratio"]), 3),
+                _("{pop}, {year}: adult males per adult female below which the take stops").format(
+                    **what
+                ),
+            )
+            words.append(
+                _(
+                    "{pop}: a May die-off above {die_off} %, a true spring abundance below "
+                    "{census} animals, or an adult sex ratio below {ratio} males per female"
+                ).format(pop=_pop(p), die_off=d, census=c, ratio=r)
+            )
+        paragraphs.append(
+            _(
+                "Triggers that suspend the following autumn's take ({year}; later years in the "
+                "triggers section): {triggers}."
+            ).format(year=y1, triggers="; ".join(words))
+        )
+    return paragraphs, tables
+
+
+# --- reference case ------------------------------------------------------------------------
+
+
+def reference_case_section(
+    inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig
+) -> Section:
+    """One table, a column per population: the numbers a Scientific Authority checks first."""
+    q = _quota(inputs)
+    res = q.result
+    pops = _pops(q, config)
+    ref = q.reference.set_index("population") if q.reference is not None else None
+    y0 = q.start_year
+    rows: list[tuple[str, str, list[str]]] = []
+
+    def add(label: str, unit: str, cells: Sequence[str]) -> None:
+        rows.append((label, unit, list(cells)))
+
+    if ref is not None:
+        for stat, lab in (("q05", "5 %"), ("q50", "50 %"), ("q95", "95 %")):
+            add(
+                _("True abundance {year}, {quantile}").format(year=y0, quantile=lab),
+                _("animals"),
+                [
+                    vb.add(
+                        f"reference.{p}.abundance_{stat}",
+                        round(float(ref.loc[p, f"abundance_{stat}"]), -2),
+                        _(
+                            "{pop}: posterior {quantile} quantile of true abundance at the "
+                            "{year} census"
+                        ).format(pop=_pop(p), quantile=lab, year=y0),
+                    )
+                    for p in pops
+                ],
+            )
+        add(
+            _("Annual growth, no export (median, 90 % interval)"),
+            _("ratio per year"),
+            [
+                f"{_fmt(ref.loc[p, 'growth_q50'])} ({_fmt(ref.loc[p, 'growth_q05'])}–"
+                f"{_fmt(ref.loc[p, 'growth_q95'])})"
+                for p in pops
+            ],
+        )
+        add(
+            _("Adult sex ratio {year} (median, 90 % interval)").format(year=y0),
+            _("males per female"),
+            [
+                f"{_fmt(ref.loc[p, 'sex_ratio_q50'])} ({_fmt(ref.loc[p, 'sex_ratio_q05'])}–"
+                f"{_fmt(ref.loc[p, 'sex_ratio_q95'])})"
+                + (" " + _("PRIOR-DRIVEN") if bool(ref.loc[p, "sex_ratio_prior_driven"]) else "")
+                for p in pops
+            ],
+        )
+    at = res.at_quota
+    crit_objs = {getattr(c, "name", ""): c for c in res.criteria}
+    for crit in [str(c) for c in at["criterion"].values]:
+        sel = at.sel(criterion=crit)
+        limit = float(at["limit"].sel(criterion=crit))
+        if crit != "p_star":
+            event = _event_words(crit_objs.get(crit))
+            add(
+                _("{event}, no export").format(event=event),
+                _("probability"),
+                [_fmt(float(sel["baseline_risk"].sel(population=p))) for p in pops],
+            )
+            add(
+                _("{event}, added at the quota ± MC error").format(event=event),
+                _("probability"),
+                [
+                    f"{_fmt(float(sel['added_risk'].sel(population=p)))} ± "
+                    f"{_fmt(float(sel['added_risk_mcse'].sel(population=p)))}"
+                    for p in pops
+                ],
+            )
+        add(
+            _("Criterion '{criterion}': decision risk at the quota (limit {limit})").format(
+                criterion=_crit_word(crit), limit=_fmt(limit)
+            ),
+            _("probability"),
+            [
+                f"{_fmt(float(sel['decision_risk'].sel(population=p)))} ± "
+                f"{_fmt(float(sel['decision_mcse'].sel(population=p)))}"
+                for p in pops
+            ],
+        )
+    add(
+        _("Quota (reference operating model)"),
+        _("adult males a year"),
+        [
+            vb.add(
+                f"quota.{p}.adult_males",
+                float(res.level.sel(population=p)),
+                _("{pop}: quota, adult males a year").format(pop=_pop(p)),
+            )
+            for p in pops
+        ],
+    )
+    trials = inputs.get("trials")
+    if trials is not None:
+        tt = _trial_frame(trials)
+        if tt is not None and "quota" in tt.columns:
+            for trial in list(dict.fromkeys(tt["trial"].astype(str))):
+                if str(tt.loc[tt["trial"] == trial, "set"].iloc[0]) != "reference":
+                    continue
+                sub = tt[tt["trial"] == trial].set_index("population")
+                add(
+                    _("Quota in operating model '{trial}'").format(trial=gettext(trial)),
+                    _("adult males a year"),
+                    [
+                        _fmt(float(sub.loc[p, "quota"])) if p in sub.index else _("n/a")
+                        for p in pops
+                    ],
+                )
+    add(
+        _("Binding criterion"),
+        "",
+        [_crit_word(str(res.binding.sel(population=p).values)) or _("none") for p in pops],
+    )
+    if ref is not None and q.pbr is not None:
+        add(
+            _("Total human offtake at the quota (median)"),
+            _("animals a year"),
+            [_fmt(round(float(ref.loc[p, "human_offtake"]), 0)) for p in pops],
+        )
+        add(
+            _("PBR, total human-caused mortality"),
+            _("animals a year"),
+            [_fmt(round(float(q.pbr["pbr_total"].sel(population=p)), 0)) for p in pops],
+        )
+        add(
+            _("Male human offtake at the quota (median)"),
+            _("males a year"),
+            [_fmt(round(float(ref.loc[p, "male_offtake"]), 0)) for p in pops],
+        )
+        add(
+            _("PBR, male component"),
+            _("males a year"),
+            [_fmt(round(float(q.pbr["pbr_male"].sel(population=p)), 0)) for p in pops],
+        )
+        add(
+            _("Share of adult males exported (median, worst quota year)"),
+            "%",
+            [_fmt(round(_pct(ref.loc[p, "share_adult_males_exported"]), 2)) for p in pops],
+        )
+    frame = pd.DataFrame(
+        {
+            "Quantity": [r[0] for r in rows],
+            "Unit": [r[1] for r in rows],
+            **{p: [r[2][i] for r in rows] for i, p in enumerate(pops)},
+        }
+    )
+    n_prior = (
+        int(sum(bool(ref.loc[p, "sex_ratio_prior_driven"]) for p in pops)) if ref is not None else 0
+    )
+    paragraphs = [
+        _(
+            "The reference case: the posterior of the fitted model projected under the default "
+            "operating model, with the quota solved against the paired no-export projection "
+            "(same draws and random numbers). Risks are probabilities over the quota years and "
+            "ten further years; 'added' is the export's own effect."
+        ),
+    ]
+    if n_prior:
+        k = vb.add(
+            "reference.sex_ratio_prior_driven",
+            n_prior,
+            _("populations whose adult sex ratio is prior-driven"),
+        )
+        paragraphs.append(
+            ngettext(
+                "In {k} population the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
+                "prior uncertainty by less than half, so the sex-ratio criterion carries a "
+                "stricter absolute floor there.",
+                "In {k} populations the adult sex ratio is PRIOR-DRIVEN: the data shrank its "
+                "prior uncertainty by less than half, so the sex-ratio criterion carries a "
+                "stricter absolute floor there.",
+                n_prior,
+            ).format(k=k)
+        )
+    for p in pops:
+        reason = render(res.reason.sel(population=p).item())
+        paragraphs.append(f"{_pop(p)}: {reason}.")
+    return Section(
+        "reference_case",
+        _("Reference case by population"),
+        tuple(paragraphs),
+        tables=(
+            Table(
+                "reference_case",
+                _("Reference case"),
+                frame,
+                caption=_("One column per population; quantiles are over posterior draws."),
+            ),
+        ),
+    )
