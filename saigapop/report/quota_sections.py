@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from saigapop.constants import HORN_MASS_G_RANGE
 from saigapop.locale.messages import render
 from saigapop.management.outcomes import as_quota_inputs
 from saigapop.report._quota_words import (
@@ -88,6 +89,7 @@ def quota_summary(
     alloc = q.allocation
     if alloc is not None:
         cap = float(alloc.attrs.get("cap_kg", 10_000.0))
+        g_range = alloc.attrs.get("mass_per_horn_g_range", HORN_MASS_G_RANGE)
         rows = []
         for y in alloc["year"].values:
             yy = int(y)
@@ -104,12 +106,16 @@ def quota_summary(
                         "From stock (horns)": float(s["horns"].sel(source="stock")),
                         "From stock (kg)": float(s["kg"].sel(source="stock")),
                         "Export (kg)": float(s["kg"].sum("source")),
+                        "Export, light end (kg)": (
+                            float(s["kg_low"].sum("source")) if "kg_low" in s else float("nan")
+                        ),
                     }
                 )
             tot_kg = float(alloc["kg"].sel(year=y).sum())
             unused = float(alloc["unused_cap_kg"].sel(year=y))
             stock_kg = float(alloc["stock_kg"].sel(year=y))
             new_kg = tot_kg - stock_kg
+            low_kg = float(alloc["kg_low"].sel(year=y).sum()) if "kg_low" in alloc else tot_kg
             t = vb.add(
                 f"export.{yy}.total_kg",
                 round(tot_kg, 1),
@@ -130,11 +136,17 @@ def quota_summary(
                 round(unused, 1),
                 _("{year}: unused cap, kg").format(year=yy),
             )
+            lo = vb.add(
+                f"export.{yy}.total_kg_low",
+                round(low_kg, 1),
+                _("{year}: horn export at the light end of horn mass, kg").format(year=yy),
+            )
             paragraphs.append(
                 _(
-                    "{year}: {total} kg of horn ({stock} kg from stock, {new} kg from new "
-                    "harvest) against the cap of {cap} kg; {unused} kg of the cap is unused."
-                ).format(year=yy, total=t, stock=s_kg, new=n_kg, cap=_fmt(cap), unused=u)
+                    "{year}: {low}–{total} kg of horn, light to heavy end of horn mass ({stock} "
+                    "kg from stock, {new} kg from new harvest, at the heavy end), against the "
+                    "cap of {cap} kg checked at the heavy end; {unused} kg of the cap is unused."
+                ).format(year=yy, low=lo, total=t, stock=s_kg, new=n_kg, cap=_fmt(cap), unused=u)
             )
         frame = pd.DataFrame(rows)
         tables.append(
@@ -148,8 +160,10 @@ def quota_summary(
                         "males to be taken (each adds mortality) and their horns and kg; stock: "
                         "horns already in storage from animals already removed (no added "
                         "mortality), exported first. The national cap is {cap} kg a year; no "
-                        "population is allocated more than its own quota."
-                    ).format(cap=_fmt(cap))
+                        "population is allocated more than its own quota. Kilograms are at the "
+                        "heavy end of horn mass ({heavy} g a horn), the end checked against the "
+                        "cap; the last column gives the light end ({light} g)."
+                    ).format(cap=_fmt(cap), heavy=_fmt(g_range[1]), light=_fmt(g_range[0]))
                     + (
                         ""
                         if recommended

@@ -95,6 +95,7 @@ COLUMN_TITLES = (
     N_("Expected count below (animals)"),
     N_("Export (adult males a year)"),
     N_("Export (kg)"),
+    N_("Export, light end (kg)"),
     N_("Females (animals)"),
     N_("File"),
     N_("Flags"),
