@@ -24,7 +24,8 @@ or for export) each quota year — is what a ministry can plan culls and exports
 model's wounding, default :data:`~saigapop.management.DEFAULT_WOUNDING`) and poaching; so
 the **limit** on total adult-male removal is::
 
-    limit = T + w·T + E[poaching],   E[poaching] = mean_{d,t}(r_{d,t} · τ_{d,t}) · mean_{d,t} M_{d,t}
+    limit = T + w·T + E[poaching]
+    E[poaching] = mean_{d,t}(r_{d,t} · τ_{d,t}) · mean_{d,t} M_{d,t}
 
 with ``r`` the posterior adult-male poaching rate of draw ``d`` in quota year ``t``, ``τ`` the
 trade multiplier of an exporting arm (1 where trade is shut, or with
@@ -40,6 +41,7 @@ the export quota solved with the same criteria, seed and draws (tested).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,7 @@ from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.locale import N_, NP_
 from saigapop.locale.messages import Message
 from saigapop.management.arms import CullPlan, ExportEffects
+from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.criteria import (
     DEFAULT_ABUNDANCE_LIMITS,
     Criterion,
@@ -97,9 +100,7 @@ def _without_adult_males(options: dict[str, Any], latest_year: int) -> dict[str,
     if planned is not None:
         da = planned.removals.copy()
         da.loc[{"sex": "male", "age": "adult"}] = 0.0
-        out["planned_culls"] = HarvestSchedule(
-            da, label=f"{planned.label}; adult males solved for"
-        )
+        out["planned_culls"] = HarvestSchedule(da, label=f"{planned.label}; adult males solved for")
     realised = out["realised_removals"].copy()
     if "year" in realised.dims:
         later = realised["year"] > latest_year
@@ -162,7 +163,9 @@ def programme_models(
         **_without_adult_males(with_plan, latest),
         **om_kwargs,
     )
-    no_offtake = OperatingModel.from_posterior(posterior, seed=seed, **none, **om_kwargs)
+    with warnings.catch_warnings():  # the candidate has warned about convergence already
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        no_offtake = OperatingModel.from_posterior(posterior, seed=seed, **none, **om_kwargs)
     return ProgrammeModels(candidate, no_offtake, latest)
 
 
@@ -219,7 +222,7 @@ class ProgrammeResult:
     settings: dict = field(default_factory=dict)
 
     def national(self) -> dict[str, float]:
-        """Sums over populations of the limit, plannable part, poaching and wounding.
+        """Return the sums over populations of the limit, plannable part, poaching and wounding.
 
         A sum of per-population limits: each population meets the criteria on its own.
         """
@@ -331,9 +334,7 @@ def solve_programme(
             {**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}, prior_driven=flags
         )
     comparator = models.no_offtake.baseline()
-    solution = solve_quota(
-        om, criteria, p_star=p_star, progress=progress, baseline=comparator
-    )
+    solution = solve_quota(om, criteria, p_star=p_star, progress=progress, baseline=comparator)
     pops = list(om.populations)
     plannable = solution.level.values.astype(np.float64)
     # the projection at the limit (same random numbers): adult males and removals by source
