@@ -48,6 +48,7 @@ from saigapop.management.analysis import prepare_quota, prepare_trials
 from saigapop.management.arms import CullPlan
 from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
+from saigapop.management.programme import ProgrammeResult, solve_programme
 from saigapop.management.recommend import (
     DEFAULT_OM_DRAWS,
     Recommendation,
@@ -230,6 +231,9 @@ class Assessment:
     ``recommend()``
         The recommended quota (:func:`saigapop.management.recommend_quota`: the fitted world
         lowered where a reference trial needs less).
+    ``programme()``
+        The whole programme (culls + export vs no offtake): the largest adult-male removal
+        per population and its plannable part (:func:`saigapop.management.solve_programme`).
     ``quota()``
         The quota with the CITES-cap allocation, triggers, PBR and projections.
     ``trials()``, ``mse()``
@@ -370,6 +374,36 @@ class Assessment:
         text = "Solving the quota in the fitted world and in every reference trial"
         return self._run(
             "recommend",
+            text,
+            compute,
+            om_draws=cfg.om_draws,
+            limits=cfg.all_limits,
+            offtake_scenario=cfg.offtake_scenario,
+        )
+
+    def programme(self) -> ProgrammeResult:
+        """Solve the whole programme: the largest adult-male removal against no offtake.
+
+        Culls + export versus no offtake (:func:`saigapop.management.solve_programme`), in
+        the fitted world, with the same seed, draws, abundance limits, sex-ratio flags and
+        P* as :meth:`recommend`, and the plan of :meth:`offtake_plan` (its female, calf and
+        yearling removals kept; the adult males solved for).
+        """
+        cfg = self.config
+
+        def compute() -> ProgrammeResult:
+            return solve_programme(
+                self.fit(),
+                self.data.removals,
+                self.offtake_plan(),
+                limits=cfg.all_limits,
+                seed=cfg.seed,
+                om_draws=cfg.om_draws,
+            )
+
+        text = "Solving the whole programme's adult-male limit against no offtake"
+        return self._run(
+            "programme",
             text,
             compute,
             om_draws=cfg.om_draws,

@@ -250,3 +250,25 @@ def test_without_an_offtake_plan_only_the_realised_culls_are_applied(assessment,
     rec = assessment.recommend()
     assert "planned_culls" not in rec.om_options
     assert int(rec.om_options["realised_removals"]["year"].item()) == rec.latest_year
+
+
+def test_the_programme_step_is_recorded_and_round_trips(assessment, tmp_path):
+    """The whole programme: lazy, recorded, saved and loaded without recomputing."""
+    prog = assessment.programme()
+    assert assessment.programme() is prog
+    assert "programme" in assessment.computed
+    settings = json.loads(assessment.log.set_index("step").loc["programme", "settings"])
+    assert settings["om_draws"] == 40
+    # same seed and draws as the export question; the plan's culls are the bundled default
+    assert prog.settings["seed"] == assessment.config.seed
+    assert prog.settings["n_draws"] == 40
+    np.testing.assert_allclose(
+        prog.limit.values, (prog.plannable + prog.wounding + prog.poaching).values
+    )
+    loaded = Assessment.load(assessment.save(tmp_path / "p.zarr"), progress=False)
+    assert "programme" in loaded.computed
+    back = loaded.programme()
+    xr.testing.assert_identical(back.limit, prog.limit)
+    xr.testing.assert_identical(back.other_removals, prog.other_removals)
+    assert str(back.comparator) == str(prog.comparator)
+    assert back.table().equals(prog.table())

@@ -6,6 +6,7 @@ PyMC model. The usual path::
     om = OperatingModel.from_posterior(idata, realised_removals=cull_2025, seed=1)
     result = solve_quota(om, default_criteria())          # QuotaResult (fitted world)
     rec = recommend_quota(idata, data.removals, seed=1)   # what `saigapop report` recommends
+    prog = solve_programme(idata, data.removals, plan)    # culls + export vs no offtake
     exports = allocate_cap(result.level, stock=HornStock())
     trig = compute_triggers(om, result)
     cross = pbr_table(om)
@@ -57,6 +58,12 @@ from saigapop.management.pbr import (
     pbr,
     pbr_table,
 )
+from saigapop.management.programme import (
+    ProgrammeModels,
+    ProgrammeResult,
+    programme_models,
+    solve_programme,
+)
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, risk_curve, solve_quota
 from saigapop.management.recommend import Recommendation, recommend_quota
 from saigapop.management.synthetic import synthetic_posterior
@@ -90,6 +97,8 @@ __all__ = [
     "MassRecord",
     "OperatingModel",
     "Procedure",
+    "ProgrammeModels",
+    "ProgrammeResult",
     "ProportionalHarvest",
     "QuotaResult",
     "Recommendation",
@@ -108,12 +117,14 @@ __all__ = [
     "pbr_procedure",
     "pbr_table",
     "procedure_from_quota",
+    "programme_models",
     "realised_removals",
     "recommend_quota",
     "risk_curve",
     "run_mse",
     "run_trials",
     "solve_across_trials",
+    "solve_programme",
     "solve_quota",
     "solve_robust_quota",
     "summarise_mse",

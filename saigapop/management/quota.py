@@ -293,6 +293,7 @@ def solve_quota(
     max_rounds: int = 8,
     max_expand: int = 4,
     progress: bool | None = None,
+    baseline: xr.Dataset | None = None,
 ) -> QuotaResult:
     """Largest constant annual export per population meeting every criterion and P*.
 
@@ -324,6 +325,11 @@ def solve_quota(
         Maximum doublings of the grid's upper end.
     progress
         tqdm bars.
+    baseline
+        The paired comparator projection (dims ``draw, population, year``, same draws and
+        random numbers as ``om``). Default :meth:`OperatingModel.baseline`, the no-export
+        arm; :func:`~saigapop.management.programme.solve_programme` passes the no-offtake
+        arm of the whole programme.
 
     Returns
     -------
@@ -353,7 +359,7 @@ def solve_quota(
     hi = np.maximum(hi, 1e-9)
     is_rate = export.unit != "animals"
     cap = 1.0 if is_rate else np.inf
-    baseline = om.baseline()
+    baseline = om.baseline() if baseline is None else baseline
 
     seen_levels: list[NDArray] = []  # every evaluated level and its per-draw failures
     seen_fail: list[NDArray] = []
