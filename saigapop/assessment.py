@@ -456,7 +456,8 @@ class Assessment:
 
         def compute() -> QuotaInputs:
             rec = self.recommend()
-            return prepare_quota(self._om(), rec.result, stock=HornStock(), fit=self.fit())
+            inputs = prepare_quota(self._om(), rec.result, stock=HornStock(), fit=self.fit())
+            return dataclasses.replace(inputs, programme=self.programme())
 
         return self._run("quota", "Allocating the cap, triggers and PBR", compute)
 

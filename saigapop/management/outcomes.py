@@ -49,6 +49,9 @@ class QuotaInputs:
     curve
         A fine risk curve from zero to twice each population's quota (the solver's own grid
         is coarse), as :func:`~saigapop.management.risk_curve` returns it.
+    programme
+        The whole programme's answer (:class:`~saigapop.management.ProgrammeResult`: culls
+        and export against no offtake, the largest constant adult-male removal), or ``None``.
     """
 
     result: Any
@@ -62,6 +65,7 @@ class QuotaInputs:
     stock_horns: int = 0
     stock_origin: str = ""
     curve: xr.Dataset | None = None
+    programme: Any = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The builders live by section group: :mod:`~saigapop.report.quota_sections` (the summary's
 quota prose, the reference case), :mod:`~saigapop.report.fit_sections` (model and priors,
-status, projections) and :mod:`~saigapop.report.risk_sections` (risk, PBR, triggers), with
+status, projections), :mod:`~saigapop.report.risk_sections` (risk, PBR, triggers) and
+:mod:`~saigapop.report.programme_sections` (the whole programme), with
 their shared words in :mod:`~saigapop.report._quota_words`. :data:`MODEL_BUILDERS` registers
 them in :data:`saigapop.report.sections.BUILDERS`. Each builder only lays out what
 :mod:`saigapop.management.analysis` and :func:`saigapop.model.diagnostics.summarise_fit`
@@ -14,6 +15,7 @@ from __future__ import annotations
 from saigapop.management.criteria import CRITERION_WORDS
 from saigapop.report.checklist_section import acceptance_checks
 from saigapop.report.fit_sections import model_section, projections_section, status_section
+from saigapop.report.programme_sections import programme_section
 from saigapop.report.quota_sections import quota_summary, reference_case_section
 from saigapop.report.risk_sections import pbr_section, risk_section, triggers_section
 
@@ -23,6 +25,7 @@ __all__ = [
     "acceptance_checks",
     "model_section",
     "pbr_section",
+    "programme_section",
     "projections_section",
     "quota_summary",
     "reference_case_section",
@@ -37,6 +40,7 @@ MODEL_BUILDERS = {
     "status": status_section,
     "projections": projections_section,
     "risk": risk_section,
+    "programme": programme_section,
     "pbr": pbr_section,
     "triggers": triggers_section,
 }

@@ -103,6 +103,15 @@ MODEL_SECTIONS: tuple[SectionSpec, ...] = (
         ),
     ),
     SectionSpec(
+        "programme",
+        N_("The whole programme: culls and export against no offtake"),
+        ("fit", "quota"),
+        N_(
+            "the largest constant annual removal of adult males per population and nationally, "
+            "culls and export together against no offtake, and its plannable part",
+        ),
+    ),
+    SectionSpec(
         "robustness",
         N_("Robustness trials and management strategy evaluation"),
         ("trials",),

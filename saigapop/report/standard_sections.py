@@ -20,6 +20,7 @@ from saigapop.report.contracts import Provenance, Section, Table, ValueBook
 from saigapop.report.data_sections import SaigaDataLike
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.i18n import N_, _
+from saigapop.report.programme_sections import programme_summary
 from saigapop.report.prose import join_words
 from saigapop.report.quota_sections import quota_summary
 from saigapop.report.vocabulary import population_full_name
@@ -155,7 +156,7 @@ def summary_section(
         more, tabs = quota_summary(
             quota, vb, config or ReportConfig(), recommended=quota_recommended
         )
-        paragraphs += more
+        paragraphs += more + programme_summary(quota, vb, config or ReportConfig())
         tables += tabs
     return Section(
         "summary", _("Summary and recommended quotas"), tuple(paragraphs), tables=tuple(tables)
