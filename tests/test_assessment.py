@@ -71,7 +71,8 @@ def test_steps_are_lazy_cached_and_recorded(assessment):
     quota = assessment.quota()
     assert quota.result is rec.result
     log = assessment.log
-    assert list(log["step"]) == ["fit", "diagnostics", "recommend", "quota"]
+    # the quota carries the whole programme's answer, solved as a step of its own
+    assert list(log["step"]) == ["fit", "diagnostics", "recommend", "programme", "quota"]
     assert (log["seed"] == 3).all()
     assert json.loads(log.set_index("step").loc["recommend", "settings"])["om_draws"] == 40
     assert "recommended quota" in assessment._repr_html_()

@@ -91,11 +91,13 @@ def programme_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCo
         rows.append(
             {
                 "Population": _pop(p),
-                "Limit (adult males a year)": float(prog.limit.sel(population=p)),
-                "Plannable (adult males a year)": float(prog.plannable.sel(population=p)),
-                "Expected poaching (adult males a year)": float(prog.poaching.sel(population=p)),
-                "Wounding loss (adult males a year)": float(prog.wounding.sel(population=p)),
-                "Other planned removals (animals a year)": other,
+                "Limit (adult males a year)": round(float(prog.limit.sel(population=p))),
+                "Plannable (adult males a year)": round(float(prog.plannable.sel(population=p))),
+                "Expected poaching (adult males a year)": round(
+                    float(prog.poaching.sel(population=p))
+                ),
+                "Wounding loss (adult males a year)": round(float(prog.wounding.sel(population=p))),
+                "Other planned removals (animals a year)": round(other),
                 "Binding criterion": _crit_word(str(prog.binding.sel(population=p).values)),
             }
         )
@@ -111,11 +113,11 @@ def programme_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCo
     rows.append(
         {
             "Population": _("National"),
-            "Limit (adult males a year)": national["limit"],
-            "Plannable (adult males a year)": national["plannable"],
-            "Expected poaching (adult males a year)": national["poaching"],
-            "Wounding loss (adult males a year)": national["wounding"],
-            "Other planned removals (animals a year)": float(prog.other_removals.sum()),
+            "Limit (adult males a year)": round(national["limit"]),
+            "Plannable (adult males a year)": round(national["plannable"]),
+            "Expected poaching (adult males a year)": round(national["poaching"]),
+            "Wounding loss (adult males a year)": round(national["wounding"]),
+            "Other planned removals (animals a year)": round(float(prog.other_removals.sum())),
             "Binding criterion": "",
         }
     )
@@ -124,7 +126,8 @@ def programme_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCo
         _("Largest constant adult-male removal a year, whole programme"),
         pd.DataFrame(rows),
         caption=_(
-            "Limit = plannable + wounding loss + expected poaching. Other planned removals: the "
+            "Limit = plannable + wounding loss + expected poaching (each rounded to whole "
+            "animals). Other planned removals: the "
             "plan's female, calf and yearling removals a year, kept in the candidate arm. The "
             "national row sums the populations; each meets the criteria on its own."
         ),

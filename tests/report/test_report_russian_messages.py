@@ -46,8 +46,9 @@ ALLOWED = {
     "PPR", "psense",
     # codes and formats: GS1 GTIN, report-identifier prefix, time zone, file format
     "GTIN", "SGP", "UTC", "CSV",
-    # symbols of formulae (P*, h and M/F of the mating function, L draws of SBC, |rho|)
-    "P", "P*", "M/F", "N", "h", "s", "n", "k", "L", "p", "exp", "log", "rho",
+    # symbols of formulae (P*, h and M/F of the mating function and the breeding share
+    # M/(M+F) of its prior, L draws of SBC, |rho|)
+    "P", "P*", "M/F", "M", "F", "N", "h", "s", "n", "k", "L", "p", "exp", "log", "rho",
     # the Latin binomial, and the distribution families and parameters of the priors table
     "Saiga", "tatarica", "LogNormal", "mu", "sigma",
     # authors of the cited sources
