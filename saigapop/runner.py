@@ -166,7 +166,7 @@ def _run_serial(
 
 @contextlib.contextmanager
 def _client(client: Any, scheduler_address: str | None, n_workers: int | None) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # lazy: Dask starts only when used
 
     if client is not None:
         yield client
@@ -200,7 +200,7 @@ def _run_dask(
     scheduler_address: str | None,
     n_workers: int | None,
 ) -> tuple[list[Any], list[_Failure]]:
-    from distributed import as_completed
+    from distributed import as_completed  # lazy: Dask starts only when used
 
     results: list[Any] = [None] * len(items)
     failures: list[_Failure] = []

@@ -409,7 +409,7 @@ def _header_width(header: list[str]) -> int:
 
 
 def _read_excel(source: Path | io.BytesIO, label: str, path: str | None, sheet: str | None):
-    import openpyxl
+    import openpyxl  # lazy: only Excel input needs it
 
     try:
         workbook = openpyxl.load_workbook(source, data_only=True, read_only=False)

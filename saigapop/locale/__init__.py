@@ -36,6 +36,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.resources import files
 
+from babel.messages.pofile import read_po
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
 __all__ = [
     "DOMAIN",
     "LANGUAGES",
@@ -117,8 +120,6 @@ def catalogue(language: str) -> _Catalogue:
 
     Untranslated and fuzzy entries are left out, so they fall back to English.
     """
-    from babel.messages.pofile import read_po
-
     validate_language(language)
     if language == "en":
         return _Catalogue({}, {}, lambda n: 0 if n == 1 else 1)
@@ -185,8 +186,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 @functools.cache
 def _symbols(language: str) -> tuple[str, str]:
     """Return the grouping and decimal symbols of ``language`` (CLDR, through Babel)."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-
     return get_group_symbol(language), get_decimal_symbol(language)
 
 

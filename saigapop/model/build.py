@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 
 from saigapop.constants import AGE_CLASSES, CENSUS_AGE_CLASSES, DEFAULT_MATING_FORM, SEXES
@@ -577,8 +578,6 @@ def build_model(
             return tuple(out[k] for k in _STEP_OUTPUTS)
 
         if loop == "scan":
-            import pytensor
-
             results = pytensor.scan(
                 _step,
                 sequences=[

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pymc.util import _get_seeds_per_chain
 
 from saigapop._version import __version__
 from saigapop.constants import AGE_CLASSES, SEXES
@@ -77,8 +79,6 @@ def model_hash(inputs: ModelInputs, config: ModelConfig, priors: Mapping[str, Pr
     str
         Hex digest.
     """
-    import hashlib
-
     payload = {
         "data_hash": inputs.data_hash,
         "config": json.loads(config.to_json()),
@@ -99,14 +99,12 @@ def use_host_devices(n: int) -> int:
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
-    import jax
+    import jax  # lazy: XLA_FLAGS must be set before JAX is first imported
 
     return jax.local_device_count()
 
 
 def _chain_seeds(master: int, chains: int) -> list[int]:
-    from pymc.util import _get_seeds_per_chain
-
     (seed,) = _get_seeds_per_chain(master, 1)
     return [int(s) for s in _get_seeds_per_chain(int(seed), chains)]
 
@@ -226,6 +224,7 @@ def _jitted_jax_logp() -> Any:
     initial points; for a ``scan`` graph that eager evaluation took ~60 s of a ~70 s smoke
     fit. Wrapping it in ``jax.jit`` changes nothing numerically (numpyro jits it anyway).
     """
+    # lazy: JAX (the numpyro backend) is optional and slow to import; PyMC's NUTS needs none
     import jax
     import pymc.sampling.jax as pmjax
 
@@ -324,7 +323,7 @@ def fit(
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            from pymc.sampling.jax import sample_numpyro_nuts
+            from pymc.sampling.jax import sample_numpyro_nuts  # lazy: JAX is optional
 
             # called directly: pm.sample would first build PyTensor's per-variable gradient
             # graph for its own NUTS (~100 s for this scan model) and never use it

@@ -89,7 +89,7 @@ class Prior:
     # ------------------------------------------------------------------ PyMC
     def dist(self) -> Any:
         """Unnamed PyMC distribution (``pm.<Distribution>.dist``)."""
-        import pymc as pm
+        import pymc as pm  # lazy: the report reads the priors without loading a sampler
 
         return getattr(pm, self.distribution).dist(**dict(self.params))
 
@@ -104,7 +104,7 @@ class Prior:
 
         ``shape`` fixes the size (constant shapes let JAX compile forward sampling).
         """
-        import pymc as pm
+        import pymc as pm  # lazy: the report reads the priors without loading a sampler
 
         return getattr(pm, self.distribution)(name, dims=dims, shape=shape, **dict(self.params))
 

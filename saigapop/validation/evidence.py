@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
@@ -72,8 +73,6 @@ class Evidence:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("saigapop")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from arviz_stats import loo
 from matplotlib.figure import Figure
 from scipy import special, stats
 
@@ -263,8 +264,6 @@ def pareto_khat(fit: xr.DataTree, *, var_names: Sequence[str] | None = None) -> 
     >>> res.worst(1)["observation"].iloc[0]
     '19'
     """
-    from arviz_stats import loo
-
     ll = group(fit, "log_likelihood")
     obs = group(fit, "observed_data") if "observed_data" in fit.children else xr.Dataset()
     rows, totals = [], []
