@@ -32,8 +32,10 @@ Model year *t* (census *t* → census *t + 1*):
    summed per class and capped at what the poachers left, each source scaled alike where a
    class runs out.
 3. **Rut** (December): breeding males ``M`` = adult males (+ a weight × yearling males),
-   breeding females ``F`` = female calves + yearlings + adults; conception
-   ``P = 1 − exp(−h M/F)``.
+   breeding females ``F`` = female calves + yearlings + adults; conception ``P = g(M/F)``,
+   the fitted mating function (:mod:`saigapop.demography.mating`; default the normalised
+   Hill form, 1 at the sex ratio of Kühl et al.'s fecundity; the exponential
+   ``1 − exp(−h M/F)`` in its robustness trial).
 4. **Winter**: survival by sex × age times a population-year process-noise factor
    ``exp(ε)`` (the model's form; ``logit`` optional); a **dzhut** event multiplies
    survival by ``(1 − severity)^u`` — mostly calves and post-rut adult males.

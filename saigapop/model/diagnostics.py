@@ -5,6 +5,10 @@ biological ceiling and a flag for vital rates at their bounds; :func:`summarise_
 what a report shows about a fit (priors, prior against posterior, abundance quantiles) into a
 frozen :class:`FitSummary`, so the report lays out numbers it does not compute.
 
+Over ~600 lines because it is one job, what is computed from a fit to judge it (each check
+is a short function with its docstring and example); the report's :class:`FitSummary` sits
+beside the checks it summarises rather than in the report, which may not compute.
+
 Examples
 --------
 >>> from saigapop.testing import make_synthetic_posterior

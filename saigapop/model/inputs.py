@@ -30,6 +30,10 @@ data-handling decision of the model is made here, once, and listed in ``ModelInp
 * ``cull_composition`` rows: per (population, year) the row with the most animals (interim
   snapshots are cumulative, so only the latest is used);
 * ``planned`` vs ``final`` pairs (same population, year and kind) -> log achieved/planned.
+
+Over ~600 lines because every data-handling decision of the model is made here once (the list
+above), each next to the note it leaves in ``ModelInputs.notes``; splitting it would split
+that one record of what was used and what was skipped.
 """
 
 from __future__ import annotations
