@@ -38,6 +38,7 @@ def parameter_words() -> dict[str, str]:
         "obs_cv": _("Census observation CV"),
         "survival_adult_male": _("Adult male survival"),
         "harem_size": _("Harem size (females per male)"),
+        "mating_half_share": _("Mating collapse point (male share of breeders)"),
         "pasteurellosis_rate": _("Catastrophe (die-off) rate"),
     }
 

@@ -16,9 +16,9 @@ one for importance sampling, and its quota needs a refit
 (:func:`saigapop.validation.run_alternative_priors`); it is flagged, never dropped.
 
 The alternatives are :func:`saigapop.validation.default_alternatives` (observation CV, adult
-male survival, harem size, catastrophe rate). The result is the tidy table of
-:func:`saigapop.validation.run_alternative_priors` plus ``khat``, ``ess`` and ``reliable``,
-so :func:`saigapop.validation.tornado_table` reads it.
+male survival, the mating function's collapse point, catastrophe rate). The result is the
+tidy table of :func:`saigapop.validation.run_alternative_priors` plus ``khat``, ``ess`` and
+``reliable``, so :func:`saigapop.validation.tornado_table` reads it.
 
 Examples
 --------

@@ -12,8 +12,8 @@ cumulative Jensen–Shannon distance at :math:`\alpha = 1`). It needs ``log_prio
 * otherwise the data dominate.
 
 **Alternative priors**: refit under stated alternatives (observation CV, male survival,
-harem size, catastrophe rate) and record the effect on a quantity — the quota once it is
-computed from a fit — as a tidy table for :func:`plot_tornado`.
+mating collapse point, catastrophe rate) and record the effect on a quantity — the quota once
+it is computed from a fit — as a tidy table for :func:`plot_tornado`.
 
 References
 ----------
@@ -230,8 +230,10 @@ def default_alternatives() -> list[Alternative]:
     """Low/high alternatives for the issue's four priors, from the model's defaults.
 
     Observation CV centred at 0.1 and 0.35 (default 0.2); adult-male survival centred at
-    0.45 and 0.75 (default 0.6); harem size centred at 12 and 30 (the published range; default
-    19); pasteurellosis rate with mean 2 % and 10 % (default 5 %).
+    0.45 and 0.75 (default 0.6); the mating function's collapse point (male share of breeders
+    at half conception) centred at 0.5 % and 2 % (default 0.8 %; the harem size of the former
+    exponential default no longer moves the quota); pasteurellosis rate with mean 2 % and
+    10 % (default 5 %).
 
     Returns
     -------
@@ -250,11 +252,11 @@ def default_alternatives() -> list[Alternative]:
             "params",
             {"low": {"mu": logit(0.45), "sigma": 0.5}, "high": {"mu": logit(0.75), "sigma": 0.5}},
         ),
-        "harem_size": (
+        "mating_half_share": (
             "params",
             {
-                "low": {"mu": np.log(12.0), "sigma": 0.28},
-                "high": {"mu": np.log(30.0), "sigma": 0.28},
+                "low": {"mu": logit(0.005), "sigma": 0.3},
+                "high": {"mu": logit(0.02), "sigma": 0.3},
             },
         ),
         "pasteurellosis_rate": (

@@ -237,16 +237,17 @@ def test_default_alternatives_vary_the_issue_priors():
     assert {a.parameter for a in alts} == {
         "obs_cv",
         "survival_adult_male",
-        "harem_size",
+        "mating_half_share",
         "pasteurellosis_rate",
     }
-    harem = {
-        a.label: a.priors["harem_size"].summary()["q50"]
+    # the mating function's collapse point (the harem size no longer moves the quota)
+    collapse = {
+        a.label: a.priors["mating_half_share"].summary()["q50"]
         for a in alts
-        if a.parameter == "harem_size"
+        if a.parameter == "mating_half_share"
     }
-    assert harem["low"] == pytest.approx(12.0, rel=0.05)
-    assert harem["high"] == pytest.approx(30.0, rel=0.05)
+    assert collapse["low"] == pytest.approx(0.005, rel=0.05)
+    assert collapse["high"] == pytest.approx(0.02, rel=0.05)
 
 
 # --- exact leave-one-out ------------------------------------------------------------------------
