@@ -237,6 +237,29 @@ def _replace(obj, **changes):
     return dataclasses.replace(obj, **changes)
 
 
+def _aligned(
+    removals: xr.DataArray, populations: Sequence[str], years: Sequence[int]
+) -> xr.DataArray:
+    """Return ``removals`` as ``(year, population, sex, age)`` on the given coords, 0 elsewhere."""
+    return removals.reindex(
+        year=list(years),
+        population=list(populations),
+        sex=list(SEXES),
+        age=list(AGE_CLASSES),
+        fill_value=0.0,
+    ).transpose("year", "population", "sex", "age")
+
+
+def _check_removals(removals: xr.DataArray) -> None:
+    """Refuse a removal array that is not ``(population, year, sex, age)``, finite, ≥ 0."""
+    need = {"population", "year", "sex", "age"}
+    if set(removals.dims) != need:
+        raise ValueError(f"removals must have dims {sorted(need)}, got {removals.dims}")
+    values = np.asarray(removals.values, dtype=float)
+    if np.any(~np.isfinite(values) | (values < 0)):
+        raise ValueError("removals must be finite and non-negative")
+
+
 @dataclass(frozen=True, eq=False)
 class HarvestSchedule:
     """Fixed numbers to remove, by population × year × sex × age class.
@@ -264,12 +287,7 @@ class HarvestSchedule:
     label: str = ""
 
     def __post_init__(self) -> None:
-        need = {"population", "year", "sex", "age"}
-        if set(self.removals.dims) != need:
-            raise ValueError(f"removals must have dims {sorted(need)}, got {self.removals.dims}")
-        values = np.asarray(self.removals.values, dtype=float)
-        if np.any(~np.isfinite(values) | (values < 0)):
-            raise ValueError("removals must be finite and non-negative")
+        _check_removals(self.removals)
 
     @classmethod
     def from_records(
@@ -298,16 +316,8 @@ class HarvestSchedule:
 
     def numbers(self, populations: Sequence[str], years: Sequence[int]) -> Array:
         """Numbers as a ``(year, population, sex, age)`` array aligned to the given coords."""
-        da = self.removals.reindex(
-            population=list(populations),
-            year=list(years),
-            sex=list(SEXES),
-            age=list(AGE_CLASSES),
-            fill_value=0.0,
-        )
-        return np.ascontiguousarray(
-            da.transpose("year", "population", "sex", "age").values, dtype=np.float64
-        )
+        da = _aligned(self.removals, populations, years)
+        return np.ascontiguousarray(da.values, dtype=np.float64)
 
 
 #: Default composition of culls whose sex/age split is not published: the 2025 West
@@ -445,12 +455,7 @@ class RealisedLevel:
     label: str = ""
 
     def __post_init__(self) -> None:
-        need = {"population", "year", "sex", "age"}
-        if set(self.removals.dims) != need:
-            raise ValueError(f"removals must have dims {sorted(need)}, got {self.removals.dims}")
-        values = np.asarray(self.removals.values, dtype=float)
-        if np.any(~np.isfinite(values) | (values < 0)):
-            raise ValueError("removals must be finite and non-negative")
+        _check_removals(self.removals)
 
     @classmethod
     def repeat(
@@ -470,10 +475,4 @@ class RealisedLevel:
 
     def realised(self, populations: Sequence[str], years: Sequence[int]) -> xr.DataArray:
         """Numbers ``(year, population, sex, age)`` aligned to the given coords (0 elsewhere)."""
-        return self.removals.reindex(
-            year=list(years),
-            population=list(populations),
-            sex=list(SEXES),
-            age=list(AGE_CLASSES),
-            fill_value=0.0,
-        ).transpose("year", "population", "sex", "age")
+        return _aligned(self.removals, populations, years)

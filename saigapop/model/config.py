@@ -107,7 +107,9 @@ class ModelConfig:
     sex_ratio_ess
         Effective sample size cap for adult-sex-ratio observations.
     yearling_breeding_weight
-        Weight of yearling males (1.5 years at the rut) among breeding males; 0 by default.
+        Not used by the model any more: the weight of yearling males among breeding males is
+        the fitted prior ``mating_yearling_weight`` (:mod:`saigapop.model.priors`). Kept, and
+        still validated, so saved configurations load; to be removed with a deprecation.
     max_removal_fraction
         Cap on the fraction of any class removed in one step (keeps the state positive).
     initial_abundance_scale

@@ -29,7 +29,7 @@ from saigapop.report._quota_words import (
 )
 from saigapop.report.config import ReportConfig
 from saigapop.report.contracts import Section, Table, ValueBook
-from saigapop.report.i18n import _, gettext, ngettext
+from saigapop.report.i18n import N_, _, gettext, ngettext
 from saigapop.report.prose import join_words
 
 __all__ = ["quota_summary", "reference_case_section"]
@@ -90,6 +90,8 @@ def quota_summary(
     if alloc is not None:
         cap = float(alloc.attrs.get("cap_kg", 10_000.0))
         g_range = alloc.attrs.get("mass_per_horn_g_range", HORN_MASS_G_RANGE)
+        # allocations saved before the kg range charged the cap at the light end: kg is then both
+        low = alloc["kg_low"] if "kg_low" in alloc else alloc["kg"]
         rows = []
         for y in alloc["year"].values:
             yy = int(y)
@@ -106,47 +108,45 @@ def quota_summary(
                         "From stock (horns)": float(s["horns"].sel(source="stock")),
                         "From stock (kg)": float(s["kg"].sel(source="stock")),
                         "Export (kg)": float(s["kg"].sum("source")),
-                        "Export, light end (kg)": (
-                            float(s["kg_low"].sum("source")) if "kg_low" in s else float("nan")
+                        "Export, light end (kg)": float(
+                            low.sel(year=y, population=p).sum("source")
                         ),
                     }
                 )
             tot_kg = float(alloc["kg"].sel(year=y).sum())
-            unused = float(alloc["unused_cap_kg"].sel(year=y))
             stock_kg = float(alloc["stock_kg"].sel(year=y))
-            new_kg = tot_kg - stock_kg
-            low_kg = float(alloc["kg_low"].sel(year=y).sum()) if "kg_low" in alloc else tot_kg
-            t = vb.add(
-                f"export.{yy}.total_kg",
-                round(tot_kg, 1),
-                _("{year}: horn export, kg").format(year=yy),
-            )
-            s_kg = vb.add(
-                f"export.{yy}.stock_kg",
-                round(stock_kg, 1),
-                _("{year}: from stock, kg").format(year=yy),
-            )
-            n_kg = vb.add(
-                f"export.{yy}.new_harvest_kg",
-                round(new_kg, 1),
-                _("{year}: from new harvest, kg").format(year=yy),
-            )
-            u = vb.add(
-                f"export.{yy}.unused_cap_kg",
-                round(unused, 1),
-                _("{year}: unused cap, kg").format(year=yy),
-            )
-            lo = vb.add(
-                f"export.{yy}.total_kg_low",
-                round(low_kg, 1),
-                _("{year}: horn export at the light end of horn mass, kg").format(year=yy),
-            )
+            named = {
+                key: vb.add(f"export.{yy}.{key}", round(value, 1), _(label).format(year=yy))
+                for key, value, label in (
+                    ("total_kg", tot_kg, N_("{year}: horn export, kg")),
+                    ("stock_kg", stock_kg, N_("{year}: from stock, kg")),
+                    ("new_harvest_kg", tot_kg - stock_kg, N_("{year}: from new harvest, kg")),
+                    (
+                        "unused_cap_kg",
+                        float(alloc["unused_cap_kg"].sel(year=y)),
+                        N_("{year}: unused cap, kg"),
+                    ),
+                    (
+                        "total_kg_low",
+                        float(low.sel(year=y).sum()),
+                        N_("{year}: horn export at the light end of horn mass, kg"),
+                    ),
+                )
+            }
             paragraphs.append(
                 _(
                     "{year}: {low}–{total} kg of horn, light to heavy end of horn mass ({stock} "
                     "kg from stock, {new} kg from new harvest, at the heavy end), against the "
                     "cap of {cap} kg checked at the heavy end; {unused} kg of the cap is unused."
-                ).format(year=yy, low=lo, total=t, stock=s_kg, new=n_kg, cap=_fmt(cap), unused=u)
+                ).format(
+                    year=yy,
+                    low=named["total_kg_low"],
+                    total=named["total_kg"],
+                    stock=named["stock_kg"],
+                    new=named["new_harvest_kg"],
+                    cap=_fmt(cap),
+                    unused=named["unused_cap_kg"],
+                )
             )
         frame = pd.DataFrame(rows)
         tables.append(
