@@ -48,6 +48,7 @@ from saigapop.management.analysis import prepare_quota, prepare_trials
 from saigapop.management.arms import CullPlan
 from saigapop.management.convergence import ConvergenceWarning
 from saigapop.management.outcomes import QuotaInputs, TrialInputs
+from saigapop.management.precautions import precaution_costs
 from saigapop.management.programme import ProgrammeResult, solve_programme
 from saigapop.management.recommend import (
     DEFAULT_OM_DRAWS,
@@ -234,8 +235,13 @@ class Assessment:
     ``programme()``
         The whole programme (culls + export vs no offtake): the largest adult-male removal
         per population and its plannable part (:func:`saigapop.management.solve_programme`).
+    ``precautions()``
+        What each precaution (a reference trial, P*, the sex-ratio floor, wounding,
+        trade-linked poaching) costs in the quota, one at a time and cumulatively
+        (:func:`saigapop.management.precaution_costs`).
     ``quota()``
-        The quota with the CITES-cap allocation, triggers, PBR and projections.
+        The quota with the CITES-cap allocation, triggers, PBR and projections, the whole
+        programme and the precautions' costs.
     ``trials()``, ``mse()``
         Robustness trials; the closed-loop MSE against zero export and PBR.
     ``sensitivity()``, ``validation()``
@@ -411,6 +417,36 @@ class Assessment:
             offtake_scenario=cfg.offtake_scenario,
         )
 
+    def precautions(self) -> xr.Dataset:
+        """Solve the quota without each precaution, one at a time and cumulatively.
+
+        :func:`saigapop.management.precaution_costs` with the inputs of :meth:`recommend`
+        (whose per-trial solutions it reuses).
+        """
+        cfg = self.config
+
+        def compute() -> xr.Dataset:
+            return precaution_costs(
+                self.fit(),
+                self.data.removals,
+                cfg.all_limits,
+                offtake=self.offtake_plan(),
+                seed=cfg.seed,
+                om_draws=cfg.om_draws,
+                full=self.recommend(),
+                on_step=self.on_step,
+            )
+
+        text = "Solving the quota without each precaution"
+        return self._run(
+            "precautions",
+            text,
+            compute,
+            om_draws=cfg.om_draws,
+            limits=cfg.all_limits,
+            offtake_scenario=cfg.offtake_scenario,
+        )
+
     def offtake_plan(self) -> CullPlan | None:
         """Return the cull plan both arms carry: the data's offtake plan, one scenario.
 
@@ -457,7 +493,9 @@ class Assessment:
         def compute() -> QuotaInputs:
             rec = self.recommend()
             inputs = prepare_quota(self._om(), rec.result, stock=HornStock(), fit=self.fit())
-            return dataclasses.replace(inputs, programme=self.programme())
+            return dataclasses.replace(
+                inputs, programme=self.programme(), precautions=self.precautions()
+            )
 
         return self._run("quota", "Allocating the cap, triggers and PBR", compute)
 

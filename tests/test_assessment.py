@@ -72,7 +72,14 @@ def test_steps_are_lazy_cached_and_recorded(assessment):
     assert quota.result is rec.result
     log = assessment.log
     # the quota carries the whole programme's answer, solved as a step of its own
-    assert list(log["step"]) == ["fit", "diagnostics", "recommend", "programme", "quota"]
+    assert list(log["step"]) == [
+        "fit",
+        "diagnostics",
+        "recommend",
+        "programme",
+        "precautions",
+        "quota",
+    ]
     assert (log["seed"] == 3).all()
     assert json.loads(log.set_index("step").loc["recommend", "settings"])["om_draws"] == 40
     assert "recommended quota" in assessment._repr_html_()

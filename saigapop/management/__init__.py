@@ -7,6 +7,7 @@ PyMC model. The usual path::
     result = solve_quota(om, default_criteria())          # QuotaResult (fitted world)
     rec = recommend_quota(idata, data.removals, seed=1)   # what `saigapop report` recommends
     prog = solve_programme(idata, data.removals, plan)    # culls + export vs no offtake
+    costs = precaution_costs(idata, data.removals, full=rec)  # what each precaution costs
     exports = allocate_cap(result.level, stock=HornStock())
     trig = compute_triggers(om, result)
     cross = pbr_table(om)
@@ -58,6 +59,7 @@ from saigapop.management.pbr import (
     pbr,
     pbr_table,
 )
+from saigapop.management.precautions import PRECAUTIONS, precaution_costs
 from saigapop.management.programme import (
     ProgrammeModels,
     ProgrammeResult,
@@ -84,6 +86,7 @@ __all__ = [
     "DEFAULT_WOUNDING",
     "MASS_RECORDS",
     "POSTERIOR_VARIABLES",
+    "PRECAUTIONS",
     "STORED_HORNS_2025",
     "AbundanceRisk",
     "ConceptionRisk",
@@ -116,6 +119,7 @@ __all__ = [
     "pbr",
     "pbr_procedure",
     "pbr_table",
+    "precaution_costs",
     "procedure_from_quota",
     "programme_models",
     "realised_removals",

@@ -144,7 +144,17 @@ def prepare_quota(
         reference["male_offtake"].to_numpy(), dims="population", coords={"population": pops}
     )
     pbr = pbr_table(om, human_caused=human, male_human_caused=male)
-    alloc = allocate_cap(result, stock=stock, cap_kg=CITES_CAP_KG if cap_kg is None else cap_kg)
+    # horned males the cull plan takes in the quota years (both arms: their horns add no
+    # mortality), the posterior median per year — exportable from the next calendar year
+    culled = base["removed"].sel(source="cull", sex="male", age_class=["yearling", "adult"])
+    culled = culled.sum("age_class").sel(year=qy)
+    culled = culled.median([d for d in culled.dims if d not in ("year", "population")])
+    alloc = allocate_cap(
+        result,
+        stock=stock,
+        culls=culled if float(culled.sum()) > 0 else None,
+        cap_kg=CITES_CAP_KG if cap_kg is None else cap_kg,
+    )
     trig = compute_triggers(om, result) if triggers else None
     top = np.maximum(2.0 * levels, 10.0)
     grid = np.linspace(0.0, 1.0, n_curve)[:, None] * top[None, :]

@@ -305,7 +305,8 @@ def offtake_options(
     Returns
     -------
     dict
-        ``realised_removals`` (``(population, year, sex, age)``) and, with a plan,
+        ``realised_removals`` (``(population, year, sex, age)``; with the recorded poaching
+        of ``Y``, whose populations are then listed in ``poaching_off``) and, with a plan,
         ``planned_culls`` (a :class:`~saigapop.management.HarvestSchedule`).
 
     Examples
@@ -322,6 +323,20 @@ def offtake_options(
     """
     now = realised_removals(removals, latest_year).expand_dims(year=[int(latest_year)])
     out: dict[str, Any] = {"realised_removals": now}
+    # recorded poaching of year Y (an estimate of total poaching; its upper bound where only a
+    # range is stated, the precautionary side) is a removal there, replacing the rate
+    poached = realised_removals(removals, latest_year, kinds=("poaching",))
+    poached_pops = [
+        str(p) for p in poached["population"].values if float(poached.sel(population=p).sum()) > 0
+    ]
+    if poached_pops:
+        both = sorted({*map(str, now["population"].values), *poached_pops})
+        full = {"population": both, "sex": list(SEXES), "age": list(AGE_CLASSES)}
+        now = now.reindex(full, fill_value=0.0) + poached.expand_dims(
+            year=[int(latest_year)]
+        ).reindex(full, fill_value=0.0)
+        out["realised_removals"] = now.rename("realised_removals")
+        out["poaching_off"] = [(p, int(latest_year)) for p in poached_pops]
     if plan is None:
         return out
     if populations is None:

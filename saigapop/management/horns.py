@@ -60,6 +60,7 @@ from saigapop.constants import CITES_CAP_KG, HORN_MASS_G_RANGE, HORNS_PER_MALE
 from saigapop.management.quota import QuotaResult
 
 __all__ = [
+    "CULL_HORN_STORAGE",
     "MASS_RECORDS",
     "STORED_HORNS_2025",
     "HornConversion",
@@ -71,6 +72,10 @@ __all__ = [
 
 #: Horns in storage from the 2025 West Kazakhstan cull (inform.kz): pieces or pairs unclear.
 STORED_HORNS_2025: int = 91_298
+#: Share of culled males' horns that reach storage: the 2025 West Kazakhstan cull stored
+#: 45,649 males' horns (91,298 pieces) of ≈ 50,600 males of all ages taken (module
+#: docstring), 0.90; the rest were damaged, kept locally or too small.
+CULL_HORN_STORAGE: float = round(45_649 / 50_600, 3)
 
 
 @dataclass(frozen=True)
@@ -336,17 +341,23 @@ def allocate_cap(
     years: Sequence[int] | None = None,
     cap_kg: float = CITES_CAP_KG,
     stock: HornStock | None = None,
+    culls: xr.DataArray | None = None,
+    cull_storage: float = CULL_HORN_STORAGE,
     conversion: HornConversion | None = None,
     stock_policy: Literal["first", "none"] = "first",
 ) -> xr.Dataset:
     """Allocate the national CITES cap (kg per calendar year) across populations, by source.
 
-    Per year, horns from ``stock`` are exported first (``stock_policy="first"``) until the
-    stock runs out; the rest of the cap is shared across populations in proportion to what
-    their own quotas can supply and **never above any population's own quota**. Every horn
-    is charged against the cap at the **heavy end** of the per-horn mass range (DESIGN §3), so
-    the cap holds whatever the horns truly weigh; ``kg_low`` gives the light end of the same
-    export, so each export is a range ``kg_low … kg``.
+    Per calendar year, horns are exported from three sources in this order: horns in
+    ``stock`` (``stock_policy="first"``) until the stock runs out; then horns from the
+    **planned culls** of earlier years (``culls``: males culled in both arms, so their horns
+    add no mortality), oldest harvest year first, shared across populations in proportion
+    to what each has in store; then **new harvest** (dedicated to export, adding mortality),
+    shared across populations in proportion to what their own quotas can supply and
+    **never above any population's own quota**. Every horn is charged against the cap at
+    the **heavy end** of the per-horn mass range (DESIGN §3), so the cap holds whatever the
+    horns truly weigh; ``kg_low`` gives the light end of the same export, so each export is
+    a range ``kg_low … kg``.
 
     The cap is national, so stock from *any* population counts against it. When the stock's
     ``origin`` is not among the quota's populations (a report on some populations only),
@@ -365,6 +376,13 @@ def allocate_cap(
         The national cap per calendar year (default 10,000 kg).
     stock
         Horns in storage (default none).
+    culls
+        Horned males (yearlings and adults) culled by ``year`` (the harvest year) and
+        ``population`` under the cull plan; their horns are exportable from the next
+        calendar year (a cull runs July–November). Default none.
+    cull_storage
+        Share of the culled males' horns that reach storage (default
+        :data:`CULL_HORN_STORAGE`, from the 2025 cull).
     conversion
         Animals ↔ kg (default :class:`HornConversion`).
     stock_policy
@@ -373,14 +391,16 @@ def allocate_cap(
     Returns
     -------
     xarray.Dataset
-        Over ``(year, population, source)`` with ``source`` in (``stock``,
+        Over ``(year, population, source)`` with ``source`` in (``stock``, ``cull``,
         ``new_harvest``): ``kg`` (heavy end, charged against the cap), ``kg_low`` (light
         end), ``horns``, ``animals`` (new harvest: adult males to be taken, adding
-        mortality; stock: male-equivalents already removed, adding none), plus
+        mortality; stock and cull: male-equivalents already removed, adding none), plus
         ``quota_animals``, ``quota_kg`` / ``quota_kg_low`` (the quota's mass at the heavy /
         light end; NaN for a population not assessed), ``assessed`` (by population),
         ``stock_kg`` and ``unused_cap_kg`` (by year), ``harvest_year`` (by year × source:
-        the model year whose removals the exported horns come from; −1 without stock); attrs
+        the model year whose removals the exported horns come from — for culls the oldest
+        harvest year drawn on; −1 where the source exports nothing), ``cull_horns`` (by
+        year × population × ``cull_year``: cull horns exported, by harvest year); attrs
         ``stock_origin`` and ``stock_origin_assessed``.
 
     Examples
@@ -390,6 +410,11 @@ def allocate_cap(
     (8640.0, 7128.0)
     >>> out["animals"].sel(year=2026, source="new_harvest").values.tolist()
     [20000.0, 100.0]
+    >>> culled = xr.DataArray([[30_000.0]], dims=("year", "population"),
+    ...                       coords={"year": [2026], "population": ["Ural"]})
+    >>> out = allocate_cap({"Ural": 5_000.0}, culls=culled)
+    >>> out["horns"].sel(population="Ural", source="cull").values.tolist()  # 2027 from 2026
+    [0.0, 50000.0, 4120.0]
     """
     conv = HornConversion() if conversion is None else conversion
     if isinstance(quota, QuotaResult):
@@ -406,9 +431,10 @@ def allocate_cap(
         years = (
             [int(y) for y in quota["year"].values] if "year" in quota.dims else [2026, 2027, 2028]
         )
+    years = [int(y) for y in years]
     if "year" not in quota.dims:
-        quota = quota.expand_dims(year=list(years))
-    quota = quota.sel(year=list(years)).transpose("year", "population")
+        quota = quota.expand_dims(year=years)
+    quota = quota.sel(year=years).transpose("year", "population")
     pops = [str(p) for p in quota["population"].values]
     q = np.maximum(quota.values.astype(float), 0.0)
     assessed = [True] * len(pops)
@@ -418,34 +444,84 @@ def allocate_cap(
         pops.append(str(stock.origin))
         assessed.append(False)
         q = np.concatenate([q, np.zeros((q.shape[0], 1))], axis=1)
+    if not 0.0 <= cull_storage <= 1.0:
+        raise ValueError(f"cull_storage must lie in [0, 1], got {cull_storage}")
+    # cull horns in store by harvest year (FIFO), whole horns
+    if culls is None:
+        cull_years: list[int] = []
+        in_store = np.zeros((0, len(pops)))
+    else:
+        if set(culls.dims) != {"year", "population"}:
+            raise ValueError(f"culls must be over (year, population), got {culls.dims}")
+        cull_years = [int(y) for y in culls["year"].values if int(y) < max(years)]
+        c = culls.sel(year=cull_years).reindex(population=pops, fill_value=0.0)
+        males = np.maximum(c.transpose("year", "population").values.astype(float), 0.0)
+        in_store = np.floor(males * conv.horns_per_male * cull_storage + 1e-9)
     heavy_g = conv.horn_mass_g[1]
     per_male = conv.heavy_kg_per_male  # the cap is checked at the heavy end (DESIGN §3)
     q_kg = q * per_male
     n_y, n_p = q.shape
-    kg = np.zeros((n_y, n_p, 2))
-    horns = np.zeros((n_y, n_p, 2))
+    kg = np.zeros((n_y, n_p, 3))
+    horns = np.zeros((n_y, n_p, 3))
+    by_cull_year = np.zeros((n_y, n_p, len(cull_years)))
     pieces_left = stock.pieces if (stock is not None and stock_policy == "first") else 0
     origin = pops.index(stock.origin) if pieces_left > 0 else None
     unused = np.zeros(n_y)
     stock_kg_by_year = np.zeros(n_y)
-    for i in range(n_y):
-        # stock first: as many horns as fit under the cap if every one is heavy
-        from_stock = min(pieces_left, int(np.floor(cap_kg * 1000.0 / heavy_g + 1e-9)))
+    oldest_cull = np.full(n_y, -1)
+
+    def fits(room_kg: float) -> int:  # horns that fit under room_kg if every one is heavy
+        return int(np.floor(room_kg * 1000.0 / heavy_g + 1e-9))
+
+    for i, year in enumerate(years):
+        # 1. stock first
+        from_stock = min(pieces_left, fits(cap_kg))
         pieces_left -= from_stock
         stock_kg_by_year[i] = from_stock * heavy_g / 1000.0
         if origin is not None:
             horns[i, origin, 0] = from_stock
-            kg[i, origin, 0] = stock_kg_by_year[i]
         room = cap_kg - stock_kg_by_year[i]
+        # 2. cull horns of earlier harvest years, oldest first, shared by what is in store
+        ready = [k for k, h in enumerate(cull_years) if h < year]
+        avail = in_store[ready].sum(axis=0) if ready else np.zeros(n_p)
+        n_fit = fits(room)
+        take = avail if avail.sum() <= n_fit else np.floor(avail * n_fit / avail.sum())
+        for j in range(n_p):
+            need = take[j]
+            for k in ready:  # FIFO by harvest year
+                used = min(need, in_store[k, j])
+                in_store[k, j] -= used
+                by_cull_year[i, j, k] = used
+                need -= used
+        horns[i, :, 1] = take
+        if take.sum() > 0:
+            oldest_cull[i] = min(cull_years[k] for k in ready if by_cull_year[i, :, k].sum() > 0)
+        room -= take.sum() * heavy_g / 1000.0
+        # 3. new harvest within each population's own quota
         supply = q_kg[i].sum()
-        share = q_kg[i] if supply <= room else q_kg[i] * (room / supply)
+        share = q_kg[i] if supply <= room else q_kg[i] * (max(room, 0.0) / supply)
         males = np.floor(np.minimum(share / per_male + 1e-9, q[i]))  # whole animals
-        horns[i, :, 1] = males * conv.horns_per_male
-        kg[i, :, 1] = males * per_male
+        horns[i, :, 2] = males * conv.horns_per_male
+        kg[i] = horns[i] * heavy_g / 1000.0
         unused[i] = cap_kg - kg[i].sum()
     animals = horns / conv.horns_per_male
     kg_low = horns * conv.horn_mass_g[0] / 1000.0
-    coords = {"year": list(years), "population": pops, "source": ["stock", "new_harvest"]}
+    coords = {
+        "year": years,
+        "population": pops,
+        "source": ["stock", "cull", "new_harvest"],
+        "cull_year": cull_years,
+    }
+    harvest_year = np.array(
+        [
+            [
+                stock.harvest_year if stock is not None and stock_kg_by_year[i] > 0 else -1,
+                oldest_cull[i],
+                y if horns[i, :, 2].sum() > 0 else -1,
+            ]
+            for i, y in enumerate(years)
+        ]
+    )
     ds = xr.Dataset(
         {
             "kg": (("year", "population", "source"), kg),
@@ -461,12 +537,8 @@ def allocate_cap(
             "assessed": (("population",), np.array(assessed)),
             "unused_cap_kg": (("year",), unused),
             "stock_kg": (("year",), stock_kg_by_year),
-            "harvest_year": (
-                ("year", "source"),
-                np.array(
-                    [[stock.harvest_year if stock is not None else -1, int(y)] for y in years]
-                ),
-            ),
+            "harvest_year": (("year", "source"), harvest_year),
+            "cull_horns": (("year", "population", "cull_year"), by_cull_year),
         },
         coords=coords,
     )
@@ -481,9 +553,10 @@ def allocate_cap(
         kg_per_male_low=conv.kg_range(1.0)[0].item(),
         mass_per_horn_g=heavy_g,
         mass_per_horn_g_range=list(conv.horn_mass_g),
+        cull_storage=cull_storage,
         note=(
-            "stock animals are male-equivalents already removed (no added mortality); "
-            "new_harvest animals are adult males to be taken (added mortality)"
+            "stock and cull animals are male-equivalents already removed (no added "
+            "mortality); new_harvest animals are adult males to be taken (added mortality)"
         ),
     )
     return ds

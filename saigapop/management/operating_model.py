@@ -201,6 +201,7 @@ class OperatingModel:
         poaching_multiplier: float = 1.0,
         trade_effect: bool = True,
         export_effects: ExportEffects | None = None,
+        poaching_off: Sequence[tuple[str, int]] = (),
         implementation_error: bool = True,
         implementation_multiplier: float = 1.0,
         populations: Sequence[str] | None = None,
@@ -233,6 +234,10 @@ class OperatingModel:
             Planned reduction culls (numbers) by population × year × sex × age — a
             :class:`HarvestSchedule` or any plan with ``numbers(populations, years)`` —
             applied after implementation error, on top of the export harvest, in both arms.
+        poaching_off
+            ``(population, year)`` pairs whose poaching is a recorded estimate, included in
+            ``realised_removals``: the rate-based poaching is off there (as in the fit,
+            :mod:`saigapop.model.inputs`), so poaching is not counted twice.
         wounding
             Animals killed and not retrieved per exported animal (default
             :data:`DEFAULT_WOUNDING`).
@@ -385,6 +390,11 @@ class OperatingModel:
         if not poaching:
             poach_t = np.zeros_like(poach_t)
         poach_t = np.clip(poach_t, 0.0, 1.0)  # (T, D, P, 2)
+        if poaching_off:  # a recorded estimate (in realised_removals) replaces the rate
+            poach_t = poach_t.copy()
+            for pop, year in poaching_off:
+                if pop in pops and int(year) in years:
+                    poach_t[years.tolist().index(int(year)), :, pops.index(pop)] = 0.0
         trade = effects.multiplier(arr("poaching_trade_effect")[:, 0], years.tolist(), q_years)
         open_ = effects.trade_open(years.tolist(), q_years)
 
@@ -503,6 +513,7 @@ class OperatingModel:
                 "poaching": poaching,
                 "poaching_multiplier": poaching_multiplier,
                 "trade_effect": trade_effect,
+                "poaching_off": [[str(p), int(y)] for p, y in poaching_off],
                 "export_effects": dataclasses.asdict(effects),
                 "implementation_error": implementation_error,
                 "implementation_multiplier": implementation_multiplier,

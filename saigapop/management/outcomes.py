@@ -52,6 +52,9 @@ class QuotaInputs:
     programme
         The whole programme's answer (:class:`~saigapop.management.ProgrammeResult`: culls
         and export against no offtake, the largest constant adult-male removal), or ``None``.
+    precautions
+        What each precaution costs in the quota, one at a time and cumulatively
+        (:func:`~saigapop.management.precaution_costs`), or ``None``.
     """
 
     result: Any
@@ -66,6 +69,7 @@ class QuotaInputs:
     stock_origin: str = ""
     curve: xr.Dataset | None = None
     programme: Any = None
+    precautions: xr.Dataset | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import xarray as xr
 from saigapop.management.arms import CullPlan, offtake_options
 from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_criteria
 from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
-from saigapop.management.quota import QuotaResult, solve_quota
+from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
@@ -104,6 +104,9 @@ def recommend_quota(
     seed: int = 0,
     om_draws: int | None = DEFAULT_OM_DRAWS,
     robust: bool = True,
+    p_star: float = DEFAULT_P_STAR,
+    sex_ratio_floor: bool = True,
+    om_overrides: Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> Recommendation:
     """Solve the quota ``saigapop report`` recommends from a fit.
@@ -131,6 +134,16 @@ def recommend_quota(
     robust
         ``False``: the fitted world's quota only, without the reference trials (``across``
         is then ``None``); e.g. to isolate the effect of a prior.
+    p_star
+        The P* buffer (:func:`~saigapop.management.solve_quota`); ``1`` switches it off.
+    sex_ratio_floor
+        ``False``: no absolute sex-ratio floor even where the sex ratio is prior-driven
+        (the relative sex-ratio criterion stays).
+    om_overrides
+        Further :meth:`OperatingModel.from_posterior` options for the fitted world and every
+        trial (e.g. ``{"wounding": 0.0}``); a trial's own options still win over them.
+        :func:`~saigapop.management.precaution_costs` uses these three to remove one
+        precaution at a time.
     progress
         Show the trials' progress bar.
 
@@ -151,14 +164,20 @@ def recommend_quota(
     """
     post = posterior["posterior"]
     latest = int(posterior.attrs.get("latest_census_year", int(post["year"].max())))
-    om_options = operating_model_options(posterior, removals, offtake=offtake, om_draws=om_draws)
+    om_options = {
+        **operating_model_options(posterior, removals, offtake=offtake, om_draws=om_draws),
+        **(om_overrides or {}),
+    }
     flags = sex_ratio_prior_driven(posterior)
     om = OperatingModel.from_posterior(posterior, seed=seed, **om_options)
-    criteria = default_criteria({**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})}, prior_driven=flags)
+    criteria = default_criteria(
+        {**DEFAULT_ABUNDANCE_LIMITS, **(limits or {})},
+        prior_driven=flags if sex_ratio_floor else False,
+    )
     if not robust:
-        result = solve_quota(om, criteria, progress=False)
+        result = solve_quota(om, criteria, p_star=p_star, progress=False)
         return Recommendation(om, result, None, om_options, flags, latest)
     result, across = solve_robust_quota(
-        om, posterior, criteria, seed=seed, progress=progress, **om_options
+        om, posterior, criteria, seed=seed, p_star=p_star, progress=progress, **om_options
     )
     return Recommendation(om, result, across, om_options, flags, latest)

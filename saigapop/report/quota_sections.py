@@ -105,22 +105,31 @@ def quota_summary(
                         "New harvest (adult males)": float(s["animals"].sel(source="new_harvest")),
                         "New harvest (horns)": float(s["horns"].sel(source="new_harvest")),
                         "New harvest (kg)": float(s["kg"].sel(source="new_harvest")),
+                        "From culls (horns)": _source(s, "horns", "cull"),
+                        "From culls (kg)": _source(s, "kg", "cull"),
                         "From stock (horns)": float(s["horns"].sel(source="stock")),
                         "From stock (kg)": float(s["kg"].sel(source="stock")),
                         "Export (kg)": float(s["kg"].sum("source")),
                         "Export, light end (kg)": float(
                             low.sel(year=y, population=p).sum("source")
                         ),
+                        "Harvest years of the horns": _harvest_years(alloc, yy, p),
                     }
                 )
             tot_kg = float(alloc["kg"].sel(year=y).sum())
             stock_kg = float(alloc["stock_kg"].sel(year=y))
+            cull_kg = _source(alloc.sel(year=y), "kg", "cull")
             named = {
                 key: vb.add(f"export.{yy}.{key}", round(value, 1), _(label).format(year=yy))
                 for key, value, label in (
                     ("total_kg", tot_kg, N_("{year}: horn export, kg")),
                     ("stock_kg", stock_kg, N_("{year}: from stock, kg")),
-                    ("new_harvest_kg", tot_kg - stock_kg, N_("{year}: from new harvest, kg")),
+                    ("cull_kg", cull_kg, N_("{year}: from planned culls, kg")),
+                    (
+                        "new_harvest_kg",
+                        tot_kg - stock_kg - cull_kg,
+                        N_("{year}: from new harvest, kg"),
+                    ),
                     (
                         "unused_cap_kg",
                         float(alloc["unused_cap_kg"].sel(year=y)),
@@ -133,17 +142,44 @@ def quota_summary(
                     ),
                 )
             }
+            males = {
+                key: vb.add(f"export.{yy}.{key}_males", round(value), _(label).format(year=yy))
+                for key, value, label in (
+                    (
+                        "stock",
+                        _source(alloc.sel(year=y), "animals", "stock"),
+                        N_("{year}: males whose stored horns are exported"),
+                    ),
+                    (
+                        "cull",
+                        _source(alloc.sel(year=y), "animals", "cull"),
+                        N_("{year}: culled males whose horns are exported"),
+                    ),
+                    (
+                        "new_harvest",
+                        _source(alloc.sel(year=y), "animals", "new_harvest"),
+                        N_("{year}: adult males taken for export (new harvest)"),
+                    ),
+                )
+            }
             paragraphs.append(
                 _(
-                    "{year}: {low}–{total} kg of horn, light to heavy end of horn mass ({stock} "
-                    "kg from stock, {new} kg from new harvest, at the heavy end), against the "
-                    "cap of {cap} kg checked at the heavy end; {unused} kg of the cap is unused."
+                    "{year}: {low}–{total} kg of horn, light to heavy end of horn mass; at the "
+                    "heavy end {stock} kg from stock ({stock_males} males already removed), "
+                    "{cull} kg from planned culls of earlier years ({cull_males} males culled "
+                    "in both arms) and {new} kg from new harvest ({new_males} adult males taken "
+                    "for export, the only added mortality); against the cap of {cap} kg checked "
+                    "at the heavy end; {unused} kg of the cap is unused."
                 ).format(
                     year=yy,
                     low=named["total_kg_low"],
                     total=named["total_kg"],
                     stock=named["stock_kg"],
+                    stock_males=males["stock"],
+                    cull=named["cull_kg"],
+                    cull_males=males["cull"],
                     new=named["new_harvest_kg"],
+                    new_males=males["new_harvest"],
                     cap=_fmt(cap),
                     unused=named["unused_cap_kg"],
                 )
@@ -159,11 +195,20 @@ def quota_summary(
                         "Quota: the population's own sustainable quota. New harvest: adult "
                         "males to be taken (each adds mortality) and their horns and kg; stock: "
                         "horns already in storage from animals already removed (no added "
-                        "mortality), exported first. The national cap is {cap} kg a year; no "
-                        "population is allocated more than its own quota. Kilograms are at the "
-                        "heavy end of horn mass ({heavy} g a horn), the end checked against the "
-                        "cap; the last column gives the light end ({light} g)."
-                    ).format(cap=_fmt(cap), heavy=_fmt(g_range[1]), light=_fmt(g_range[0]))
+                        "mortality), exported first; culls: horns of the males the cull plan "
+                        "takes in both arms (no added mortality; the posterior median, {storage} "
+                        "% of them stored as in 2025), exportable from the year after the cull, "
+                        "exported next. The national cap is {cap} kg a year; no population is "
+                        "allocated more than its own quota. Kilograms are at the heavy end of "
+                        "horn mass ({heavy} g a horn), the end checked against the cap; the "
+                        "light end is {light} g. Harvest years: the years of the removals the "
+                        "exported horns come from."
+                    ).format(
+                        cap=_fmt(cap),
+                        heavy=_fmt(g_range[1]),
+                        light=_fmt(g_range[0]),
+                        storage=_fmt(round(100 * float(alloc.attrs.get("cull_storage", 1.0)))),
+                    )
                     + (
                         ""
                         if recommended
@@ -217,6 +262,27 @@ def quota_summary(
             ).format(year=y1, triggers="; ".join(words))
         )
     return paragraphs, tables
+
+
+def _source(ds: Any, var: str, source: str) -> float:
+    """Return a source's total (0 where an older allocation has no such source)."""
+    if source not in ds["source"].values:
+        return 0.0
+    return float(ds[var].sel(source=source).sum())
+
+
+def _harvest_years(alloc: Any, year: int, pop: str) -> str:
+    """Return the harvest years of a population's exported horns in one export year."""
+    s = alloc.sel(year=year, population=pop)
+    years = set()
+    if float(s["horns"].sel(source="stock")) > 0:
+        years.add(int(alloc["harvest_year"].sel(year=year, source="stock")))
+    if "cull_horns" in alloc:
+        cull = s["cull_horns"]
+        years |= {int(c) for c, n in zip(cull["cull_year"].values, cull.values, strict=True) if n}
+    if float(s["horns"].sel(source="new_harvest")) > 0:
+        years.add(year)
+    return ", ".join(str(y) for y in sorted(years))
 
 
 # --- reference case ------------------------------------------------------------------------

@@ -112,6 +112,15 @@ MODEL_SECTIONS: tuple[SectionSpec, ...] = (
         ),
     ),
     SectionSpec(
+        "precautions",
+        N_("What each precaution costs in the quota"),
+        ("fit", "quota"),
+        N_(
+            "the quota with each precaution (a reference trial, P*, the sex-ratio floor, "
+            "wounding, trade-linked poaching) removed one at a time and cumulatively",
+        ),
+    ),
+    SectionSpec(
         "robustness",
         N_("Robustness trials and management strategy evaluation"),
         ("trials",),

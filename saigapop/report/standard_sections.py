@@ -20,6 +20,7 @@ from saigapop.report.contracts import Provenance, Section, Table, ValueBook
 from saigapop.report.data_sections import SaigaDataLike
 from saigapop.report.formatting import format_date, format_value
 from saigapop.report.i18n import N_, _
+from saigapop.report.precaution_sections import precautions_summary
 from saigapop.report.programme_sections import programme_summary
 from saigapop.report.prose import join_words
 from saigapop.report.quota_sections import quota_summary
@@ -156,7 +157,8 @@ def summary_section(
         more, tabs = quota_summary(
             quota, vb, config or ReportConfig(), recommended=quota_recommended
         )
-        paragraphs += more + programme_summary(quota, vb, config or ReportConfig())
+        cfg = config or ReportConfig()
+        paragraphs += more + programme_summary(quota, vb, cfg) + precautions_summary(quota, vb, cfg)
         tables += tabs
     return Section(
         "summary", _("Summary and recommended quotas"), tuple(paragraphs), tables=tuple(tables)

@@ -3,6 +3,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from saigapop.datasets import bundled_data_dir
 from saigapop.management import (
@@ -62,9 +63,10 @@ def test_cap_allocation_never_exceeds_own_quota_and_splits_by_source():
     assert float(out["kg"].sel(year=2027, source="stock").sum()) == pytest.approx(
         (91_298 - 50_000) * 0.2, abs=0.01
     )
-    # each horn's harvest year: stock from the 2025 cull, new harvest in its export year
-    assert out["harvest_year"].sel(source="stock").values.tolist() == [2025] * 3
-    assert out["harvest_year"].sel(source="new_harvest").values.tolist() == [2026, 2027, 2028]
+    # each horn's harvest year: stock from the 2025 cull, new harvest in its export year;
+    # -1 where a source exports nothing (the stock is gone in 2028)
+    assert out["harvest_year"].sel(source="stock").values.tolist() == [2025, 2025, -1]
+    assert out["harvest_year"].sel(source="new_harvest").values.tolist() == [-1, 2027, 2028]
     # each export is a range: light end = heavy end × 165 / 200
     np.testing.assert_allclose(out["kg_low"].values, out["kg"].values * 165 / 200)
     np.testing.assert_allclose(
@@ -75,6 +77,55 @@ def test_cap_allocation_never_exceeds_own_quota_and_splits_by_source():
     # proportional to quotas in 2028
     shares = new.sel(year=2028) / new.sel(year=2028).sum()
     np.testing.assert_allclose(shares.values, np.array([20_000, 30_000, 50]) / 50_050, atol=1e-3)
+
+
+def test_cull_horns_come_after_stock_and_before_new_harvest_by_hand():
+    # 2026 culls: 20,000 horned males in Ural, 1,000 in Ustyurt; 2 horns each, storage 0.5
+    # → 20,000 and 1,000 horns, exportable from 2027 (after the stock), oldest year first
+    culls = xr.DataArray(
+        [[20_000.0, 1_000.0], [4_000.0, 0.0]],
+        dims=("year", "population"),
+        coords={"year": [2026, 2027], "population": ["Ural", "Ustyurt"]},
+    )
+    quota = {"Ural": 10_000.0, "Ustyurt": 100.0}
+    stock = HornStock(horns=55_000, origin="Ural")
+    out = allocate_cap(quota, stock=stock, culls=culls, cull_storage=0.5)
+    horns = out["horns"]
+    # 2026: 50,000 stock horns fill the cap (200 g each); no cull horns are ready yet
+    assert float(horns.sel(year=2026, source="stock").sum()) == 50_000
+    assert float(horns.sel(year=2026, source="cull").sum()) == 0
+    # 2027: 5,000 stock horns (1,000 kg), then all 21,000 cull horns of 2026 (4,200 kg),
+    # then new harvest: the whole quotas (10,100 males, 4,040 kg) fit in the 4,800 kg left
+    assert float(horns.sel(year=2027, source="stock").sum()) == 5_000
+    assert horns.sel(year=2027, source="cull").values.tolist() == [20_000.0, 1_000.0]
+    assert horns.sel(year=2027, source="new_harvest").values.tolist() == [20_000.0, 200.0]
+    assert float(out["unused_cap_kg"].sel(year=2027)) == pytest.approx(760.0)
+    assert out["cull_horns"].sel(year=2027, cull_year=2026).values.tolist() == [20_000, 1_000]
+    # 2028: the 2027 cull's 4,000 horns; a 2028 cull would not be exportable within the years
+    assert horns.sel(year=2028, source="cull").values.tolist() == [4_000.0, 0.0]
+    assert out["cull_horns"].sel(year=2028, cull_year=2027).values.tolist() == [4_000, 0]
+    assert out["harvest_year"].sel(year=2028).values.tolist() == [-1, 2027, 2028]
+    # cull and stock horns add no mortality: only new harvest counts against the quota
+    new = out["animals"].sel(source="new_harvest")
+    assert np.all(new.values <= out["quota_animals"].values)
+    np.testing.assert_allclose(
+        out["kg"].sum(("population", "source")) + out["unused_cap_kg"], 10_000.0
+    )
+
+
+def test_cull_horns_in_store_are_shared_when_the_cap_is_short():
+    culls = xr.DataArray(
+        [[100_000.0, 50_000.0]],
+        dims=("year", "population"),
+        coords={"year": [2026], "population": ["A", "B"]},
+    )
+    out = allocate_cap({"A": 0.0, "B": 0.0}, culls=culls, cull_storage=1.0)
+    cull = out["horns"].sel(source="cull")
+    # 50,000 horns fit in 2027: shared 2:1 by what is in store; the rest carried to 2028
+    assert cull.sel(year=2027).values.tolist() == [33_333.0, 16_666.0]
+    assert float(cull.sel(year=2028).sum()) == 49_999.0
+    with pytest.raises(ValueError, match="cull_storage"):
+        allocate_cap({"A": 0.0}, culls=culls, cull_storage=1.5)
 
 
 def test_cap_allocation_small_quotas_fit_under_cap():

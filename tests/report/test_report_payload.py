@@ -15,8 +15,8 @@ from saigapop.report.sections import MODEL_SECTIONS
 EXPECTED_ORDER = [
     "summary", "reference_case", "data", "data_census", "data_removals", "data_die_offs",
     "data_composition", "model", "diagnostics", "status", "projections", "risk",
-    "programme", "robustness", "sensitivity", "pbr", "triggers", "registry", "assumptions",
-    "monitoring", "references", "provenance", "values",
+    "programme", "precautions", "robustness", "sensitivity", "pbr", "triggers", "registry",
+    "assumptions", "monitoring", "references", "provenance", "values",
 ]  # fmt: skip
 
 
