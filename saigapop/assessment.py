@@ -99,6 +99,12 @@ class AssessmentConfig:
         default scenario (for the bundled data, the documented 2026–28 default);
         ``"none"``: no planned culls (the zero-cull alternative); any other name selects
         that scenario of the data's offtake plan.
+    poaching_multiplier
+        Future poaching scenario: the fitted baseline poaching rate × this multiplier in every
+        projected year, in both arms of every comparison (the quota, the whole programme, the
+        precautions, the trials and the MSE), like the cull plan (default 1: the fitted rate).
+        Trade-linked poaching in exporting arms multiplies the scenario's rate. A trial's own
+        poaching setting (``triple_poaching``) wins over it.
 
     Examples
     --------
@@ -124,6 +130,7 @@ class AssessmentConfig:
     om_draws: int | None = DEFAULT_OM_DRAWS
     mse_replicates: int = 1000
     offtake_scenario: str | None = None
+    poaching_multiplier: float = 1.0
 
     def __post_init__(self) -> None:
         limits = self.limits.items() if isinstance(self.limits, Mapping) else self.limits
@@ -148,6 +155,10 @@ class AssessmentConfig:
             raise ConfigError(
                 f"offtake_scenario must be a scenario name or None, got {self.offtake_scenario!r}"
             )
+        m = self.poaching_multiplier
+        if isinstance(m, bool) or not isinstance(m, int | float) or not (np.isfinite(m) and m >= 0):
+            raise ConfigError(f"poaching_multiplier must be a finite number >= 0, got {m!r}")
+        object.__setattr__(self, "poaching_multiplier", float(m))
         if not isinstance(self.model, ModelConfig):
             raise ConfigError(f"model must be a ModelConfig, got {type(self.model).__name__}")
         self.sampler_config  # noqa: B018 - validates chains, draws, target_accept and sampler
@@ -163,6 +174,15 @@ class AssessmentConfig:
             target_accept=self.target_accept,
             random_seed=self.seed,
         )
+
+    @property
+    def om_overrides(self) -> dict[str, Any]:
+        """Return the operating-model options every arm and trial shares beyond the data.
+
+        The poaching scenario, as :func:`~saigapop.management.recommend_quota` takes them.
+        """
+        m = self.poaching_multiplier
+        return {} if m == 1.0 else {"poaching_multiplier": m}
 
     @property
     def all_limits(self) -> dict[str, float]:
@@ -374,6 +394,7 @@ class Assessment:
                 offtake=self.offtake_plan(),
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
+                om_overrides=cfg.om_overrides,
                 progress=self.progress,
             )
 
@@ -385,6 +406,7 @@ class Assessment:
             om_draws=cfg.om_draws,
             limits=cfg.all_limits,
             offtake_scenario=cfg.offtake_scenario,
+            poaching_multiplier=cfg.poaching_multiplier,
         )
 
     def programme(self) -> ProgrammeResult:
@@ -405,6 +427,7 @@ class Assessment:
                 limits=cfg.all_limits,
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
+                **cfg.om_overrides,
             )
 
         text = "Solving the whole programme's adult-male limit against no offtake"
@@ -415,6 +438,7 @@ class Assessment:
             om_draws=cfg.om_draws,
             limits=cfg.all_limits,
             offtake_scenario=cfg.offtake_scenario,
+            poaching_multiplier=cfg.poaching_multiplier,
         )
 
     def precautions(self) -> xr.Dataset:
@@ -433,6 +457,7 @@ class Assessment:
                 offtake=self.offtake_plan(),
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
+                om_overrides=cfg.om_overrides,
                 full=self.recommend(),
                 on_step=self.on_step,
             )
@@ -445,6 +470,7 @@ class Assessment:
             om_draws=cfg.om_draws,
             limits=cfg.all_limits,
             offtake_scenario=cfg.offtake_scenario,
+            poaching_multiplier=cfg.poaching_multiplier,
         )
 
     def offtake_plan(self) -> CullPlan | None:
@@ -478,7 +504,9 @@ class Assessment:
         opts = operating_model_options(
             self.fit(), self.data.removals, offtake=plan, om_draws=self.config.om_draws
         )
-        return OperatingModel.from_posterior(self.fit(), seed=self.config.seed, **opts)
+        return OperatingModel.from_posterior(
+            self.fit(), seed=self.config.seed, **opts, **self.config.om_overrides
+        )
 
     def _om(self) -> OperatingModel:
         rec = self.recommend()

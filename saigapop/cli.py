@@ -134,6 +134,14 @@ def report(
             "plan, or 'none' for no planned culls. Default: the data's default scenario."
         ),
     ] = _DEFAULTS.offtake_scenario,
+    poaching_multiplier: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Future poaching scenario in both arms: the fitted poaching rate × this "
+            "multiplier in every projected year (default 1).",
+        ),
+    ] = _DEFAULTS.poaching_multiplier,
     checks: Annotated[
         bool,
         typer.Option(
@@ -281,6 +289,7 @@ def report(
                 mse_replicates=mse_replicates,
                 limits=limit_map,
                 offtake_scenario=offtake_scenario,
+                poaching_multiplier=poaching_multiplier,
             )
             assessment = new_assessment(
                 data, config, fit=posterior, progress=False, on_step=on_step

@@ -280,3 +280,22 @@ def test_the_programme_step_is_recorded_and_round_trips(assessment, tmp_path):
     xr.testing.assert_identical(back.other_removals, prog.other_removals)
     assert str(back.comparator) == str(prog.comparator)
     assert back.table().equals(prog.table())
+
+
+def test_the_poaching_scenario_reaches_every_arm_and_round_trips(assessment, data):
+    """A future poaching scenario is an input like the culls: both arms, programme, trials."""
+    base = assessment.operating_model()
+    cfg = assessment.config.replace(poaching_multiplier=2.5)
+    assert AssessmentConfig.from_json(cfg.to_json()) == cfg
+    other = Assessment.from_fit(data, assessment.fit(), cfg, progress=False)
+    built = other.operating_model()
+    np.testing.assert_allclose(built.poaching, np.clip(2.5 * base.poaching, 0.0, 1.0))
+    rec = other.recommend()
+    assert rec.om_options["poaching_multiplier"] == 2.5  # shared by the trials and the MSE
+    np.testing.assert_array_equal(rec.om.poaching, built.poaching)
+    log = json.loads(other.log.set_index("step").loc["recommend", "settings"])
+    assert log["poaching_multiplier"] == 2.5
+    assert assessment.config.om_overrides == {}  # the fitted rate by default
+    for bad in (-1.0, float("nan"), True):
+        with pytest.raises(ConfigError, match="poaching_multiplier"):
+            AssessmentConfig(poaching_multiplier=bad)

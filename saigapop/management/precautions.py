@@ -39,8 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from saigapop.exceptions import ConfigError
-from saigapop.management.arms import CullPlan
-from saigapop.management.recommend import DEFAULT_OM_DRAWS, Recommendation, recommend_quota
+from saigapop.management.recommend import Recommendation, recommend_quota
 
 __all__ = ["PRECAUTIONS", "precaution_costs"]
 
@@ -83,18 +82,16 @@ def precaution_costs(
     removals: pd.DataFrame,
     limits: Mapping[str, float] | None = None,
     *,
-    offtake: CullPlan | None = None,
-    seed: int = 0,
-    om_draws: int | None = DEFAULT_OM_DRAWS,
     full: Recommendation | None = None,
     order: Sequence[str] = PRECAUTIONS,
     on_step: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> xr.Dataset:
     """Return the quota with each precaution removed, one at a time and cumulatively.
 
     Parameters
     ----------
-    posterior, removals, limits, offtake, seed, om_draws
+    posterior, removals, limits
         As in :func:`~saigapop.management.recommend_quota` (the same for every solve).
     full
         The full procedure's recommendation with these inputs (solved here if ``None``);
@@ -103,6 +100,10 @@ def precaution_costs(
         The cumulative order, a permutation of :data:`PRECAUTIONS`.
     on_step
         Called with each step's name before it is solved (progress).
+    **options
+        Further :func:`~saigapop.management.recommend_quota` options, the same for every
+        solve (``offtake``, ``seed``, ``om_draws``, ``om_overrides`` …); a precaution's
+        switch is applied over them.
 
     Returns
     -------
@@ -121,7 +122,7 @@ def precaution_costs(
     >>> post = synthetic_posterior(chains=1, draws=40)
     >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
     ...     "sex", "age", "unit", "value", "lower", "upper"])
-    >>> ds = precaution_costs(post, no_removals, seed=1, om_draws=None)
+    >>> ds = precaution_costs(post, no_removals, seed=1, om_draws=40)
     >>> list(ds["step"].values)
     ['trials', 'p_star', 'sex_ratio_floor', 'wounding', 'trade_poaching']
     >>> bool((ds["cumulative"].isel(step=-1) >= 0).all())
@@ -130,15 +131,18 @@ def precaution_costs(
     order = tuple(order)
     if sorted(order) != sorted(PRECAUTIONS):
         raise ConfigError(f"order must be a permutation of {PRECAUTIONS}, got {order}")
-    common = {"offtake": offtake, "seed": seed, "om_draws": om_draws}
 
     def solve(removed: Sequence[str]) -> Recommendation:
         if on_step is not None:
             on_step("without " + ", ".join(removed))
-        return recommend_quota(posterior, removals, limits, **common, **_merge(removed))
+        switch = _merge(removed)
+        overrides = {**options.get("om_overrides", {}), **switch.pop("om_overrides", {})}
+        return recommend_quota(
+            posterior, removals, limits, **{**options, **switch, "om_overrides": overrides}
+        )
 
     if full is None:
-        full = recommend_quota(posterior, removals, limits, **common)
+        full = recommend_quota(posterior, removals, limits, **options)
     pops = [str(p) for p in full.result.level["population"].values]
     full_level = _levels(full, pops)
 
