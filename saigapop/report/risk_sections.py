@@ -337,8 +337,8 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
             "spring census count (true abundance × the draw's catchability × the survey's "
             "error, as in the fitted count model); the adult sex ratio of a composition survey "
             "of {adults} classified adults (males among them by binomial sampling, design effect "
-            "{deff}: 1 treats the adults as classified independently); and the May die-off toll, the carcasses counted, assuming "
-            "{found} % of the deaths are found."
+            "{deff}: 1 treats the adults as classified independently); and the May die-off "
+            "toll, the carcasses counted, assuming {found} % of the deaths are found."
         ).format(adults=n, deff=deff, found=found),
         _(
             "The trigger levels include the surveys' own error, so a count below its "

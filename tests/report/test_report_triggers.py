@@ -49,7 +49,7 @@ def _trigger_sentence(payload) -> str:
         p
         for s in payload.sections
         for p in s.paragraphs
-        if "suspend the following autumn's take" in p or "приостанавлива" in p and "{" not in p
+        if "suspend the following autumn's take" in p or "изъятия следующей осенью" in p
     ]
     assert hits, "no trigger sentence in the summary"
     return hits[0]
