@@ -74,7 +74,12 @@ from saigapop.management.trials import (
     solve_across_trials,
     solve_robust_quota,
 )
-from saigapop.management.triggers import compute_triggers, trigger_level
+from saigapop.management.triggers import (
+    TriggerSurveys,
+    compute_triggers,
+    observed_quantities,
+    trigger_level,
+)
 
 __all__ = [
     "DEFAULT_ABUNDANCE_LIMITS",
@@ -105,6 +110,7 @@ __all__ = [
     "SexRatioRisk",
     "ThresholdHarvest",
     "Trial",
+    "TriggerSurveys",
     "allocate_cap",
     "check_mass_records",
     "compute_triggers",
@@ -113,6 +119,7 @@ __all__ = [
     "lambda_max",
     "mse_table",
     "n_min_lognormal",
+    "observed_quantities",
     "pbr",
     "pbr_procedure",
     "pbr_table",

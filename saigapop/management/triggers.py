@@ -39,6 +39,7 @@ counts, puts it further out. The same levels on true quantities (``census``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_SURVEY_ADULTS",
     "DEFAULT_SURVEY_DESIGN_EFFECT",
     "DEFAULT_TOLL_DETECTION",
+    "TriggerSurveys",
     "compute_triggers",
     "observed_quantities",
     "trigger_level",
@@ -87,6 +89,48 @@ DEFAULT_TOLL_DETECTION: float = 1.0
 #: Spawn key of the random stream of the composition surveys and carcass counts, drawn from
 #: the operating model's seed (the census counts use the model's own observation stream).
 _SURVEY_STREAM: int = 15
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerSurveys:
+    """The observations the triggers are read on, as a manager would make them.
+
+    Parameters
+    ----------
+    adults
+        Adults classified by the composition survey (default :data:`DEFAULT_SURVEY_ADULTS`).
+    design_effect
+        Variance of the surveyed male share relative to binomial sampling (≥ 1; default
+        :data:`DEFAULT_SURVEY_DESIGN_EFFECT`).
+    toll_detection
+        Share of die-off deaths counted as carcasses (in (0, 1]; default
+        :data:`DEFAULT_TOLL_DETECTION`).
+    seed
+        Seed of the survey and carcass-count stream (default: the operating model's seed).
+        The census count uses the operating model's own observation noise.
+
+    Examples
+    --------
+    >>> TriggerSurveys(adults=300).design_effect
+    1.0
+    >>> TriggerSurveys(toll_detection=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: toll_detection must be in (0, 1], got 0.0
+    """
+
+    adults: int = DEFAULT_SURVEY_ADULTS
+    design_effect: float = DEFAULT_SURVEY_DESIGN_EFFECT
+    toll_detection: float = DEFAULT_TOLL_DETECTION
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if int(self.adults) != self.adults or self.adults < 1:
+            raise ValueError(f"adults must be a positive whole number, got {self.adults!r}")
+        if not self.design_effect >= 1.0:
+            raise ValueError(f"design_effect must be ≥ 1, got {self.design_effect!r}")
+        if not 0.0 < self.toll_detection <= 1.0:
+            raise ValueError(f"toll_detection must be in (0, 1], got {self.toll_detection!r}")
 
 
 def trigger_level(
@@ -189,13 +233,7 @@ def trigger_level(
 
 
 def observed_quantities(
-    om: OperatingModel,
-    projection: xr.Dataset,
-    *,
-    survey_adults: int = DEFAULT_SURVEY_ADULTS,
-    survey_design_effect: float = DEFAULT_SURVEY_DESIGN_EFFECT,
-    toll_detection: float = DEFAULT_TOLL_DETECTION,
-    seed: int | None = None,
+    om: OperatingModel, projection: xr.Dataset, surveys: TriggerSurveys | None = None
 ) -> xr.Dataset:
     """Return what a manager observes before each quota year's autumn take, per draw.
 
@@ -207,17 +245,8 @@ def observed_quantities(
     projection
         One candidate of :meth:`OperatingModel.project` with ``record="full"`` (dims
         ``draw, population, year`` and ``sex, age``).
-    survey_adults
-        Adults classified by the composition survey (default
-        :data:`DEFAULT_SURVEY_ADULTS`).
-    survey_design_effect
-        Variance of the surveyed male share relative to binomial sampling (≥ 1; default
-        :data:`DEFAULT_SURVEY_DESIGN_EFFECT`).
-    toll_detection
-        Share of die-off deaths counted as carcasses (in (0, 1]; default
-        :data:`DEFAULT_TOLL_DETECTION`).
-    seed
-        Seed of the survey and carcass-count stream (default: the operating model's seed).
+    surveys
+        The surveys (default :class:`TriggerSurveys`).
 
     Returns
     -------
@@ -241,13 +270,9 @@ def observed_quantities(
     >>> bool(np.allclose(obs["count"], q.values * obs["census"]))
     True
     """
-    if int(survey_adults) != survey_adults or survey_adults < 1:
-        raise ValueError(f"survey_adults must be a positive whole number, got {survey_adults!r}")
-    if not survey_design_effect >= 1.0:
-        raise ValueError(f"survey_design_effect must be ≥ 1, got {survey_design_effect!r}")
-    if not 0.0 < toll_detection <= 1.0:
-        raise ValueError(f"toll_detection must be in (0, 1], got {toll_detection!r}")
-    n = int(survey_adults)
+    surveys = TriggerSurveys() if surveys is None else surveys
+    n = int(surveys.adults)
+    seed = surveys.seed
     if seed is None:
         seed = int(om.settings.get("seed", 0))  # type: ignore[call-overload]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_SURVEY_STREAM,)))
@@ -255,7 +280,7 @@ def observed_quantities(
     pops = list(om.populations)
     q = np.asarray(om.catchability, dtype=float)  # (draw, pop)
     cv = np.asarray(om.obs_cv, dtype=float)  # (draw, 1)
-    rho = (survey_design_effect - 1.0) / (n - 1.0) if n > 1 else 0.0
+    rho = (surveys.design_effect - 1.0) / (n - 1.0) if n > 1 else 0.0
     names = ("count", "survey_sex_ratio", "die_off_toll", "census", "sex_ratio", "die_off")
     out = {k: np.empty((len(years), om.n_draws, len(pops))) for k in (*names, "die_off_deaths")}
     for i, y in enumerate(years):
@@ -289,7 +314,8 @@ def observed_quantities(
             out["survey_sex_ratio"][i] = seen / (n - seen)
         # (c) die-off toll: carcasses found
         whole = np.rint(deaths).astype(np.int64)
-        found = whole if toll_detection >= 1.0 else rng.binomial(whole, toll_detection)
+        d = surveys.toll_detection
+        found = whole if d >= 1.0 else rng.binomial(whole, d)
         out["die_off_toll"][i] = found.astype(float)
     dims = ("year", "draw", "population")
     ds = xr.Dataset(
@@ -303,8 +329,8 @@ def observed_quantities(
     ds["die_off_toll"].attrs["long_name"] = "carcasses counted after the May die-off"
     ds.attrs.update(
         survey_adults=n,
-        survey_design_effect=float(survey_design_effect),
-        toll_detection=float(toll_detection),
+        survey_design_effect=float(surveys.design_effect),
+        toll_detection=float(surveys.toll_detection),
         seed=seed,
     )
     return ds
@@ -329,10 +355,7 @@ def compute_triggers(
     export: HarvestRule | None = None,
     alpha: float | None = None,
     min_draws: int = 20,
-    survey_adults: int = DEFAULT_SURVEY_ADULTS,
-    survey_design_effect: float = DEFAULT_SURVEY_DESIGN_EFFECT,
-    toll_detection: float = DEFAULT_TOLL_DETECTION,
-    seed: int | None = None,
+    surveys: TriggerSurveys | None = None,
 ) -> xr.Dataset:
     """Census-count, composition-survey and die-off-toll triggers per quota year and population.
 
@@ -350,15 +373,15 @@ def compute_triggers(
         Allowed conditional failure probability (default: the result's P*).
     min_draws
         See :func:`trigger_level`.
-    survey_adults, survey_design_effect, toll_detection, seed
-        The surveys (see :func:`observed_quantities`).
+    surveys
+        The observations the triggers are read on (default :class:`TriggerSurveys`).
 
     Returns
     -------
     xarray.Dataset
         Over ``(year, population)``, on what a manager observes: ``count`` (census count
         below which the autumn take is suspended), ``survey_sex_ratio`` (adult males per
-        adult female in a composition survey of ``survey_adults`` adults, below which…),
+        adult female in a composition survey of ``surveys.adults`` adults, below which…),
         ``die_off_toll`` (carcasses counted in May above which…); for reference the same on
         true quantities: ``census`` (true abundance), ``expected_count`` (``census`` × the
         median catchability), ``sex_ratio`` and ``die_off`` (share killed). Each level has
@@ -390,14 +413,7 @@ def compute_triggers(
     fail = np.zeros((om.n_draws, len(om.populations)), dtype=bool)
     for c in criteria:
         fail |= c.evaluate(proj.expand_dims("candidate"), base)["fail"].isel(candidate=0).values
-    obs = observed_quantities(
-        om,
-        proj,
-        survey_adults=survey_adults,
-        survey_design_effect=survey_design_effect,
-        toll_detection=toll_detection,
-        seed=seed,
-    )
+    obs = observed_quantities(om, proj, surveys)
     years = list(om.quota_years)
     pops = list(om.populations)
     shape = (len(years), len(pops))
@@ -449,9 +465,6 @@ def compute_triggers(
         confidence=DEFAULT_CONFIDENCE,
         p_fail=float(fail.mean()),
         observed=1,
-        survey_adults=int(survey_adults),
-        survey_design_effect=float(survey_design_effect),
-        toll_detection=float(toll_detection),
-        seed=int(obs.attrs["seed"]),
+        **obs.attrs,
     )
     return ds

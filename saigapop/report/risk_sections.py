@@ -307,15 +307,12 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
                 "and the die-off toll."
             ),
         ]
-        tables = (
-            Table(
-                "triggers",
-                _("Triggers"),
-                pd.DataFrame(true_rows),
-                caption=_("Per quota year and population."),
-            ),
+        return Section(
+            "triggers",
+            title,
+            tuple(paragraphs),
+            tables=(_triggers_table("triggers", true_rows, _("Per quota year and population.")),),
         )
-        return Section("triggers", title, tuple(paragraphs), tables=tables)
     n = vb.add(
         "triggers.survey_adults",
         int(t.attrs["survey_adults"]),
@@ -356,17 +353,21 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
         title,
         tuple(paragraphs),
         tables=(
-            Table(
-                "triggers",
-                _("Triggers"),
-                pd.DataFrame(rows),
-                caption=_("Per quota year and population, on observed quantities."),
+            _triggers_table(
+                "triggers", rows, _("Per quota year and population, on observed quantities.")
             ),
-            Table(
+            _triggers_table(
                 "triggers_true",
+                true_rows,
+                _("Per quota year and population; not observable directly."),
                 _("Triggers on true quantities (reference)"),
-                pd.DataFrame(true_rows),
-                caption=_("Per quota year and population; not observable directly."),
             ),
         ),
     )
+
+
+def _triggers_table(
+    name: str, rows: list[dict[str, Any]], caption: str, title: str | None = None
+) -> Table:
+    title = _("Triggers") if title is None else title
+    return Table(name, title, pd.DataFrame(rows), caption=caption)

@@ -13,7 +13,7 @@ import xarray as xr
 from scipy.stats import norm
 
 from saigapop.management import ConstantHarvest, OperatingModel, compute_triggers, trigger_level
-from saigapop.management.triggers import observed_quantities
+from saigapop.management.triggers import TriggerSurveys, observed_quantities
 from saigapop.testing import synthetic_posterior
 
 
@@ -123,9 +123,9 @@ def test_a_noisy_count_moves_a_percentile_trigger_out():
 
 def test_a_huge_composition_survey_gives_the_true_ratio_and_its_trigger(om):
     proj = _full(om, [500.0, 500.0, 50.0])
-    obs = observed_quantities(om, proj, survey_adults=10**10)
+    obs = observed_quantities(om, proj, TriggerSurveys(adults=10**10))
     np.testing.assert_allclose(obs["survey_sex_ratio"], obs["sex_ratio"], rtol=2e-4)
-    trig = compute_triggers(om, [500.0, 500.0, 50.0], survey_adults=10**10)
+    trig = compute_triggers(om, [500.0, 500.0, 50.0], surveys=TriggerSurveys(adults=10**10))
     np.testing.assert_allclose(trig["survey_sex_ratio"], trig["sex_ratio"], rtol=2e-4)
 
 
@@ -136,7 +136,7 @@ def test_survey_share_is_binomial_and_a_design_effect_inflates_it(identical_draw
     proj = _full(om, [0.0])
     n = 400
     for deff in (1.0, 4.0):
-        obs = observed_quantities(om, proj, survey_adults=n, survey_design_effect=deff)
+        obs = observed_quantities(om, proj, TriggerSurveys(adults=n, design_effect=deff))
         ratio = obs["sex_ratio"].values[0, 0, 0]
         p = ratio / (1 + ratio)
         r = obs["survey_sex_ratio"].values[0, :, 0]
@@ -161,21 +161,22 @@ def test_die_off_toll_counts_the_may_deaths(om):
         .values
     )
     np.testing.assert_allclose(full["die_off"].values, np.where(share < 1e-9, 0, share))
-    half = observed_quantities(om, proj, toll_detection=0.5)
+    half = observed_quantities(om, proj, TriggerSurveys(toll_detection=0.5))
     big = deaths > 1e5
     np.testing.assert_allclose(half["die_off_toll"].values[big] / deaths[big], 0.5, atol=0.01)
     assert np.all(half["die_off_toll"].values <= np.rint(deaths))
 
 
 def test_triggers_are_reproducible_with_the_seed(om):
-    a = compute_triggers(om, [500.0, 500.0, 50.0], survey_adults=300, toll_detection=0.7)
-    b = compute_triggers(om, [500.0, 500.0, 50.0], survey_adults=300, toll_detection=0.7)
+    surveys = TriggerSurveys(adults=300, toll_detection=0.7)
+    a = compute_triggers(om, [500.0, 500.0, 50.0], surveys=surveys)
+    b = compute_triggers(om, [500.0, 500.0, 50.0], surveys=surveys)
     xr.testing.assert_identical(a, b)
     assert a.attrs["observed"] == 1
     assert a.attrs["survey_adults"] == 300
     proj = _full(om, [500.0, 500.0, 50.0])
-    x = observed_quantities(om, proj, survey_adults=300, seed=1)
-    y = observed_quantities(om, proj, survey_adults=300, seed=2)
+    x = observed_quantities(om, proj, TriggerSurveys(adults=300, seed=1))
+    y = observed_quantities(om, proj, TriggerSurveys(adults=300, seed=2))
     assert not np.array_equal(x["survey_sex_ratio"], y["survey_sex_ratio"])
     xr.testing.assert_identical(x["count"], y["count"])  # the census uses the OM's stream
 
@@ -183,13 +184,13 @@ def test_triggers_are_reproducible_with_the_seed(om):
 @pytest.mark.parametrize(
     ("kw", "word"),
     [
-        ({"survey_adults": 0}, "survey_adults"),
-        ({"survey_adults": 10.5}, "survey_adults"),
-        ({"survey_design_effect": 0.5}, "survey_design_effect"),
+        ({"adults": 0}, "adults"),
+        ({"adults": 10.5}, "adults"),
+        ({"design_effect": 0.5}, "design_effect"),
         ({"toll_detection": 0.0}, "toll_detection"),
         ({"toll_detection": 1.5}, "toll_detection"),
     ],
 )
-def test_bad_survey_settings_are_refused(one_draw, kw, word):
+def test_bad_survey_settings_are_refused(kw, word):
     with pytest.raises(ValueError, match=word):
-        observed_quantities(one_draw, _full(one_draw, [0.0]), **kw)
+        TriggerSurveys(**kw)
