@@ -71,7 +71,7 @@ DEFAULT_CONFIDENCE: float = 0.9
 #: sample size of a Kazakh composition count is published (research/saiga_biology.md finds
 #: percentages only, e.g. Kalmykia 2022 to one decimal, i.e. on the order of a thousand
 #: animals). A thousand adults is a few days of ground counts of aggregations; it gives the
-#: ratio near 0.3 a coefficient of variation of about 7 %. A parameter: state the survey's own.
+#: ratio near 0.3 a coefficient of variation of about 7.5 %. A parameter: state the survey's own.
 DEFAULT_SURVEY_ADULTS: int = 1000
 
 #: Variance of the surveyed male share relative to binomial sampling of independent adults.
