@@ -76,7 +76,12 @@ from saigapop.management.trials import (
     solve_across_trials,
     solve_robust_quota,
 )
-from saigapop.management.triggers import compute_triggers, trigger_level
+from saigapop.management.triggers import (
+    TriggerSurveys,
+    compute_triggers,
+    observed_quantities,
+    trigger_level,
+)
 
 __all__ = [
     "DEFAULT_ABUNDANCE_LIMITS",
@@ -108,6 +113,7 @@ __all__ = [
     "SexRatioRisk",
     "ThresholdHarvest",
     "Trial",
+    "TriggerSurveys",
     "allocate_cap",
     "check_mass_records",
     "compute_triggers",
@@ -116,6 +122,7 @@ __all__ = [
     "lambda_max",
     "mse_table",
     "n_min_lognormal",
+    "observed_quantities",
     "pbr",
     "pbr_procedure",
     "pbr_table",

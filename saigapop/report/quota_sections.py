@@ -228,10 +228,48 @@ def quota_summary(
     trig = q.triggers
     if trig is not None:
         y1 = int(trig["year"].values[0])
+        observed = "count" in trig
         words = []
+        if observed:
+            n = vb.add(
+                "triggers.survey_adults",
+                int(trig.attrs["survey_adults"]),
+                _("adults classified by the composition survey behind the sex-ratio trigger"),
+            )
         for p in pops:
             t = trig.sel(year=y1, population=p)
             what = {"pop": _pop(p), "year": y1}
+            if observed:
+                c = vb.add(
+                    f"trigger.{p}.{y1}.count_animals",
+                    round(float(t["count"]), -2),
+                    _("{pop}, {year}: census count below which the take is suspended").format(
+                        **what
+                    ),
+                )
+                r = vb.add(
+                    f"trigger.{p}.{y1}.survey_sex_ratio",
+                    round(float(t["survey_sex_ratio"]), 3),
+                    _(
+                        "{pop}, {year}: adult males per adult female in a composition survey "
+                        "below which the take stops"
+                    ).format(**what),
+                )
+                d = vb.add(
+                    f"trigger.{p}.{y1}.die_off_toll",
+                    round(float(t["die_off_toll"]), -2),
+                    _("{pop}, {year}: May die-off toll (carcasses) that suspends the take").format(
+                        **what
+                    ),
+                )
+                words.append(
+                    _(
+                        "{pop}: a census count below {count} animals, a composition survey "
+                        "({adults} adults classified) showing fewer than {ratio} adult males per "
+                        "adult female, or a May die-off toll above {toll} carcasses"
+                    ).format(pop=_pop(p), count=c, adults=n, ratio=r, toll=d)
+                )
+                continue
             d = vb.add(
                 f"trigger.{p}.{y1}.die_off_percent",
                 round(_pct(t["die_off"]), 1),
@@ -260,6 +298,17 @@ def quota_summary(
                 "Triggers that suspend the following autumn's take ({year}; later years in the "
                 "triggers section): {triggers}."
             ).format(year=y1, triggers="; ".join(words))
+        )
+        paragraphs.append(
+            _(
+                "The trigger levels include the surveys' own error, so a count below its "
+                "trigger is evidence of a population in trouble, not certainty."
+            )
+            if observed
+            else _(
+                "These triggers are on true quantities, from a result saved before triggers "
+                "were stated on observations; no survey measures them directly."
+            )
         )
     return paragraphs, tables
 

@@ -229,7 +229,11 @@ def pbr_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) 
 
 
 def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
-    """Build the triggers: die-off, census and sex-ratio levels that suspend the take."""
+    """Build the triggers: census-count, composition-survey and die-off-toll levels.
+
+    A triggers Dataset saved before the triggers were stated on observations (no ``count``)
+    is shown as it is — on true quantities — and says so.
+    """
     q = _quota(inputs)
     pops = _pops(q, config)
     title = _("Triggers that suspend the quota")
@@ -241,11 +245,12 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
             computed=False,
         )
     t = q.triggers
-    rows = []
+    observed = "count" in t
+    rows, true_rows = [], []
     for y in t["year"].values:
         for p in pops:
             s = t.sel(year=y, population=p)
-            rows.append(
+            true_rows.append(
                 {
                     "Year": int(y),
                     "Population": p,
@@ -259,6 +264,22 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
                     ),
                 }
             )
+            if observed:
+                rows.append(
+                    {
+                        "Year": int(y),
+                        "Population": p,
+                        "Census count below (animals counted)": round(float(s["count"]), -2),
+                        "Survey sex ratio below (adult males per adult female)": round(
+                            float(s["survey_sex_ratio"]), 3
+                        ),
+                        "May die-off toll above (carcasses)": round(float(s["die_off_toll"]), -2),
+                        "Basis (count, survey, toll)": ", ".join(
+                            gettext(str(s[k].values))
+                            for k in ("count_basis", "survey_sex_ratio_basis", "die_off_toll_basis")
+                        ),
+                    }
+                )
     a = vb.add(
         "triggers.alpha",
         float(t.attrs.get("alpha", 0.1)),
@@ -272,9 +293,59 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
             "('conditional'), or as a percentile of the projected distribution where too few "
             "draws fail ('percentile')."
         ).format(alpha=a),
+    ]
+    if not observed:
+        paragraphs += [
+            _(
+                "The census trigger is given as true abundance and as the expected survey count "
+                "(true abundance × catchability)."
+            ),
+            _(
+                "These triggers were computed before triggers were stated on observations: "
+                "they are levels of true quantities, which no survey measures directly. "
+                "Recompute the quota to state them on the census count, a composition survey "
+                "and the die-off toll."
+            ),
+        ]
+        return Section(
+            "triggers",
+            title,
+            tuple(paragraphs),
+            tables=(_triggers_table("triggers", true_rows, _("Per quota year and population.")),),
+        )
+    n = vb.add(
+        "triggers.survey_adults",
+        int(t.attrs["survey_adults"]),
+        _("adults classified by the composition survey behind the sex-ratio trigger"),
+    )
+    deff = vb.add(
+        "triggers.survey_design_effect",
+        round(float(t.attrs.get("survey_design_effect", 1.0)), 2),
+        _("variance of the surveyed male share relative to binomial sampling"),
+    )
+    found = vb.add(
+        "triggers.toll_detection_percent",
+        round(_pct(t.attrs.get("toll_detection", 1.0)), 1),
+        _("share of May die-off deaths counted as carcasses (%)"),
+    )
+    paragraphs += [
         _(
-            "The census trigger is given as true abundance and as the expected survey count "
-            "(true abundance × catchability)."
+            "The levels are stated on what a manager observes before the autumn take: the "
+            "spring census count (true abundance × the draw's catchability × the survey's "
+            "error, as in the fitted count model); the adult sex ratio of a composition survey "
+            "of {adults} classified adults (males among them by binomial sampling, design effect "
+            "{deff}: 1 treats the adults as classified independently); and the May die-off "
+            "toll, the carcasses counted, assuming {found} % of the deaths are found."
+        ).format(adults=n, deff=deff, found=found),
+        _(
+            "The trigger levels include the surveys' own error, so a count below its "
+            "trigger is evidence of a population in trouble, not certainty."
+        ),
+        _(
+            "For reference, the second table gives the same triggers on true quantities, "
+            "which no survey measures directly: true abundance (also × the median "
+            "catchability, as an expected count), the true adult sex ratio and the share of "
+            "the population killed in May."
         ),
     ]
     return Section(
@@ -282,11 +353,21 @@ def triggers_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportCon
         title,
         tuple(paragraphs),
         tables=(
-            Table(
-                "triggers",
-                _("Triggers"),
-                pd.DataFrame(rows),
-                caption=_("Per quota year and population."),
+            _triggers_table(
+                "triggers", rows, _("Per quota year and population, on observed quantities.")
+            ),
+            _triggers_table(
+                "triggers_true",
+                true_rows,
+                _("Per quota year and population; not observable directly."),
+                _("Triggers on true quantities (reference)"),
             ),
         ),
     )
+
+
+def _triggers_table(
+    name: str, rows: list[dict[str, Any]], caption: str, title: str | None = None
+) -> Table:
+    title = _("Triggers") if title is None else title
+    return Table(name, title, pd.DataFrame(rows), caption=caption)
