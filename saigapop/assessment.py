@@ -55,6 +55,7 @@ from saigapop.management.recommend import (
     operating_model_options,
     recommend_quota,
 )
+from saigapop.management.trial_grid import Trial, plausibility_weights, weighted_trials
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import ConvergenceResult, check_convergence
 from saigapop.model.fit import fit as fit_model
@@ -98,6 +99,13 @@ class AssessmentConfig:
         default scenario (for the bundled data, the documented 2026–28 default);
         ``"none"``: no planned culls (the zero-cull alternative); any other name selects
         that scenario of the data's offtake plan.
+    trial_weights
+        Plausibility re-ratings of trials of
+        :data:`saigapop.management.trial_grid.DEFAULT_TRIALS` (name → ``"high"``,
+        ``"medium"`` or ``"low"``; the set follows), recorded here before any quota is
+        computed and saved with the assessment. Empty: the weights the trial grid states,
+        each with its evidence. The weights in force are also written to the ``recommend``
+        and ``trials`` step records.
 
     Examples
     --------
@@ -123,8 +131,16 @@ class AssessmentConfig:
     om_draws: int | None = DEFAULT_OM_DRAWS
     mse_replicates: int = 1000
     offtake_scenario: str | None = None
+    trial_weights: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        weights = (
+            self.trial_weights.items()
+            if isinstance(self.trial_weights, Mapping)
+            else self.trial_weights
+        )
+        object.__setattr__(self, "trial_weights", tuple((str(n), str(w)) for n, w in weights))
+        weighted_trials(dict(self.trial_weights))  # validates names and weights
         limits = self.limits.items() if isinstance(self.limits, Mapping) else self.limits
         pairs = tuple((str(p), float(v)) for p, v in limits)
         bad = [p for p, v in pairs if not v > 0]
@@ -164,6 +180,11 @@ class AssessmentConfig:
         )
 
     @property
+    def trials(self) -> tuple[Trial, ...]:
+        """The trial grid with :attr:`trial_weights` applied (reference = high or medium)."""
+        return weighted_trials(dict(self.trial_weights))
+
+    @property
     def all_limits(self) -> dict[str, float]:
         """The abundance limits in force: the defaults with :attr:`limits` over them."""
         return {**DEFAULT_ABUNDANCE_LIMITS, **dict(self.limits)}
@@ -177,6 +198,7 @@ class AssessmentConfig:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["model"] = self.model.to_dict()
         out["limits"] = dict(self.limits)
+        out["trial_weights"] = dict(self.trial_weights)
         return out
 
     def to_json(self) -> str:
@@ -369,6 +391,7 @@ class Assessment:
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
                 progress=self.progress,
+                trials=[t for t in cfg.trials if t.reweight is None],
             )
 
         text = "Solving the quota in the fitted world and in every reference trial"
@@ -379,6 +402,7 @@ class Assessment:
             om_draws=cfg.om_draws,
             limits=cfg.all_limits,
             offtake_scenario=cfg.offtake_scenario,
+            trial_weights=plausibility_weights(cfg.trials),
         )
 
     def programme(self) -> ProgrammeResult:
@@ -477,10 +501,16 @@ class Assessment:
                 counts=self.data.to_xarray()["count"],
                 pbr_om=self._om(),
                 on_step=self.on_step,
+                trials=cfg.trials,
+                across=rec.across,
             )
 
         return self._run(
-            "trials", "Robustness trials and MSE", compute, mse_replicates=cfg.mse_replicates
+            "trials",
+            "Robustness trials and MSE",
+            compute,
+            mse_replicates=cfg.mse_replicates,
+            trial_weights=plausibility_weights(cfg.trials),
         )
 
     def mse(self) -> pd.DataFrame:

@@ -11,7 +11,7 @@ culls in both arms (:func:`~saigapop.management.arms.offtake_options`), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
+from saigapop.management.trial_grid import Trial
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
@@ -105,6 +106,7 @@ def recommend_quota(
     om_draws: int | None = DEFAULT_OM_DRAWS,
     robust: bool = True,
     progress: bool = False,
+    trials: Sequence[Trial] | None = None,
 ) -> Recommendation:
     """Solve the quota ``saigapop report`` recommends from a fit.
 
@@ -133,6 +135,10 @@ def recommend_quota(
         is then ``None``); e.g. to isolate the effect of a prior.
     progress
         Show the trials' progress bar.
+    trials
+        The trials solved (default: every trial of
+        :data:`~saigapop.management.trial_grid.DEFAULT_TRIALS` without reweighting); the
+        reference ones can lower the quota.
 
     Returns
     -------
@@ -159,6 +165,6 @@ def recommend_quota(
         result = solve_quota(om, criteria, progress=False)
         return Recommendation(om, result, None, om_options, flags, latest)
     result, across = solve_robust_quota(
-        om, posterior, criteria, seed=seed, progress=progress, **om_options
+        om, posterior, criteria, trials=trials, seed=seed, progress=progress, **om_options
     )
     return Recommendation(om, result, across, om_options, flags, latest)
