@@ -139,7 +139,8 @@ class AssessmentConfig:
             if isinstance(self.trial_weights, Mapping)
             else self.trial_weights
         )
-        object.__setattr__(self, "trial_weights", tuple((str(n), str(w)) for n, w in weights))
+        pairs = tuple(sorted((str(n), str(w)) for n, w in weights))
+        object.__setattr__(self, "trial_weights", pairs)
         weighted_trials(dict(self.trial_weights))  # validates names and weights
         limits = self.limits.items() if isinstance(self.limits, Mapping) else self.limits
         pairs = tuple((str(p), float(v)) for p, v in limits)
