@@ -23,7 +23,7 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
-from saigapop.management.trial_grid import Trial
+from saigapop.management.trial_grid import DEFAULT_TRIALS, Trial
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
@@ -136,9 +136,10 @@ def recommend_quota(
     progress
         Show the trials' progress bar.
     trials
-        The trials solved (default: every trial of
-        :data:`~saigapop.management.trial_grid.DEFAULT_TRIALS` without reweighting); the
-        reference ones can lower the quota.
+        The trials solved (default: the reference trials of
+        :data:`~saigapop.management.trial_grid.DEFAULT_TRIALS` without reweighting — enough
+        for the quota, which only reference trials can lower; :meth:`saigapop.Assessment.recommend`
+        passes every unweighted trial so the report can show each trial's own quota).
 
     Returns
     -------
@@ -164,6 +165,8 @@ def recommend_quota(
     if not robust:
         result = solve_quota(om, criteria, progress=False)
         return Recommendation(om, result, None, om_options, flags, latest)
+    if trials is None:
+        trials = [t for t in DEFAULT_TRIALS if t.kind == "reference" and t.reweight is None]
     result, across = solve_robust_quota(
         om, posterior, criteria, trials=trials, seed=seed, progress=progress, **om_options
     )
