@@ -23,7 +23,7 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
-from saigapop.management.trial_grid import DEFAULT_TRIALS, Trial
+from saigapop.management.trial_grid import Trial
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
@@ -165,8 +165,6 @@ def recommend_quota(
     if not robust:
         result = solve_quota(om, criteria, progress=False)
         return Recommendation(om, result, None, om_options, flags, latest)
-    if trials is None:
-        trials = [t for t in DEFAULT_TRIALS if t.kind == "reference" and t.reweight is None]
     result, across = solve_robust_quota(
         om, posterior, criteria, trials=trials, seed=seed, progress=progress, **om_options
     )

@@ -192,7 +192,9 @@ def solve_across_trials(
     criteria
         Default :func:`default_criteria`.
     trials
-        Default: every trial of :data:`DEFAULT_TRIALS` without reweighting.
+        Default: the reference trials of :data:`DEFAULT_TRIALS` without reweighting (all
+        the quota needs); pass the robustness trials too for their own quotas (as
+        :meth:`saigapop.Assessment.recommend` does for the report).
     seed
         Seed of every operating model.
     progress
@@ -223,7 +225,7 @@ def solve_across_trials(
     True
     """
     if trials is None:
-        trials = [t for t in DEFAULT_TRIALS if t.reweight is None]
+        trials = [t for t in DEFAULT_TRIALS if t.kind == "reference" and t.reweight is None]
     trials = list(trials)
     solver = {k: options.pop(k) for k in ("p_star", "export") if k in options}
     p_star = float(solver.get("p_star", DEFAULT_P_STAR))
@@ -319,9 +321,9 @@ def solve_robust_quota(
     criteria
         Default :func:`default_criteria`.
     trials
-        The trials (default: every trial of :data:`DEFAULT_TRIALS` without reweighting);
-        only the reference trials can lower the quota, robustness trials get their own quota
-        for the report.
+        The trials (default: the reference trials of :data:`DEFAULT_TRIALS` without
+        reweighting); only reference trials can lower the quota, robustness trials given
+        here get their own quota for the report.
     seed, p_star, progress
         As in :func:`solve_across_trials` and :func:`~saigapop.management.solve_quota`.
     **options
