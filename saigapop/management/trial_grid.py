@@ -284,9 +284,9 @@ DEFAULT_TRIALS: tuple[Trial, ...] = (
         conditioning="projection only: the counts barely inform density dependence "
         "(refit to confirm)",
         plausibility="high",
-        evidence="growth stayed at 39–54 %/yr in Betpakdala and 42–47 %/yr in Ural from 2016 to "
-        "2025 with no slowing (saiga_biology.md §4, DERIVED table), and Soviet management held "
-        "about a million animals (saiga_biology.md §4)",
+        evidence="between successive counts from 2016 to 2025 growth stayed at 39–72 %/yr in "
+        "Betpakdala and 41–59 %/yr in Ural (saiga_biology.md §4, DERIVED table), far above "
+        "replacement, and Soviet management held about a million animals (saiga_biology.md §4)",
     ),
     Trial(
         "density_at_current",
@@ -297,8 +297,8 @@ DEFAULT_TRIALS: tuple[Trial, ...] = (
         stress={"density_at_current": True},
         plausibility="low",
         evidence="the counts contradict it: from 2024 to 2025 they grew 42 % (Ural), 39 % "
-        "(Betpakdala) and 23 % (Ustyurt) (saiga_biology.md §4, DERIVED), so births were far "
-        "above replacement one year below the 2025 abundance; the ~196,000 culled in 2025 "
+        "(Betpakdala) and 23 % (Ustyurt) (saiga_biology.md §4, DERIVED), so at the 2024 "
+        "abundance births were far above replacement; the ~196,000 culled in 2025 "
         "(saiga_removals.csv, Total 2025) and the 'optimum' figures (saiga_biology.md §4) are "
         "set by conflict with crops and livestock, not measured food limitation; no density "
         "dependence has been fitted (issue 16 item 3)",

@@ -134,6 +134,10 @@ def trial_tables(trials: xr.Dataset) -> tuple[pd.DataFrame, dict[str, pd.DataFra
             _("Plausibility"): [_plausibility_words(w) for w in weights],
             _("Set"): [_set_words(str(v)) for v in trials["kind"].values],
             _("What differs"): [_(str(v)) for v in trials["description"].values],
+            _("Evidence for the weight"): [
+                _(str(v)) if str(v) else ""
+                for v in (trials["evidence"].values if "evidence" in trials else [""] * len(names))
+            ],
             _("Conditioning"): [_conditioning_words(v) for v in trials["conditioning"].values],
             _("Pareto k̂"): np.where(np.isfinite(k), k, np.nan).round(2),
             _("ESS (draws)"): trials["ess"].values.astype(float).round(0),
