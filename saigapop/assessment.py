@@ -56,6 +56,7 @@ from saigapop.management.recommend import (
     operating_model_options,
     recommend_quota,
 )
+from saigapop.management.trial_grid import Trial, plausibility_weights, weighted_trials
 from saigapop.model.config import ModelConfig, SamplerConfig
 from saigapop.model.diagnostics import ConvergenceResult, check_convergence
 from saigapop.model.fit import fit as fit_model
@@ -105,6 +106,13 @@ class AssessmentConfig:
         precautions, the trials and the MSE), like the cull plan (default 1: the fitted rate).
         Trade-linked poaching in exporting arms multiplies the scenario's rate. A trial's own
         poaching setting (``triple_poaching``) wins over it.
+    trial_weights
+        Plausibility re-ratings of trials of
+        :data:`saigapop.management.trial_grid.DEFAULT_TRIALS` (name → ``"high"``,
+        ``"medium"`` or ``"low"``; the set follows), recorded here before any quota is
+        computed and saved with the assessment. Empty: the weights the trial grid states,
+        each with its evidence. The weights in force are also written to the ``recommend``
+        and ``trials`` step records.
 
     Examples
     --------
@@ -131,8 +139,17 @@ class AssessmentConfig:
     mse_replicates: int = 1000
     offtake_scenario: str | None = None
     poaching_multiplier: float = 1.0
+    trial_weights: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        weights = (
+            self.trial_weights.items()
+            if isinstance(self.trial_weights, Mapping)
+            else self.trial_weights
+        )
+        pairs = tuple(sorted((str(n), str(w)) for n, w in weights))
+        object.__setattr__(self, "trial_weights", pairs)
+        weighted_trials(dict(self.trial_weights))  # validates names and weights
         limits = self.limits.items() if isinstance(self.limits, Mapping) else self.limits
         pairs = tuple((str(p), float(v)) for p, v in limits)
         bad = [p for p, v in pairs if not v > 0]
@@ -185,6 +202,11 @@ class AssessmentConfig:
         return {} if m == 1.0 else {"poaching_multiplier": m}
 
     @property
+    def trials(self) -> tuple[Trial, ...]:
+        """The trial grid with :attr:`trial_weights` applied (reference = high or medium)."""
+        return weighted_trials(dict(self.trial_weights))
+
+    @property
     def all_limits(self) -> dict[str, float]:
         """The abundance limits in force: the defaults with :attr:`limits` over them."""
         return {**DEFAULT_ABUNDANCE_LIMITS, **dict(self.limits)}
@@ -198,6 +220,7 @@ class AssessmentConfig:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["model"] = self.model.to_dict()
         out["limits"] = dict(self.limits)
+        out["trial_weights"] = dict(self.trial_weights)
         return out
 
     def to_json(self) -> str:
@@ -396,6 +419,7 @@ class Assessment:
                 om_draws=cfg.om_draws,
                 om_overrides=cfg.om_overrides,
                 progress=self.progress,
+                trials=[t for t in cfg.trials if t.reweight is None],
             )
 
         text = "Solving the quota in the fitted world and in every reference trial"
@@ -407,6 +431,7 @@ class Assessment:
             limits=cfg.all_limits,
             offtake_scenario=cfg.offtake_scenario,
             poaching_multiplier=cfg.poaching_multiplier,
+            trial_weights=plausibility_weights(cfg.trials),
         )
 
     def programme(self) -> ProgrammeResult:
@@ -458,6 +483,7 @@ class Assessment:
                 seed=cfg.seed,
                 om_draws=cfg.om_draws,
                 om_overrides=cfg.om_overrides,
+                trials=[t for t in cfg.trials if t.reweight is None],
                 full=self.recommend(),
                 on_step=self.on_step,
             )
@@ -543,10 +569,16 @@ class Assessment:
                 counts=self.data.to_xarray()["count"],
                 pbr_om=self._om(),
                 on_step=self.on_step,
+                trials=cfg.trials,
+                across=rec.across,
             )
 
         return self._run(
-            "trials", "Robustness trials and MSE", compute, mse_replicates=cfg.mse_replicates
+            "trials",
+            "Robustness trials and MSE",
+            compute,
+            mse_replicates=cfg.mse_replicates,
+            trial_weights=plausibility_weights(cfg.trials),
         )
 
     def mse(self) -> pd.DataFrame:

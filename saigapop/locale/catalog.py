@@ -86,12 +86,13 @@ def _external_messages() -> list[tuple[str, tuple[str, int]]]:
     """Return the text other modules write and the report shows.
 
     The rationale and source notes of each prior (:mod:`saigapop.model.priors`), the
-    description of each robustness trial (:mod:`saigapop.management.trials`) and of each
-    registry fault (:mod:`saigapop.registry`).
+    description of each robustness trial (:mod:`saigapop.management.trials`) and the evidence
+    for its plausibility weight, and of each registry fault (:mod:`saigapop.registry`).
     """
     table = priors_table()
     out = [(str(t), "saigapop/model/priors.py") for t in (*table["rationale"], *table["citation"])]
     out += [(t.description, "saigapop/management/trials.py") for t in DEFAULT_TRIALS]
+    out += [(t.evidence, "saigapop/management/trial_grid.py") for t in DEFAULT_TRIALS]
     out += [(text, "saigapop/registry/schema.py") for text in FAULTS.values()]
     return [(text, (path, 0)) for text, path in dict(reversed(out)).items()]
 

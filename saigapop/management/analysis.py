@@ -186,6 +186,8 @@ def prepare_trials(
     counts: xr.DataArray | None = None,
     pbr_om: Any = None,
     on_step: Any = None,
+    trials: Any = None,
+    across: xr.Dataset | None = None,
 ) -> TrialInputs:
     """Run the robustness trials of the recommended quota and the closed-loop MSE.
 
@@ -211,6 +213,11 @@ def prepare_trials(
         Operating model for the PBR comparator procedure (default: built here).
     on_step
         Called with a short description as each part starts.
+    trials
+        The trials (default :data:`~saigapop.management.trial_grid.DEFAULT_TRIALS`).
+    across
+        The per-trial solutions (``Recommendation.across``): each trial's own quota and the
+        equal-weight quota go into the trial results.
 
     Returns
     -------
@@ -224,7 +231,17 @@ def prepare_trials(
         on_step(Message(N_("Robustness trials")).render())
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        trials = run_trials(posterior, result, seed=seed, counts=counts, progress=False, **opts)
+        extra = {} if trials is None else {"trials": trials}
+        trials = run_trials(
+            posterior,
+            result,
+            seed=seed,
+            counts=counts,
+            progress=False,
+            across=across,
+            **extra,
+            **opts,
+        )
     if on_step is not None:
         on_step(
             Message(

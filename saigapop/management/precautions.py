@@ -152,6 +152,8 @@ def precaution_costs(
     rows: dict[str, np.ndarray] = {}
     if full.across is not None:
         level = full.across["level"].sel(population=pops)
+        if "kind" in full.across:  # robustness trials never lower the quota
+            level = level.where(full.across["kind"] == "reference", drop=True)
         trials = [str(t) for t in level["trial"].values if str(t) != "base"]
         for trial in trials:
             others = [t for t in trials if t != trial]

@@ -11,7 +11,7 @@ culls in both arms (:func:`~saigapop.management.arms.offtake_options`), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from saigapop.management.criteria import DEFAULT_ABUNDANCE_LIMITS, default_crite
 from saigapop.management.operating_model import DEFAULT_HORIZON, OperatingModel
 from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, solve_quota
 from saigapop.management.robust import solve_robust_quota
+from saigapop.management.trial_grid import Trial
 from saigapop.model.diagnostics import sex_ratio_prior_driven
 
 __all__ = ["DEFAULT_OM_DRAWS", "Recommendation", "operating_model_options", "recommend_quota"]
@@ -108,6 +109,7 @@ def recommend_quota(
     sex_ratio_floor: bool = True,
     om_overrides: Mapping[str, Any] | None = None,
     progress: bool = False,
+    trials: Sequence[Trial] | None = None,
 ) -> Recommendation:
     """Solve the quota ``saigapop report`` recommends from a fit.
 
@@ -146,6 +148,11 @@ def recommend_quota(
         precaution at a time.
     progress
         Show the trials' progress bar.
+    trials
+        The trials solved (default: the reference trials of
+        :data:`~saigapop.management.trial_grid.DEFAULT_TRIALS` without reweighting — enough
+        for the quota, which only reference trials can lower; :meth:`saigapop.Assessment.recommend`
+        passes every unweighted trial so the report can show each trial's own quota).
 
     Returns
     -------
@@ -178,6 +185,13 @@ def recommend_quota(
         result = solve_quota(om, criteria, p_star=p_star, progress=False)
         return Recommendation(om, result, None, om_options, flags, latest)
     result, across = solve_robust_quota(
-        om, posterior, criteria, seed=seed, p_star=p_star, progress=progress, **om_options
+        om,
+        posterior,
+        criteria,
+        trials=trials,
+        seed=seed,
+        p_star=p_star,
+        progress=progress,
+        **om_options,
     )
     return Recommendation(om, result, across, om_options, flags, latest)

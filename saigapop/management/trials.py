@@ -9,11 +9,16 @@ counts by PSIS (:mod:`saigapop.management.reweighting`); the robust quota solver
 the reference operating model) in every trial, evaluates every criterion against that
 trial's own paired no-export baseline (common random numbers within a trial, weighted
 where the trial is reweighted), plus :class:`CollapseRisk`, and returns an
-``xarray.Dataset`` (:func:`trial_table` gives the pandas view). **Pass rule**: a reference
-trial passes when every criterion passes; a robustness trial passes when the quota causes no
-collapse (:class:`CollapseRisk`: P(export-caused collapse) ≤ 5 %). Failures are shown, never
-dropped. Trials run through :func:`saigapop.runner.run_grid` (serially by default; pass
-``runner={"serial": False}`` for a Dask cluster).
+``xarray.Dataset`` (:func:`trial_table` gives the pandas view). **Pass rules**, fixed
+before any quota is computed: a reference trial (plausibility high or medium) passes when
+every criterion passes at its own limit and the quota causes no collapse
+(:class:`CollapseRisk`: P(export-caused collapse) ≤ 5 %); a robustness trial (plausibility
+low) is judged by the same performance statistics — the added abundance risk, the sex-ratio
+risk and the conception risk — against limits
+:data:`~saigapop.management.trial_grid.ROBUSTNESS_LIMIT_FACTOR` (2) times looser (1 → 2
+percentage points, 5 % → 10 %; the reason is given there), plus the same collapse limit.
+Failures are shown, never dropped. Trials run through :func:`saigapop.runner.run_grid`
+(serially by default; pass ``runner={"serial": False}`` for a Dask cluster).
 """
 
 from __future__ import annotations
@@ -43,13 +48,21 @@ from saigapop.management.reweighting import (
     weighted_stats,
 )
 from saigapop.management.robust import solve_across_trials, solve_robust_quota
-from saigapop.management.trial_grid import DEFAULT_TRIALS, Trial, TrialSet, build_trial_model
+from saigapop.management.trial_grid import (
+    DEFAULT_TRIALS,
+    ROBUSTNESS_LIMIT_FACTOR,
+    Trial,
+    TrialSet,
+    build_trial_model,
+    loosen,
+)
 from saigapop.model.schema import read_posterior as validate_posterior
 from saigapop.runner import run_grid
 
 __all__ = [
     "DEFAULT_TRIALS",
     "KHAT_MAX",
+    "ROBUSTNESS_LIMIT_FACTOR",
     "Z_UPPER",
     "CollapseRisk",
     "Reweight",
@@ -166,6 +179,8 @@ def _evaluate_trial(
             populations=om.populations,
         )
     chain = om.chain
+    if trial.kind == "robustness":  # the robustness pass rule: looser limits, same statistics
+        criteria = [loosen(c, ROBUSTNESS_LIMIT_FACTOR) for c in criteria]
     crits = [*criteria, CollapseRisk()]
     names = [c.name for c in crits]
     stats: dict[str, list[Array]] = {
@@ -238,6 +253,7 @@ def run_trials(
     progress: bool | None = None,
     runner: Mapping[str, Any] | None = None,
     refits: Mapping[str, xr.DataTree | xr.Dataset] | None = None,
+    across: xr.Dataset | None = None,
     **om_options: Any,
 ) -> xr.Dataset:
     """Evaluate one quota in every trial (reference and robustness sets).
@@ -273,6 +289,11 @@ def run_trials(
         ``scripts/refit_trials.py``). Such a trial is conditioned by the refit instead of
         reweighting (its ``conditioning`` says so; uniform weights, Pareto k̂ NaN); the
         quota applied is still the one given.
+    across
+        The per-trial solutions of :func:`solve_across_trials` (e.g.
+        ``Recommendation.across``): each trial's own quota and the equal-weight quota are
+        copied into the output (``trial_quota``, NaN for a trial not solved, e.g. a reweighted
+        one; ``equal_weight_quota``; ``robust_quota``).
     **om_options
         Options shared by every trial (e.g. ``realised_removals``, ``planned_culls``,
         ``n_draws``).
@@ -282,12 +303,15 @@ def run_trials(
     xarray.Dataset
         Over ``(trial, criterion, population)``: ``risk``, ``baseline_risk``,
         ``added_risk``, ``decision_risk`` (+ ``_mcse``), ``decision_upper`` (risk + 1.645
-        MC error), ``passes``; over ``(trial, population)``: ``sex_ratio`` (median breeding
+        MC error), ``passes``; ``limit (trial, criterion)`` (the trial's pass limits: looser
+        in the robustness set); over ``(trial, population)``: ``sex_ratio`` (median breeding
         males per female at the last quota-year rut) and ``sex_ratio_no_export``,
         ``yield`` (export taken per quota year), ``quota``, ``abundance_end(_no_export)``,
-        ``trial_passes``; per trial ``kind``, ``description``, ``why``, ``conditioning``,
-        ``pareto_k``, ``ess``, ``weights_reliable``. Attribute ``failed_trials`` lists
-        every trial that fails somewhere.
+        ``trial_passes`` (every criterion within the trial's limits); per trial ``kind``,
+        ``plausibility``, ``evidence``, ``description``, ``why``, ``conditioning``,
+        ``pareto_k``, ``ess``, ``weights_reliable``; with ``across``, ``trial_quota (trial,
+        population)``, ``equal_weight_quota`` and ``robust_quota (population)``. Attribute
+        ``failed_trials`` lists every trial that fails somewhere.
 
     Examples
     --------
@@ -352,14 +376,21 @@ def run_trials(
     out = out.reindex(trial=[n for n in names if n in out["trial"].values])
     kept = [t for t in trials if t.name in out["trial"].values]
     out["kind"] = ("trial", [t.kind for t in kept])
+    out["plausibility"] = ("trial", [t.plausibility or "not rated" for t in kept])
+    out["evidence"] = ("trial", [t.evidence for t in kept])
     out["description"] = ("trial", [t.differs for t in kept])
     out["why"] = ("trial", [t.why for t in kept])
     out["conditioning"] = ("trial", [t.conditioning for t in kept])
     out["weights_reliable"] = out["pareto_k"] <= KHAT_MAX
-    robust = out["passes"].sel(criterion="collapse")
-    out["trial_passes"] = xr.where(
-        out["kind"] == "reference", out["passes"].all("criterion"), robust
-    )
+    out["trial_passes"] = out["passes"].all("criterion")
+    if across is not None:
+        own = across["level"].reindex(trial=out["trial"].values, population=out["population"])
+        out["trial_quota"] = own.astype(float)
+        out["equal_weight_quota"] = across["equal_weight_quota"].reindex(
+            population=out["population"]
+        )
+        out["robust_quota"] = across["quota"].reindex(population=out["population"])
+    out.attrs["robustness_limit_factor"] = ROBUSTNESS_LIMIT_FACTOR
     out.attrs["levels"] = levels
     out.attrs["seed"] = seed
     out.attrs["failed_trials"] = [
@@ -371,9 +402,11 @@ def run_trials(
 def trial_table(trials: xr.Dataset) -> pd.DataFrame:
     """Return the trial results as one row per trial × population (notes, reports).
 
-    Columns: set, conditioning (short), Pareto k̂, ESS, quota, yield, P(N < limit) at the
-    quota and at zero export, added risk ± MC error, sex ratio with and without export,
-    collapse risk, the criterion that fails (if any) and pass/fail.
+    Columns: set, plausibility, conditioning (short), Pareto k̂, ESS, the quota applied, the
+    trial's own quota (where solved), yield, P(N < limit) at the quota and at zero export,
+    added risk ± MC error, sex ratio with and without export, then per criterion its decision
+    risk, the trial's limit for it and whether it passes, the criteria that fail (if any) and
+    pass/fail.
 
     Examples
     --------
@@ -397,10 +430,12 @@ def trial_table(trials: xr.Dataset) -> pd.DataFrame:
                 "trial": str(t),
                 "population": str(p),
                 "set": str(tr["kind"].values),
+                "plausibility": str(tr["plausibility"].values) if "plausibility" in tr else "",
                 "conditioning": str(tr["conditioning"].values).split(":")[0],
                 "pareto_k": k if np.isfinite(k) else np.nan,
                 "ess": float(tr["ess"]),
                 "quota": float(x["quota"]),
+                "own_quota": float(x["trial_quota"]) if "trial_quota" in x else np.nan,
                 "yield": float(x["yield"]),
             }
             if ab is not None:
@@ -412,15 +447,19 @@ def trial_table(trials: xr.Dataset) -> pd.DataFrame:
                         "added_mcse": float(ab["added_risk_mcse"]),
                     }
                 )
+            crit = [str(c) for c in x["criterion"].values]
+            limit = tr["limit"]
             row.update(
                 {
                     "sex_ratio": float(x["sex_ratio"]),
                     "sex_ratio_zero": float(x["sex_ratio_no_export"]),
                     **{
                         f"{c} risk": float(x["decision_risk"].sel(criterion=c))
-                        for c in x["criterion"].values
-                        if c not in ("abundance",)
+                        for c in crit
+                        if c != "abundance"
                     },
+                    **{f"{c} limit": float(limit.sel(criterion=c)) for c in crit},
+                    **{f"{c} passes": bool(x["passes"].sel(criterion=c)) for c in crit},
                     "weights_ok": bool(tr["weights_reliable"]),
                     "fails": ", ".join(failing),
                     "passes": bool(x["trial_passes"]),

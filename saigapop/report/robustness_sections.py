@@ -8,10 +8,13 @@ the first draft in :mod:`saigapop.report.model_sections`). Inputs:
 :func:`saigapop.management.mse.summarise_mse` (or its
 :func:`~saigapop.management.mse.mse_table`).
 
-Tables: the trial grid (what differs, how each trial is conditioned on the data, the Pareto
-k̂ and effective sample size of its importance weights); per population, the recommended
-quota in every trial (risk at the quota and at zero export, added risk with its Monte Carlo
-error, adult sex ratio, yield, pass or fail); the MSE risks with Monte Carlo errors and the
+Tables: the trial grid (plausibility weight, set, what differs, how each trial is conditioned
+on the data, the Pareto k̂ and effective sample size of its importance weights); per
+population, the recommended quota in every trial (risk at the quota and at zero export,
+added risk with its Monte Carlo error, the sex-ratio, conception and collapse risks, the
+trial's limits, adult sex ratio, yield, pass or fail); each trial's own quota beside the
+equal-weight quota of the reference set and the recommended quota (when the trial results
+carry them: ``run_trials(..., across=...)``); the MSE risks with Monte Carlo errors and the
 MSE performance (the procedure behind the quota, the PBR rule and zero export). Trials whose
 weights are unreliable (k̂ > 0.7) are flagged in every table and counted in the prose.
 """
@@ -34,7 +37,7 @@ from saigapop.report.i18n import _
 from saigapop.report.prose import join_words
 from saigapop.report.vocabulary import population_name
 
-__all__ = ["mse_tables", "robustness_section", "slug", "trial_tables"]
+__all__ = ["mse_tables", "own_quota_table", "robustness_section", "slug", "trial_tables"]
 
 #: Pareto k̂ above which importance weights are unreliable (Vehtari et al. 2024).
 KHAT_MAX = 0.7
@@ -74,6 +77,15 @@ def _set_words(kind: str) -> str:
     return {"reference": _("reference"), "robustness": _("robustness")}.get(kind, kind)
 
 
+def _plausibility_words(weight: str) -> str:
+    return {
+        "high": _("high"),
+        "medium": _("medium"),
+        "low": _("low"),
+        "not rated": _("not rated"),
+    }.get(weight, weight)
+
+
 def _conditioning_words(text: str) -> str:
     head = str(text).split(":")[0].strip()
     return {
@@ -111,11 +123,21 @@ def trial_tables(trials: xr.Dataset) -> tuple[pd.DataFrame, dict[str, pd.DataFra
     """
     names = [str(t) for t in trials["trial"].values]
     k = trials["pareto_k"].values.astype(float)
+    weights = (
+        [str(v) for v in trials["plausibility"].values]
+        if "plausibility" in trials
+        else ["not rated"] * len(names)
+    )
     grid = pd.DataFrame(
         {
             _("Trial"): names,
+            _("Plausibility"): [_plausibility_words(w) for w in weights],
             _("Set"): [_set_words(str(v)) for v in trials["kind"].values],
             _("What differs"): [_(str(v)) for v in trials["description"].values],
+            _("Evidence for the weight"): [
+                _(str(v)) if str(v) else ""
+                for v in (trials["evidence"].values if "evidence" in trials else [""] * len(names))
+            ],
             _("Conditioning"): [_conditioning_words(v) for v in trials["conditioning"].values],
             _("Pareto k̂"): np.where(np.isfinite(k), k, np.nan).round(2),
             _("ESS (draws)"): trials["ess"].values.astype(float).round(0),
@@ -139,6 +161,18 @@ def trial_tables(trials: xr.Dataset) -> tuple[pd.DataFrame, dict[str, pd.DataFra
                 row[_("P(N < limit) at zero export (%)")] = _pct(ab["baseline_risk"])
                 row[_("Added risk (pp)")] = _pct(ab["added_risk"])
                 row[_("MC error of added risk (pp)")] = _pct(ab["added_risk_mcse"])
+            for name, label in (
+                ("sex_ratio", _("Sex-ratio failure (%)")),
+                ("conception", _("Conception failure (%)")),
+                ("collapse", _("Collapse (%)")),
+            ):
+                if name in crit:
+                    row[label] = _pct(xt["decision_risk"].sel(criterion=name))
+            row[_("Limits (× reference)")] = (
+                1.0
+                if str(xt["kind"].values) == "reference"
+                else float(trials.attrs.get("robustness_limit_factor", 1.0))
+            )
             row[_("Sex ratio at the quota (males per female)")] = float(xt["sex_ratio"])
             row[_("Sex ratio at zero export (males per female)")] = float(xt["sex_ratio_no_export"])
             row[_("Failing criteria")] = ", ".join(_criterion_words(c) for c in failing)
@@ -156,6 +190,59 @@ def trial_tables(trials: xr.Dataset) -> tuple[pd.DataFrame, dict[str, pd.DataFra
         ].round(3)
         out[str(pop)] = frame
     return grid, out
+
+
+def _applied(trials: xr.Dataset) -> list[float]:
+    """Return the quota applied in every trial (before a trial's implementation overshoot)."""
+    levels = trials.attrs.get("levels")
+    if levels is None:
+        return [float(v) for v in trials["quota"].isel(trial=0).values]
+    return [float(v) for v in levels]
+
+
+def own_quota_table(trials: xr.Dataset) -> pd.DataFrame | None:
+    """Tabulate each trial's own quota, the equal-weight quota and the recommended quota.
+
+    Parameters
+    ----------
+    trials
+        :func:`saigapop.management.run_trials` output run with ``across=`` (it carries
+        ``trial_quota``, ``equal_weight_quota`` and ``robust_quota``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per trial (NaN where the trial was not solved, e.g. a reweighted one), then
+        the equal-weight quota and the recommended quota; one column per population.
+        ``None`` when the results carry no per-trial quotas.
+    """
+    if "trial_quota" not in trials:
+        return None
+    pops = [str(p) for p in trials["population"].values]
+    rows = []
+    for t in trials["trial"].values:
+        x = trials.sel(trial=t)
+        row: dict[str, Any] = {
+            _("Trial"): str(t),
+            _("Plausibility"): _plausibility_words(str(x["plausibility"].values)),
+            _("Set"): _set_words(str(x["kind"].values)),
+        }
+        for p in pops:
+            row[population_name(p)] = float(x["trial_quota"].sel(population=p))
+        rows.append(row)
+    for label, var in (
+        (_("Equal-weight quota (reference trials)"), "equal_weight_quota"),
+        (_("Recommended quota"), "quota"),
+    ):
+        row = {_("Trial"): label, _("Plausibility"): "", _("Set"): ""}
+        for j, p in enumerate(pops):
+            value = trials[var].sel(population=p) if var != "quota" else _applied(trials)[j]
+            row[population_name(p)] = float(value)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    cols = [population_name(p) for p in pops]
+    frame[cols] = frame[cols].astype(float).round(0)
+    return frame
 
 
 def mse_tables(summary: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -315,14 +402,23 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
             len(unreliable),
             _("reweighted trials whose importance weights are unreliable (k̂ > 0.7)"),
         )
+        factor = vb.add(
+            "trials.robustness_limit_factor",
+            float(ds.attrs.get("robustness_limit_factor", 2.0)),
+            _("how many times looser the robustness set's limits are than the reference limits"),
+        )
         paragraphs.append(
             _(
-                "The recommended quota was applied unchanged in {n} operating models: {n_ref} "
-                "in the reference set, where it must pass every criterion, and the rest in the "
-                "robustness set, where it must not cause a collapse (P(export-caused collapse) "
-                "at most 5 %). Every risk is judged against the same trial's projection with "
-                "no export (common random numbers)."
-            ).format(n=n, n_ref=n_ref)
+                "The recommended quota was applied unchanged in {n} operating models. Each "
+                "carries a plausibility weight set from stated evidence before any quota was "
+                "computed: the {n_ref} trials of high or medium plausibility form the reference "
+                "set, where the quota must pass every criterion; the trials of low plausibility "
+                "form the robustness set, judged by the same statistics (the added abundance "
+                "risk, the sex-ratio and the conception failure) against limits {factor} times "
+                "looser, and by the collapse criterion (P(export-caused collapse) at most 5 %). "
+                "Every risk is judged against the same trial's projection with no export "
+                "(common random numbers)."
+            ).format(n=n, n_ref=n_ref, factor=factor)
         )
         if conditioning == "refit":
             how = _("Trials that change the observation model were refitted to the data.")
@@ -375,10 +471,74 @@ def robustness_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportC
                         "Quota applied: {quota} adult males a year. Risks over the projection "
                         "horizon in % of draws; added risk in percentage points (pp) against "
                         "zero export. Sex ratio: median adult males per adult female at the "
-                        "last quota year's rut. A reference trial passes when no criterion "
-                        "fails; a robustness trial passes unless the collapse criterion fails."
-                    ).format(quota=f"{quota:,.0f}"),
+                        "last quota year's rut. A trial passes when every criterion is within "
+                        "its limits: the reference limits in the reference set, limits "
+                        "{factor} times looser in the robustness set (the collapse limit is "
+                        "the same in both)."
+                    ).format(quota=f"{quota:,.0f}", factor=factor),
                     display_columns=shown,
+                )
+            )
+        own = own_quota_table(ds)
+        if own is not None:
+            solved = int(np.isfinite(ds["trial_quota"]).all("population").sum())
+            ns = vb.add("trials.solved_count", solved, _("trials solved for their own quota"))
+            pooled = ds["kind"].values == "reference"
+            pooled &= np.isfinite(ds["trial_quota"]).all("population").values
+            nk = vb.add(
+                "trials.equal_weight_count",
+                int(pooled.sum()),
+                _("reference trials pooled in the equal-weight quota"),
+            )
+            paragraphs.append(
+                _(
+                    "Each of {ns} trials was also solved for its own quota: the largest quota "
+                    "it passes under its own pass rule and P* (reweighted trials are not "
+                    "solved, only checked at the recommended quota). The equal-weight quota "
+                    "pools the draws of the {nk} solved reference trials with equal weight per "
+                    "trial and is the largest quota whose pooled risks meet every criterion and "
+                    "P*. The recommended quota is the smallest of the reference trials' own "
+                    "quotas, not the equal-weight quota."
+                ).format(ns=ns, nk=nk)
+            )
+            for j, p in enumerate(ds["population"].values):
+                key = slug(str(p))
+                for t in ds["trial"].values:
+                    v = float(ds["trial_quota"].sel(trial=t, population=p))
+                    if np.isfinite(v):
+                        vb.add(
+                            f"trials.own_quota.{slug(str(t))}.{key}",
+                            v,
+                            _("own quota of a trial (adult males a year)"),
+                        )
+                ew = vb.add(
+                    f"trials.equal_weight_quota.{key}",
+                    float(ds["equal_weight_quota"].sel(population=p)),
+                    _("equal-weight quota of the reference trials (adult males a year)"),
+                )
+                rec = vb.add(
+                    f"trials.recommended_quota.{key}",
+                    float(_applied(ds)[j]),
+                    _("recommended quota (adult males a year)"),
+                )
+                paragraphs.append(
+                    _(
+                        "{population}: recommended quota {rec}, equal-weight quota {ew} adult "
+                        "males a year."
+                    ).format(population=population_name(str(p)), rec=rec, ew=ew)
+                )
+            tables.append(
+                Table(
+                    "trial_quotas",
+                    _("Each trial's own quota"),
+                    own,
+                    caption=_(
+                        "Adult males a year. Own quota: the largest quota the trial passes "
+                        "under its own pass rule and P* (robustness trials: limits and P* "
+                        "{factor} times looser); empty where the trial was not solved "
+                        "(reweighted trials). Equal-weight quota: solved on the pooled draws "
+                        "of the solved reference trials, each weighted equally."
+                    ).format(factor=factor),
                 )
             )
     else:
