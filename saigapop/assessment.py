@@ -394,6 +394,16 @@ class Assessment:
             "diagnostics", "Checking convergence", lambda: check_convergence(self.fit())
         )
 
+    def _warn_if_unconverged(self, what: str) -> None:
+        """Warn (``ConvergenceWarning``) that ``what`` rests on a fit that failed diagnostics."""
+        if not self.diagnostics.passed:
+            warnings.warn(
+                f"the fit failed its convergence diagnostics: {what} is NOT supported by this "
+                "fit (" + self.diagnostics.summary() + ")",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
     def recommend(self) -> Recommendation:
         """Solve the recommended quota: the fitted world, lowered where a trial needs less.
 
@@ -403,13 +413,7 @@ class Assessment:
         cfg = self.config
 
         def compute() -> Recommendation:
-            if not self.diagnostics.passed:
-                warnings.warn(
-                    "the fit failed its convergence diagnostics: the quota is NOT supported by "
-                    "this fit (" + self.diagnostics.summary() + ")",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
+            self._warn_if_unconverged("the quota")
             return recommend_quota(
                 self.fit(),
                 self.data.removals,
@@ -437,6 +441,9 @@ class Assessment:
     def programme(self) -> ProgrammeResult:
         """Solve the whole programme: the largest adult-male removal against no offtake.
 
+        Like :meth:`recommend`, warns (``ConvergenceWarning``) when the fit failed its
+        diagnostics.
+
         Culls + export versus no offtake (:func:`saigapop.management.solve_programme`), in
         the fitted world, with the same seed, draws, abundance limits, sex-ratio flags and
         P* as :meth:`recommend`, and the plan of :meth:`offtake_plan` (its female, calf and
@@ -445,6 +452,7 @@ class Assessment:
         cfg = self.config
 
         def compute() -> ProgrammeResult:
+            self._warn_if_unconverged("the whole programme's limit")
             return solve_programme(
                 self.fit(),
                 self.data.removals,

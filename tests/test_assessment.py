@@ -299,3 +299,19 @@ def test_the_poaching_scenario_reaches_every_arm_and_round_trips(assessment, dat
     for bad in (-1.0, float("nan"), True):
         with pytest.raises(ConfigError, match="poaching_multiplier"):
             AssessmentConfig(poaching_multiplier=bad)
+
+
+def test_quota_and_programme_from_an_unconverged_fit_warn(assessment):
+    """Diagnostics gate decisions: both answers from a failed fit carry a loud warning."""
+    from saigapop.management.convergence import ConvergenceWarning
+
+    class Failed:
+        passed = False
+
+        def summary(self):
+            return "max R-hat 1.2"
+
+    assessment._results["diagnostics"] = Failed()
+    for step, what in (("recommend", "the quota"), ("programme", "the whole programme")):
+        with pytest.warns(ConvergenceWarning, match=f"{what}.*NOT supported.*R-hat 1.2"):
+            getattr(assessment, step)()

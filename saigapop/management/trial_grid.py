@@ -42,6 +42,7 @@ __all__ = [
     "loosen",
     "plausibility_weights",
     "shift_culls",
+    "trade_effect_trials",
     "weighted_trials",
 ]
 
@@ -386,6 +387,20 @@ DEFAULT_TRIALS: tuple[Trial, ...] = (
         "population, not all three in one year",
     ),
     Trial(
+        "trade_poaching_persists",
+        differs="trade-linked poaching continues after the three quota years, to the end of "
+        "the horizon",
+        why="a one-off legal sale can leave a lasting illegal market behind it",
+        options={"export_effects": ExportEffects(trade_persists=True)},
+        conditioning="projection only: a future change, nothing to condition",
+        plausibility="medium",
+        evidence="after the 2008 one-off CITES sale of ivory stockpiles, elephant poaching rose "
+        "~66 % in an 'abrupt, significant, permanent' step (Hsiang and Sekar 2016, NBER working "
+        "paper 22314, https://www.washingtonpost.com/news/energy-environment/wp/2016/06/13/), an "
+        "analogue whose reading is disputed ('t Sas-Rolfes, Moyle and Stiles 2014, "
+        "https://docslib.org/doc/5309078/); no source for saiga either way",
+    ),
+    Trial(
         "triple_poaching",
         differs="poaching × 3 once trade opens",
         why="legal trade can launder poached horn (WCS on CoP20)",
@@ -552,6 +567,22 @@ def _replacement_density(om: OperatingModel) -> Array:
     return np.where(lam(np.ones_like(conc)) <= 1.0, 1.0, 0.5 * (lo + hi))
 
 
+def trade_effect_trials(trials: Sequence[Trial] = DEFAULT_TRIALS) -> frozenset[str]:
+    """Return the names of trials whose difference is a market effect of trade itself.
+
+    Trials that change :class:`~saigapop.management.arms.ExportEffects` (trade-linked
+    poaching, culls shifted toward males): those effects come with trade, so in such a world a
+    zero quota means that opening trade — exporting stored or cull horns included — is what
+    fails, which the dedicated-harvest quota alone cannot judge.
+
+    Examples
+    --------
+    >>> sorted(trade_effect_trials())
+    ['export_male_selective_culls', 'export_raises_implementation', 'trade_poaching_persists']
+    """
+    return frozenset(t.name for t in trials if "export_effects" in t.options)
+
+
 def shift_culls(
     culls: Array, open_: NDArray[np.bool_], male_selectivity: float, implementation: float
 ) -> Array:
@@ -630,6 +661,7 @@ def build_trial_model(
             shared_fx,
             cull_male_selectivity=shared_fx.cull_male_selectivity * trial_fx.cull_male_selectivity,
             cull_implementation=shared_fx.cull_implementation * trial_fx.cull_implementation,
+            trade_persists=shared_fx.trade_persists or trial_fx.trade_persists,
         )
     q_override = opts.pop("catchability_override", None)
     om = OperatingModel.from_posterior(posterior, seed=seed, **opts)

@@ -432,8 +432,10 @@ DEFAULT_PRIORS: Mapping[str, Prior] = MappingProxyType(
             {"mu": float(np.log(1.5)), "sigma": 0.3},
             "Multiplier of poaching in an exporting arm while trade is open (laundering "
             "risk; never in the no-export arm, management.arms); prior only, for projections",
-            "direction: WCS / EIA CoP20 statements (saiga_biology.md §8); size: none found "
-            "(median 1.5 and spread assumed) — a robustness trial, not evidence",
+            "direction: WCS / EIA CoP20 statements (saiga_biology.md §8); size: no saiga "
+            "figure — the one analogue, elephant poaching +66 % after the 2008 one-off ivory "
+            "sale (Hsiang and Sekar 2016, NBER w22314; disputed), lies inside the prior's 90 % "
+            "range (median 1.5); its persistence is the trade_poaching_persists trial",
             "ratio",
         ),
         "removal_unknown_fraction": Prior(

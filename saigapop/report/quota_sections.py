@@ -9,6 +9,7 @@ and returns a :class:`~saigapop.report.contracts.Section`; it computes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from saigapop.constants import HORN_MASS_G_RANGE
 from saigapop.locale.messages import render
 from saigapop.management.outcomes import as_quota_inputs
+from saigapop.management.trial_grid import trade_effect_trials
 from saigapop.report._quota_words import (
     _crit_word,
     _event_words,
@@ -85,6 +87,21 @@ def quota_summary(
             "population's binding criterion and reason are in the reference-case table."
         )
     paragraphs = [text.format(unit=unit, quotas=join_words(parts))]
+    market = _market_bound(res, pops)
+    if market:
+        paragraphs.append(
+            _(
+                "Warning: the quota is 0 in {pops} because in a reference trial of a market "
+                "effect of trade ({trials}) any positive export fails a criterion. Those effects "
+                "come with trade itself, so they would follow exports of stored and cull horns "
+                "too; the allocation below exports such horns (they add no mortality), but this "
+                "finding does not judge the market effects of opening trade without a dedicated "
+                "harvest."
+            ).format(
+                pops=join_words([_pop(p) for p in market]),
+                trials=join_words(sorted({f"'{t}'" for t in market.values()})),
+            )
+        )
     tables: list[Table] = []
     alloc = q.allocation
     if alloc is not None:
@@ -311,6 +328,17 @@ def quota_summary(
             )
         )
     return paragraphs, tables
+
+
+def _market_bound(res: Any, pops: Sequence[str]) -> dict[str, str]:
+    """Return population → trial where a market-effect trial set a zero quota."""
+    market = trade_effect_trials()
+    out = {}
+    for p in pops:
+        m = re.search(r"\((\w+)\)$", str(res.binding.sel(population=p).values))
+        if m and m[1] in market and float(res.level.sel(population=p)) == 0.0:
+            out[p] = m[1]
+    return out
 
 
 def _source(ds: Any, var: str, source: str) -> float:

@@ -41,6 +41,7 @@ REQUIRED = {
         "evidence_mating",
         "evidence_mating_pessimistic",
         "export_male_selective_culls",
+        "trade_poaching_persists",
         "census_2025_estimate",
     },
     "robustness": {

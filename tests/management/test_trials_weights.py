@@ -291,7 +291,9 @@ def test_cull_behaviour_trials_reach_the_operating_model(post):
     )
     open_all = np.isin(both.model_years, both.model_years[both.model_years >= 2026])
     np.testing.assert_allclose(
-        both.culls_export, shift_culls(base.culls, open_all, 3.0, 1.0), rtol=1e-12
+        both.culls_export,
+        shift_culls(base.culls, open_all, 1.5 * EXPORT_MALE_SELECTIVITY, 1.0),
+        rtol=1e-12,
     )
 
 
@@ -365,3 +367,23 @@ def test_sign_of_the_selectivity_effect_on_abundance_deterministic():
     assert r1 < r0
     assert c1 < c0
     assert dataclasses.is_dataclass(GET["export_male_selective_culls"])
+
+
+def test_trade_poaching_persists_keeps_trade_poaching_to_the_end(post):
+    """The persistence trial: trade-linked poaching in every year after the first quota year."""
+    trial = GET["trade_poaching_persists"]
+    assert trial.kind == "reference"
+    assert "Hsiang" in trial.evidence
+    assert "disputed" in trial.evidence
+    base = build_trial_model(post, GET["base"], seed=1)
+    om = build_trial_model(post, trial, seed=1)
+    first = base.quota_years[0]
+    after = [int(y) for y in base.model_years if y > max(base.quota_years)]
+    assert after  # the horizon runs beyond the quota years
+    assert om.trade_years == tuple(range(first, int(base.model_years[-1]) + 1))
+    assert base.trade_years == tuple(base.quota_years)
+    # combined with a shared ExportEffects, persistence is kept
+    both = build_trial_model(
+        post, trial, seed=1, export_effects=ExportEffects(cull_male_selectivity=1.5)
+    )
+    assert both.trade_years == om.trade_years
