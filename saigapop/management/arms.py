@@ -65,6 +65,7 @@ __all__ = [
     "achieved_culls",
     "exporting",
     "offtake_options",
+    "shift_culls",
 ]
 
 Array = NDArray[np.float64]
@@ -102,12 +103,13 @@ class ExportEffects:
         quota reverts to zero after three years); ``True``: from the first quota year to
         the end of the horizon.
     cull_male_selectivity
-        Multiplier of the male cull selectivity in an exporting arm while trade is open
-        (1: no shift). No prior yet: in 2025 only males were shot before 1 September
-        (issue 15), a qualitative record.
+        Multiplier of the male cull selectivity (odds of a culled animal being male) of every
+        cull in an exporting arm while trade is open, planned and realised-level alike (1: no
+        shift; :func:`shift_culls`). No prior: the trial ``export_male_selective_culls``
+        (× 1.3, the 2025 realised/planned odds ratio) carries it.
     cull_implementation
-        Multiplier of the achieved fraction of planned culls in an exporting arm while
-        trade is open (1: unchanged). No prior yet.
+        Multiplier of the culls achieved in an exporting arm while trade is open (1:
+        unchanged). No prior: the trial ``export_raises_implementation`` carries it.
 
     Examples
     --------
@@ -229,6 +231,49 @@ def achieved_culls(planned: Array, fraction: Array, selectivity: Array) -> Array
     total_plan = planned.sum(axis=(-2, -1))[:, None, :, None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(wsum > 0, weighted / wsum, 0.0) * total_plan * frac[:, :, None, None, None]
+
+
+def shift_culls(
+    culls: Array, open_: NDArray[np.bool_], male_selectivity: float, implementation: float
+) -> Array:
+    """Culls of an exporting arm: male selectivity and implementation shifted in open years.
+
+    Per year, draw and population the cull ``c (sex, age)`` becomes ``c × sel / Σ(c × sel) ×
+    Σc × implementation`` with ``sel`` = ``male_selectivity`` for males and 1 for females —
+    the same renormalisation :func:`achieved_culls` applies to planned culls, so shifting the
+    achieved culls equals shifting the plan. :meth:`OperatingModel.from_posterior` applies it
+    to every cull of an exporting arm — planned and realised-level alike (a realised-level
+    scenario, e.g. 2025's cull repeated, was observed without export) — in open years.
+
+    Parameters
+    ----------
+    culls
+        ``(sex, age, year, draw, pop)`` cull numbers (sex 0 female, 1 male).
+    open_
+        ``(year,)`` whether trade is open.
+    male_selectivity, implementation
+        The two factors of :class:`~saigapop.management.arms.ExportEffects`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``culls``.
+
+    Examples
+    --------
+    >>> c = np.zeros((2, 1, 2, 1, 1)); c[:, 0, :, 0, 0] = 50.0  # 50 females, 50 males
+    >>> out = shift_culls(c, np.array([False, True]), 3.0, 1.0)
+    >>> out[:, 0, 0, 0, 0].tolist(), out[:, 0, 1, 0, 0].tolist()
+    ([50.0, 50.0], [25.0, 75.0])
+    """
+    sel = np.ones((2, 1, 1, 1, 1))
+    sel[1] = male_selectivity
+    weighted = culls * sel
+    total = culls.sum(axis=(0, 1), keepdims=True)
+    wsum = weighted.sum(axis=(0, 1), keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted = np.where(wsum > 0, weighted / wsum, 0.0) * total * implementation
+    return np.where(np.asarray(open_)[None, None, :, None, None], shifted, culls)
 
 
 def exporting(

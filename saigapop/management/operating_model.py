@@ -87,6 +87,7 @@ from saigapop.management.arms import (
     ExportEffects,
     achieved_culls,
     exporting,
+    shift_culls,
 )
 from saigapop.management.convergence import (  # re-exported from here
     ConvergenceWarning,
@@ -410,13 +411,6 @@ class OperatingModel:
             select = np.ones((D, 2, 3))
         # achieved = plan_total * frac * (plan share * selectivity, renormalised)
         achieved = achieved_culls(planned, frac, select)  # (T, D, P, 2, 3)
-        achieved_export = None
-        if effects.changes_culls and planned.any():
-            # an exporting arm while trade is open: shifted male selectivity, implementation
-            frac_x = np.where(open_[:, None], frac[None] * effects.cull_implementation, frac)
-            shift = np.ones((T, 1, 2, 1))
-            shift[open_, :, 1] = effects.cull_male_selectivity
-            achieved_export = achieved_culls(planned, frac_x, select[None] * shift)
         realised = np.zeros((T, P, 2, 3))
         if realised_removals is not None:
             rr = realised_removals
@@ -425,8 +419,17 @@ class OperatingModel:
             realised = HarvestSchedule(rr.transpose("population", "year", "sex", "age")).numbers(
                 pops, years.tolist()
             )
-        culls = achieved + realised[:, None]
-        culls_export = None if achieved_export is None else achieved_export + realised[:, None]
+        culls = achieved + realised[:, None]  # (T, D, P, 2, 3)
+        culls_export = None
+        if effects.changes_culls and np.any(culls > 0):
+            # an exporting arm while trade is open: every cull (planned or realised-level)
+            # shifted toward males and scaled by the implementation factor
+            culls_export = shift_culls(
+                culls.transpose(3, 4, 0, 1, 2),
+                open_,
+                effects.cull_male_selectivity,
+                effects.cull_implementation,
+            ).transpose(2, 3, 4, 0, 1)
         density_form = density_form or str(ds.attrs.get("density_form", "none"))
         if density_form not in DENSITY_FORMS:
             raise ConfigError(f"density_form must be one of {DENSITY_FORMS}, got {density_form!r}")

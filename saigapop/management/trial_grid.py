@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from saigapop.demography.matrix import female_matrix, lambda_
 from saigapop.demography.vital_rates import VitalRates
 from saigapop.exceptions import ConfigError
-from saigapop.management.arms import ExportEffects
+from saigapop.management.arms import ExportEffects, shift_culls
 from saigapop.management.criteria import Criterion
 from saigapop.management.operating_model import OperatingModel
 from saigapop.management.reweighting import KHAT_MAX, Reweight
@@ -101,8 +101,9 @@ class Trial:
         Keyword overrides of :meth:`OperatingModel.from_posterior`. An
         ``export_effects`` (:class:`~saigapop.management.arms.ExportEffects`) is combined with
         a shared one by :func:`build_trial_model`: its cull factors multiply the shared ones,
-        and they apply to every cull of an exporting arm in the years trade is open,
-        realised-level culls included (:func:`shift_culls`).
+        and the operating model applies them to every cull of an exporting arm in the years
+        trade is open, realised-level culls included
+        (:func:`~saigapop.management.arms.shift_culls`).
     conditioning
         How the trial is conditioned on the data: ``"as fitted"``, ``"reweighted: …"`` or
         ``"projection only: …"`` (saying what refit it would need).
@@ -583,47 +584,6 @@ def trade_effect_trials(trials: Sequence[Trial] = DEFAULT_TRIALS) -> frozenset[s
     return frozenset(t.name for t in trials if "export_effects" in t.options)
 
 
-def shift_culls(
-    culls: Array, open_: NDArray[np.bool_], male_selectivity: float, implementation: float
-) -> Array:
-    """Culls of an exporting arm: male selectivity and implementation shifted in open years.
-
-    Per year, draw and population the cull ``c (sex, age)`` becomes ``c × sel / Σ(c × sel) ×
-    Σc × implementation`` with ``sel`` = ``male_selectivity`` for males and 1 for females —
-    the same renormalisation :func:`~saigapop.management.arms.achieved_culls` applies to
-    planned culls, so shifting the achieved culls equals shifting the plan.
-
-    Parameters
-    ----------
-    culls
-        ``(sex, age, year, draw, pop)`` cull numbers (sex 0 female, 1 male).
-    open_
-        ``(year,)`` whether trade is open.
-    male_selectivity, implementation
-        The two factors of :class:`~saigapop.management.arms.ExportEffects`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Same shape as ``culls``.
-
-    Examples
-    --------
-    >>> c = np.zeros((2, 1, 2, 1, 1)); c[:, 0, :, 0, 0] = 50.0  # 50 females, 50 males
-    >>> out = shift_culls(c, np.array([False, True]), 3.0, 1.0)
-    >>> out[:, 0, 0, 0, 0].tolist(), out[:, 0, 1, 0, 0].tolist()
-    ([50.0, 50.0], [25.0, 75.0])
-    """
-    sel = np.ones((2, 1, 1, 1, 1))
-    sel[1] = male_selectivity
-    weighted = culls * sel
-    total = culls.sum(axis=(0, 1), keepdims=True)
-    wsum = weighted.sum(axis=(0, 1), keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shifted = np.where(wsum > 0, weighted / wsum, 0.0) * total * implementation
-    return np.where(np.asarray(open_)[None, None, :, None, None], shifted, culls)
-
-
 def build_trial_model(
     posterior: xr.DataTree | xr.Dataset, trial: Trial, *, seed: int = 0, **om_options: Any
 ) -> OperatingModel:
@@ -683,15 +643,6 @@ def build_trial_model(
         s = changes.get("survival", om.survival).copy()
         s *= 1.0 - float(stress["emigration"])
         changes["survival"] = s
-    fx = opts.get("export_effects")
-    if trial_fx is not None and fx.changes_culls and np.any(om.culls > 0):
-        # the trial's hypothesis covers every cull of an exporting arm, realised-level ones
-        # included (the bundled default scenario repeats 2025's realised cull, observed with
-        # no export); for planned culls this equals the operating model's own shift
-        open_ = fx.trade_open(om.model_years, om.quota_years)
-        changes["culls_export"] = shift_culls(
-            om.culls, open_, fx.cull_male_selectivity, fx.cull_implementation
-        )
     if stress.get("density_at_current"):
         d_star = _replacement_density(om)  # (draw, pop)
         b = np.maximum(om.density_strength, 1e-9)  # (draw, 1)

@@ -356,3 +356,18 @@ def test_solver_sees_the_trade_effect(post):
     )
     assert np.all(hi.level.values <= off.level.values)
     assert np.any(hi.level.values < off.level.values)
+
+
+def test_realised_level_culls_shift_in_open_years_only(post):
+    """A realised-level scenario (2026) shifts toward males in an exporting arm; 2025 never."""
+    om = _om(post, export_effects=ExportEffects(cull_male_selectivity=2.0))
+    years = list(om.model_years)
+    y25, y26 = years.index(2025), years.index(2026)
+    base, shifted = om.culls, om.culls_export  # (sex, age, year, draw, pop)
+    np.testing.assert_array_equal(shifted[:, :, y25], base[:, :, y25])  # already happened
+    # 2026: 1,500 males and 2,000 females → males' odds doubled, total kept
+    m = shifted[1, 2, y26]
+    f = shifted[0, 2, y26]
+    np.testing.assert_allclose(m + f, 3_500.0)
+    np.testing.assert_allclose(m / f, 2.0 * 1_500.0 / 2_000.0)
+    assert _om(post).culls_export is None  # no export effect: one set of culls

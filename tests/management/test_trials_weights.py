@@ -13,7 +13,7 @@ import pytest
 from saigapop.assessment import AssessmentConfig
 from saigapop.exceptions import ConfigError
 from saigapop.management import OperatingModel, risk_curve, solve_quota
-from saigapop.management.arms import ExportEffects
+from saigapop.management.arms import ExportEffects, shift_culls
 from saigapop.management.criteria import (
     AbundanceRisk,
     ConceptionRisk,
@@ -32,7 +32,6 @@ from saigapop.management.trial_grid import (
     build_trial_model,
     loosen,
     plausibility_weights,
-    shift_culls,
     weighted_trials,
 )
 from saigapop.management.trials import run_trials, trial_table
