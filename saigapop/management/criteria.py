@@ -122,65 +122,79 @@ def _np(da: xr.DataArray, dims: Sequence[str]) -> NDArray:
 
 
 def summarise(
-    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]], chain: NDArray[np.int64]
+    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]],
+    chain: NDArray[np.int64],
+    *,
+    mc_errors: bool = True,
 ) -> dict[str, NDArray[np.float64]]:
-    """Risks and Monte Carlo errors of several criteria at once (one batched ESS).
+    """Risks and Monte Carlo errors of several criteria at once (one batched MC error call).
 
     Parameters
     ----------
     indicators
-        Per criterion ``(exp (c, D, P), base (D, P), fail (c, D, P), basis)`` as returned by
-        :meth:`Criterion.indicators`, with the criterion's ``basis``.
+        Per criterion ``(exp (c, D, P), base (D, P) or (c, D, P), fail (c, D, P), basis)``
+        as returned by :meth:`Criterion.indicators`, with the criterion's ``basis``.
     chain
         Chain index of each draw.
+    mc_errors
+        ``False``: skip the Monte Carlo errors (NaN) where only the risks are wanted.
 
     Returns
     -------
     dict
         ``risk``, ``baseline_risk``, ``added_risk``, ``decision_risk``, ``risk_mcse``,
         ``added_risk_mcse``, ``decision_mcse``; each ``(criterion, candidate, population)``.
+
+    Notes
+    -----
+    A risk is the mean of a 0/1 indicator (a paired difference: of -1/0/1), so it is the
+    count over the number of draws — exactly the floating-point mean. The MC errors of
+    every criterion's export, paired-difference and decision series go to
+    :func:`~saigapop.management._mc.mcse_mean` in one call (as small integers), which
+    computes each distinct series once.
+
+    Examples
+    --------
+    >>> exp = np.array([[[True], [False], [True], [False]]])  # 1 candidate, 4 draws, 1 pop
+    >>> base = np.array([[False], [False], [True], [False]])
+    >>> out = summarise([(exp, base, exp & ~base, "added")], np.zeros(4, int))
+    >>> float(out["risk"][0, 0, 0]), float(out["added_risk"][0, 0, 0])
+    (0.5, 0.25)
     """
-    e = np.stack([np.moveaxis(i[0], 1, -1) for i in indicators]).astype(np.float64)  # (k,c,P,D)
-    b = np.stack([np.moveaxis(i[1], 0, -1) for i in indicators]).astype(np.float64)  # (k,P,D)
-    f = np.stack([np.moveaxis(i[2], 1, -1) for i in indicators]).astype(np.float64)
-    diff = e - b[:, None]
-    basis = [i[3] for i in indicators]
-    dec = np.stack(
-        [
-            diff[k] if bs == "added" else e[k] if bs == "absolute" else f[k]
-            for k, bs in enumerate(basis)
-        ]
-    )
-    # Monte Carlo errors, computing each distinct per-draw series once
-    series, index = [], []
-    for k, (exp_k, base_k, fail_k, bs) in enumerate(indicators):
-        i_e = len(series)
-        series.append(e[k])
-        if base_k.any():
-            i_d = len(series)
-            series.append(diff[k])
+    keys = ("risk", "baseline_risk", "added_risk", "decision_risk")
+    stats: dict[str, list[NDArray[np.float64]]] = {k: [] for k in keys}
+    series = []  # per criterion: (3, c, P, D) int8 — export, paired difference, decision
+    for exp_k, base_k, fail_k, basis in indicators:
+        exp_k = np.asarray(exp_k, dtype=bool)
+        fail_k = np.asarray(fail_k, dtype=bool)
+        base_k = np.broadcast_to(np.asarray(base_k, dtype=bool), exp_k.shape)
+        n = exp_k.shape[1]
+        e_n = np.count_nonzero(exp_k, axis=1)  # (c, P)
+        b_n = np.count_nonzero(base_k, axis=1)
+        risk = e_n / n
+        added = (e_n - b_n) / n
+        stats["risk"].append(risk)
+        stats["baseline_risk"].append(b_n / n)
+        stats["added_risk"].append(added)
+        e8 = np.moveaxis(exp_k, 1, -1).view(np.int8)  # (c, P, D)
+        d8 = e8 - np.moveaxis(base_k, 1, -1).view(np.int8)
+        if basis == "added":
+            stats["decision_risk"].append(added)
+            dec8 = d8
+        elif basis == "absolute":
+            stats["decision_risk"].append(risk)
+            dec8 = e8
         else:
-            i_d = i_e  # no baseline events: the difference is the export indicator
-        if bs == "added":
-            i_dec = i_d
-        elif bs == "absolute" or fail_k is exp_k:
-            i_dec = i_e
-        else:
-            i_dec = len(series)
-            series.append(f[k])
-        index.append((i_e, i_d, i_dec))
-    mcs = mcse_mean(np.stack(series), chain)
-    mc = np.stack([np.stack([mcs[i[j]] for i in index]) for j in range(3)])  # (3, k, c, P)
-    risk = e.mean(-1)
-    return {
-        "risk": risk,
-        "baseline_risk": np.broadcast_to(b.mean(-1)[:, None], risk.shape).copy(),
-        "added_risk": diff.mean(-1),
-        "decision_risk": dec.mean(-1),
-        "risk_mcse": mc[0],
-        "added_risk_mcse": mc[1],
-        "decision_mcse": mc[2],
-    }
+            stats["decision_risk"].append(np.count_nonzero(fail_k, axis=1) / n)
+            dec8 = np.moveaxis(fail_k, 1, -1).view(np.int8)
+        series.append(np.stack([e8, d8, dec8]))
+    if mc_errors:
+        mc = mcse_mean(np.stack(series), chain)  # (k, 3, c, P)
+    else:
+        mc = np.full((len(series), 3, *series[0].shape[1:-1]), np.nan)
+    out = {k: np.stack(v) for k, v in stats.items()}
+    out.update(risk_mcse=mc[:, 0], added_risk_mcse=mc[:, 1], decision_mcse=mc[:, 2])
+    return out
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,18 @@ the kernel's.
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 from scipy.special import expit, logit
+from tqdm.auto import tqdm
 
 from saigapop.constants import (
     AGE_CLASSES,
@@ -115,6 +118,16 @@ DEFAULT_WOUNDING: float = 0.10
 DEFAULT_HORIZON: int = 13
 #: Default number of quota years.
 QUOTA_YEARS: int = 3
+#: Threads of :meth:`OperatingModel.map_projections` (risk curves, the quota solver): the
+#: machine's cores, at most 4 (issue 15: a 2-core machine). Results do not depend on it.
+PROJECTION_WORKERS: int = max(
+    1,
+    min(
+        4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ),
+)
+
+T_ = TypeVar("T_")
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -872,16 +885,103 @@ class OperatingModel:
         xarray.Dataset
             One chunk of candidates, dims ``(candidate, draw, population, year[, sex, age])``.
         """
+        chunk, starts = self._chunker(export, levels, record, chunk_size, exports)
+        for start in starts:
+            yield chunk(start)
+
+    def _chunker(
+        self,
+        export: HarvestRule | HarvestSchedule | None,
+        levels: ArrayLike2D | None,
+        record: Record,
+        chunk_size: int | None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None,
+    ) -> tuple[Callable[[int], xr.Dataset], range]:
+        """Return the chunk projector of :meth:`iter_projections` and the chunks' starts."""
         lv = self._levels(export, levels)
         unit = getattr(export, "unit", "animals")
         ex = exporting(export, lv, self.populations, self.model_years.tolist(), exports)
         if chunk_size is None:
             chunk_size = max(1, 250_000 // (self.n_draws * len(self.populations)))
-        for start in range(0, lv.shape[0], chunk_size):
-            part = lv[start : start + chunk_size]
-            part_ex = ex[start : start + chunk_size]
+        size = chunk_size
+
+        def chunk(start: int) -> xr.Dataset:
+            part = lv[start : start + size]
+            part_ex = ex[start : start + size]
             arrays = self._run_chunk(export, part, record, part_ex)
-            yield self._to_dataset(arrays, part, start, unit, part_ex)
+            return self._to_dataset(arrays, part, start, unit, part_ex)
+
+        return chunk, range(0, lv.shape[0], chunk_size)
+
+    def map_projections(
+        self,
+        fn: Callable[[xr.Dataset], T_],
+        export: HarvestRule | HarvestSchedule | None = None,
+        levels: ArrayLike2D | None = None,
+        *,
+        record: Record = "summary",
+        chunk_size: int | None = None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
+        workers: int | None = None,
+        progress: bool = False,
+        desc: str = "projection",
+    ) -> list[T_]:
+        """Apply ``fn`` to every chunk of :meth:`iter_projections`, chunks on worker threads.
+
+        The chunks and ``fn`` (which must not share mutable state between chunks) run on a
+        pool of ``workers`` threads — numpy releases the GIL in its array loops, so a
+        projection uses every core — and the results come back in chunk order. Each chunk is
+        computed exactly as :meth:`iter_projections` computes it, so the results do not
+        depend on ``workers``.
+
+        Parameters
+        ----------
+        fn
+            Called with each chunk's Dataset; its results are returned in order.
+        export, levels, record, chunk_size, exports
+            As in :meth:`iter_projections`.
+        workers
+            Threads (default :data:`PROJECTION_WORKERS`; 1: in this thread).
+        progress, desc
+            A tqdm bar over chunks.
+
+        Returns
+        -------
+        list
+            ``fn``'s result per chunk.
+
+        Examples
+        --------
+        >>> from saigapop.management import ConstantHarvest
+        >>> from saigapop.testing import synthetic_posterior
+        >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=4))
+        >>> sizes = om.map_projections(lambda ds: ds.sizes["candidate"], ConstantHarvest(),
+        ...                            [0.0, 1.0, 2.0], chunk_size=2, workers=2)
+        >>> sizes
+        [2, 1]
+        """
+        chunk, starts = self._chunker(export, levels, record, chunk_size, exports)
+
+        def one(start: int) -> T_:
+            return fn(chunk(start))
+
+        n = PROJECTION_WORKERS if workers is None else int(workers)
+        bar = tqdm(total=len(starts), disable=not progress, desc=desc, leave=False)
+        try:
+            if n <= 1 or len(starts) == 1:
+                out = []
+                for start in starts:
+                    out.append(one(start))
+                    bar.update()
+                return out
+            with ThreadPoolExecutor(max_workers=min(n, len(starts))) as pool:
+                out = []
+                for result in pool.map(one, starts):
+                    out.append(result)
+                    bar.update()
+                return out
+        finally:
+            bar.close()
 
     def project(
         self,

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
-from tqdm.auto import tqdm
 
 from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.exceptions import ConfigError
@@ -51,36 +50,36 @@ _UNIT_WORDS = {"animals": N_("animals a year"), "rate": N_("as an annual rate")}
 DEFAULT_P_STAR: float = 0.10
 #: Name of the P* pseudo-criterion in risk curves.
 PSTAR = "p_star"
+#: Draw × population × candidate cells projected per chunk of a risk curve.
+_CHUNK_CELLS = 60_000
 
 
-def _evaluate_chunk(
-    criteria: Sequence[Criterion], proj: xr.Dataset, base: xr.Dataset, p_star: float, quota_years
-) -> xr.Dataset:
-    inds = [(*c.indicators(proj, base), c.basis) for c in criteria]
+def _chunk_indicators(
+    criteria: Sequence[Criterion], proj: xr.Dataset, base: xr.Dataset, quota_years
+) -> tuple[
+    list[tuple[NDArray, NDArray, NDArray]], xr.DataArray, xr.DataArray, NDArray | None, xr.Dataset
+]:
+    """Per-draw indicators of one chunk (the P* pseudo-criterion last), its mortality, coords.
+
+    Runs on a projection worker thread (:meth:`OperatingModel.map_projections`).
+    """
+    inds = [c.indicators(proj, base) for c in criteria]
     fail_any = np.logical_or.reduce([i[2] for i in inds])
-    none = np.zeros(fail_any.shape[1:], dtype=bool)
-    inds.append((fail_any, none, fail_any, "paired"))
-    stats = summarise(inds, proj["chain"].values)
-    names = [c.name for c in criteria] + [PSTAR]
-    dims = ("criterion", "candidate", "population")
-    coords = {
-        k: v for k, v in proj.coords.items() if set(v.dims) <= {"candidate", "population", "draw"}
-    }
-    out = xr.Dataset({name: (dims, value) for name, value in stats.items()}, coords=coords)
-    out = out.assign_coords(criterion=names)
-    limits = np.array([c.limit for c in criteria] + [p_star])
-    out["passes"] = (dims, stats["decision_risk"] <= limits[:, None, None])
-    out["fail"] = (("criterion", "candidate", "draw", "population"), np.stack([i[2] for i in inds]))
-    out["limit"] = ("criterion", limits)
-    out["basis"] = ("criterion", [c.basis for c in criteria] + ["paired"])
-    out["description"] = (
-        "criterion",
-        [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
-    )
+    inds.append((fail_any, np.zeros(fail_any.shape[1:], dtype=bool), fail_any))
     qy = slice(min(quota_years), max(quota_years))
-    out["male_mortality"] = proj["male_mortality"].sel(year=qy).mean("year")
-    out["export_taken"] = proj["export"].sel(year=qy).mean("year")
-    return out
+    mortality = proj["male_mortality"].sel(year=qy).mean("year")
+    taken = proj["export"].sel(year=qy).mean("year")
+    exports = proj["exports"].values if "exports" in proj.coords else None
+    return inds, mortality, taken, exports, proj.coords.to_dataset()
+
+
+def _join(parts: list[NDArray], shapes: list[tuple[int, ...]]) -> NDArray:
+    """Concatenate per-chunk arrays over candidates (a shared ``(D, P)`` array stays one)."""
+    if len(parts) == 1:
+        return parts[0]
+    if parts[0].ndim == 2 and all(np.array_equal(p, parts[0]) for p in parts[1:]):
+        return parts[0]  # the paired baseline's indicators: the same in every chunk
+    return np.concatenate([np.broadcast_to(p, s) for p, s in zip(parts, shapes, strict=True)])
 
 
 def risk_curve(
@@ -128,6 +127,12 @@ def risk_curve(
         ``fail (criterion, candidate, draw, population)``, ``male_mortality`` and
         ``export_taken`` (mean per quota year); coordinate ``level (candidate, population)``.
 
+    Notes
+    -----
+    Candidates are projected chunk by chunk; the per-draw indicators of all chunks are
+    then summarised in one call (:func:`~saigapop.management.criteria.summarise`: one
+    batched MC-error computation over every criterion × candidate × population series).
+
     Examples
     --------
     >>> from saigapop.testing import synthetic_posterior
@@ -136,6 +141,33 @@ def risk_curve(
     >>> dict(curve["risk"].sizes)
     {'criterion': 4, 'candidate': 2, 'population': 3}
     """
+    return _risk_curve(
+        om,
+        levels,
+        criteria,
+        export=export,
+        p_star=p_star,
+        baseline=baseline,
+        chunk_size=chunk_size,
+        progress=progress,
+        exports=exports,
+    )
+
+
+def _risk_curve(
+    om: OperatingModel,
+    levels: Sequence[float] | NDArray[np.float64],
+    criteria: Sequence[Criterion] | None = None,
+    *,
+    export: HarvestRule | None = None,
+    p_star: float = DEFAULT_P_STAR,
+    baseline: xr.Dataset | None = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
+    mc_errors: bool = True,
+) -> xr.Dataset:
+    """:func:`risk_curve`; ``mc_errors=False`` leaves the MC errors NaN (solver brackets)."""
     criteria = tuple(default_criteria() if criteria is None else criteria)
     if not criteria:
         raise ConfigError("give at least one criterion")
@@ -144,28 +176,65 @@ def risk_curve(
         baseline = om.baseline()
     lv = om._levels(export, levels)
     if chunk_size is None:
-        chunk_size = max(1, 60_000 // (om.n_draws * len(om.populations)))
+        chunk_size = max(1, _CHUNK_CELLS // (om.n_draws * len(om.populations)))
     n_chunks = -(-lv.shape[0] // chunk_size)
     show = n_chunks > 4 if progress is None else progress
-    parts = []
-    it = om.iter_projections(export, lv, record="summary", chunk_size=chunk_size, exports=exports)
-    for proj in tqdm(it, total=n_chunks, disable=not show, desc="risk curve", leave=False):
-        parts.append(_evaluate_chunk(criteria, proj, baseline, p_star, om.quota_years))
-    out = (
-        parts[0]
-        if len(parts) == 1
-        else xr.concat(
-            parts,
-            dim="candidate",
-            coords="minimal",
-            compat="override",
-            join="override",
-            data_vars="all",
-        )
+    parts = om.map_projections(
+        lambda proj: _chunk_indicators(criteria, proj, baseline, om.quota_years),
+        export,
+        lv,
+        record="summary",
+        chunk_size=chunk_size,
+        exports=exports,
+        progress=show,
+        desc="risk curve",
     )
-    for name in ("limit", "basis", "description"):
-        if "candidate" in out[name].dims:
-            out[name] = out[name].isel(candidate=0, drop=True)
+    chunks = [p[0] for p in parts]
+    mortality = [p[1] for p in parts]
+    taken = [p[2] for p in parts]
+    exports_parts = [p[3] for p in parts if p[3] is not None]
+    first = parts[0][4]
+    shapes = [ch[0][0].shape for ch in chunks]
+    indicators = [
+        (
+            _join([ch[k][0] for ch in chunks], shapes),
+            _join([ch[k][1] for ch in chunks], shapes),
+            _join([ch[k][2] for ch in chunks], shapes),
+            basis,
+        )
+        for k, basis in enumerate([c.basis for c in criteria] + ["paired"])
+    ]
+    stats = summarise(indicators, first["chain"].values, mc_errors=mc_errors)
+    names = [c.name for c in criteria] + [PSTAR]
+    limits = np.array([c.limit for c in criteria] + [p_star])
+    dims = ("criterion", "candidate", "population")
+    per_draw = ("candidate", "draw", "population")
+    coords: dict[str, object] = {
+        "candidate": np.arange(lv.shape[0]),
+        "draw": first["draw"].values,
+        "chain": ("draw", first["chain"].values),
+        "population": first["population"].values,
+        "level": xr.Variable(("candidate", "population"), lv, attrs=dict(first["level"].attrs)),
+    }
+    if exports_parts:
+        coords["exports"] = (("candidate", "population"), np.concatenate(exports_parts))
+    data: dict[str, object] = {name: (dims, value) for name, value in stats.items()}
+    data["passes"] = (dims, stats["decision_risk"] <= limits[:, None, None])
+    data["fail"] = (
+        ("criterion", *per_draw),
+        np.stack([ind[2] for ind in indicators]),
+    )
+    data["limit"] = ("criterion", limits)
+    data["basis"] = ("criterion", [c.basis for c in criteria] + ["paired"])
+    data["description"] = (
+        "criterion",
+        [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
+    )
+    for name, parts in (("male_mortality", mortality), ("export_taken", taken)):
+        values = np.concatenate([p.transpose(*per_draw).values for p in parts])
+        data[name] = xr.Variable(per_draw, values, attrs=dict(parts[0].attrs))
+    out = xr.Dataset(data, coords=coords)
+    out = out.assign_coords(criterion=names)
     out.attrs.update(
         unit=export.unit,
         export=export.describe(),
@@ -364,9 +433,16 @@ def solve_quota(
     seen_levels: list[NDArray] = []  # every evaluated level and its per-draw failures
     seen_fail: list[NDArray] = []
 
-    def curve(levels: NDArray) -> xr.Dataset:
-        out = risk_curve(
-            om, levels, criteria, export=export, p_star=p_star, baseline=baseline, progress=progress
+    def curve(levels: NDArray, mc_errors: bool = True) -> xr.Dataset:
+        out = _risk_curve(
+            om,
+            levels,
+            criteria,
+            export=export,
+            p_star=p_star,
+            baseline=baseline,
+            progress=progress,
+            mc_errors=mc_errors,
         )
         seen_levels.append(np.asarray(levels, dtype=float).reshape(-1, P))
         seen_fail.append(
@@ -396,7 +472,7 @@ def solve_quota(
             break
         frac = np.arange(1, n_refine + 1) / (n_refine + 1)
         pts = lo_v[None, :] + frac[:, None] * np.where(active, width, 0.0)[None, :]
-        fine = curve(pts)
+        fine = curve(pts, mc_errors=False)  # only passes and fails are read
         okf = fine["passes"].all("criterion").transpose("candidate", "population").values
         ff = _first_fail(okf)
         new_lo = np.where(ff > 0, pts[np.maximum(ff - 1, 0), np.arange(P)], lo_v)
