@@ -24,17 +24,29 @@ shortest; a constant series has ESS = number of draws and MCSE 0 (ArviZ returns 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from arviz_stats.base import array_stats
 from numpy.typing import NDArray
 from scipy.fftpack import next_fast_len  # arviz_stats' choice of FFT length
 
-__all__ = ["ess_mean", "mcse_mean", "rhat"]
+__all__ = ["WORKERS", "ess_mean", "mcse_mean", "rhat"]
 
 #: fewest draws per chain for which ArviZ computes an ESS or MCSE
 _MIN_DRAWS = 4
 #: series per batch of the vectorised ESS (keeps the FFT work arrays in cache)
 _BATCH_CELLS = 250_000
+#: Worker threads for batched numpy work here and in the operating model's projections: the
+#: cores this process may use, at most 4 (issue 15 targets a 2-core machine). No result
+#: depends on it.
+WORKERS: int = max(
+    1,
+    min(
+        4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ),
+)
 
 
 def _by_chain(x: NDArray, chain: NDArray[np.int64]) -> NDArray:
@@ -151,11 +163,20 @@ def _series_stats(
     ess = np.empty(v.shape[0])
     sds = np.empty(v.shape[0])
     step = max(1, _BATCH_CELLS // max(1, v.shape[-1]))
-    for i in range(0, v.shape[0], step):
+
+    def batch(i: int) -> None:  # writes its own rows only
         y = np.ascontiguousarray(_by_chain(v[i : i + step], chain), dtype=np.float64)
         ess[i : i + step] = _ess_batch(y)
         if sd:  # as ArviZ: np.std of each (chain, draw) array, ddof=1
             sds[i : i + step] = np.std(y.reshape(y.shape[0], -1), axis=-1, ddof=1)
+
+    starts = range(0, v.shape[0], step)
+    if WORKERS <= 1 or len(starts) == 1:
+        for i in starts:
+            batch(i)
+    else:  # numpy's FFT and array loops release the GIL: batches on every core
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(starts))) as pool:
+            list(pool.map(batch, starts))
     return ess, sds
 
 
@@ -245,12 +266,26 @@ def mcse_mean(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
     return out.reshape(x.shape[:-1])
 
 
-def _distinct_rows(v: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """Distinct rows of ``v`` (bytewise) and the index of each row among them."""
+def _distinct_rows(v: NDArray) -> tuple[NDArray, NDArray[np.intp]]:
+    """Distinct rows of ``v`` (bytewise) and the index of each row among them.
+
+    Rows are grouped by a 64-bit fingerprint of their bytes, and every row is then compared
+    with its group's first row; only if a fingerprint were shared by different rows does
+    it fall back to sorting the rows themselves.
+    """
     v = np.ascontiguousarray(v)
     if v.shape[0] < 2:
         return v, np.zeros(v.shape[0], dtype=np.intp)
-    keys = v.view(np.dtype((np.void, v.dtype.itemsize * v.shape[1]))).ravel()
+    width = v.dtype.itemsize * v.shape[1]
+    if width % 8 == 0:
+        words = v.view(np.uint64).reshape(v.shape[0], -1)
+        mult = np.random.default_rng(15).integers(1, 2**63, words.shape[1], dtype=np.uint64) | 1
+        finger = (words * mult).sum(axis=1, dtype=np.uint64)  # wraps modulo 2^64
+        _, first, inverse = np.unique(finger, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        if np.array_equal(v, v[first][inverse]):
+            return v[first], inverse
+    keys = v.view(np.dtype((np.void, width))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return v[first], inverse.ravel()
 

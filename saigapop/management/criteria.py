@@ -161,38 +161,32 @@ def summarise(
     >>> float(out["risk"][0, 0, 0]), float(out["added_risk"][0, 0, 0])
     (0.5, 0.25)
     """
-    keys = ("risk", "baseline_risk", "added_risk", "decision_risk")
-    stats: dict[str, list[NDArray[np.float64]]] = {k: [] for k in keys}
     series = []  # per criterion: (3, c, P, D) int8 — export, paired difference, decision
     for exp_k, base_k, fail_k, basis in indicators:
         exp_k = np.asarray(exp_k, dtype=bool)
-        fail_k = np.asarray(fail_k, dtype=bool)
         base_k = np.broadcast_to(np.asarray(base_k, dtype=bool), exp_k.shape)
-        n = exp_k.shape[1]
-        e_n = np.count_nonzero(exp_k, axis=1)  # (c, P)
-        b_n = np.count_nonzero(base_k, axis=1)
-        risk = e_n / n
-        added = (e_n - b_n) / n
-        stats["risk"].append(risk)
-        stats["baseline_risk"].append(b_n / n)
-        stats["added_risk"].append(added)
         e8 = np.moveaxis(exp_k, 1, -1).view(np.int8)  # (c, P, D)
         d8 = e8 - np.moveaxis(base_k, 1, -1).view(np.int8)
         if basis == "added":
-            stats["decision_risk"].append(added)
             dec8 = d8
         elif basis == "absolute":
-            stats["decision_risk"].append(risk)
             dec8 = e8
         else:
-            stats["decision_risk"].append(np.count_nonzero(fail_k, axis=1) / n)
-            dec8 = np.moveaxis(fail_k, 1, -1).view(np.int8)
+            dec8 = np.moveaxis(np.asarray(fail_k, dtype=bool), 1, -1).view(np.int8)
         series.append(np.stack([e8, d8, dec8]))
-    if mc_errors:
-        mc = mcse_mean(np.stack(series), chain)  # (k, 3, c, P)
-    else:
-        mc = np.full((len(series), 3, *series[0].shape[1:-1]), np.nan)
-    out = {k: np.stack(v) for k, v in stats.items()}
+    stacked = np.stack(series)  # (k, 3, c, P, D)
+    n = stacked.shape[-1]
+    counts = stacked.sum(axis=-1, dtype=np.int64)  # exact: the float mean is count / n
+    risk = counts[:, 0] / n
+    added = counts[:, 1] / n
+    out = {
+        "risk": risk,
+        "baseline_risk": (counts[:, 0] - counts[:, 1]) / n,
+        "added_risk": added,
+        "decision_risk": counts[:, 2] / n,
+    }
+    # (k, 3, c, P): one batched call over every criterion x series x candidate x population
+    mc = mcse_mean(stacked, chain) if mc_errors else np.full(stacked.shape[:-1], np.nan)
     out.update(risk_mcse=mc[:, 0], added_risk_mcse=mc[:, 1], decision_mcse=mc[:, 2])
     return out
 
@@ -462,7 +456,9 @@ class ConceptionRisk(Criterion):
         c = _np(projection["conception"].sel(year=yrs), ("year", "candidate", "draw", "population"))
         cb = _np(baseline["conception"].sel(year=yrs), ("year", "draw", "population"))[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            loss = np.where(cb > 0, 1.0 - c / cb, 0.0)
+            loss = 1.0 - c / cb
+        if not (cb > 0).all():  # no baseline conception: no loss charged to the export
+            loss = np.where(cb > 0, loss, 0.0)
         fail = (loss > self.max_loss).any(axis=0)
         exp = ((1.0 - c) > self.max_loss).any(axis=0)
         base = ((1.0 - cb[:, 0]) > self.max_loss).any(axis=0)

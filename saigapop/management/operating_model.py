@@ -58,8 +58,9 @@ the kernel's.
 from __future__ import annotations
 
 import dataclasses
-import os
+import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ from saigapop.demography.density import DENSITY_FORMS
 from saigapop.demography.mating import MATING_FORMS
 from saigapop.exceptions import ConfigError
 from saigapop.management._contract import validate_posterior
+from saigapop.management._mc import WORKERS
 from saigapop.management.arms import (
     CullPlan,
     ExportEffects,
@@ -118,16 +120,16 @@ DEFAULT_WOUNDING: float = 0.10
 DEFAULT_HORIZON: int = 13
 #: Default number of quota years.
 QUOTA_YEARS: int = 3
-#: Threads of :meth:`OperatingModel.map_projections` (risk curves, the quota solver): the
-#: machine's cores, at most 4 (issue 15: a 2-core machine). Results do not depend on it.
-PROJECTION_WORKERS: int = max(
-    1,
-    min(
-        4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    ),
-)
+#: Threads of :meth:`OperatingModel.map_projections` (risk curves, the quota solver):
+#: :data:`saigapop.management._mc.WORKERS`, the cores this process may use, at most 4. No
+#: result depends on it.
+PROJECTION_WORKERS: int = WORKERS
 
 T_ = TypeVar("T_")
+#: Per operating model, the no-export arm's leading years shared by every candidate
+#: (:meth:`OperatingModel._shared_prefix`); dropped with the model.
+_PREFIX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREFIX_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -584,12 +586,46 @@ class OperatingModel:
             raise ConfigError("candidate levels must be finite and non-negative")
         return lv
 
+    def _arm_free_years(
+        self,
+        rule: HarvestRule | None,
+        quota: set[int],
+        sched: Array | None,
+        trade_t: NDArray[np.bool_],
+        culls_x: Array | None,
+    ) -> int:
+        """Leading model years in which every candidate is the no-export arm."""
+        years = self.model_years.tolist()
+        differs = np.asarray(trade_t, dtype=bool).copy()
+        if rule is not None:
+            differs |= np.isin(years, sorted(quota))
+        if sched is not None:
+            differs |= sched.reshape(len(years), -1).any(axis=-1)
+        if culls_x is not None:  # bytewise: a signed zero would count as a difference
+            a = self.culls.reshape(2 * 3, len(years), -1).transpose(1, 0, 2)
+            b = culls_x.reshape(2 * 3, len(years), -1).transpose(1, 0, 2)
+            differs |= np.array([a[t].tobytes() != b[t].tobytes() for t in range(len(years))])
+        return int(np.argmax(differs)) if differs.any() else len(years)
+
+    def _shared_prefix(self, t0: int) -> dict[str, object]:
+        """Return the no-export arm's first ``t0`` years (one candidate), cached per model."""
+        with _PREFIX_LOCK:
+            cache = _PREFIX_CACHE.setdefault(self, {})
+            if t0 not in cache:
+                P = len(self.populations)
+                cache[t0] = self._run_chunk(
+                    None, np.zeros((1, P)), "summary", np.zeros((1, P), dtype=bool), stop=t0
+                )
+            return cache[t0]
+
     def _run_chunk(
         self,
         export: HarvestRule | HarvestSchedule | None,
         level: Array,
         record: Record,
         exports: NDArray[np.bool_] | None = None,
+        *,
+        stop: int | None = None,
     ) -> dict[str, Array]:
         """Simulate one chunk of candidates.
 
@@ -598,8 +634,16 @@ class OperatingModel:
         that does not export is the no-export arm: no dedicated harvest, baseline poaching,
         the no-export culls.
 
+        The leading model years in which no arm differs from the no-export arm (before the
+        first quota, trade or export-shifted cull year: the year of the latest census with
+        the realised cull, by default) are the same for every candidate: a summary run
+        takes them from one no-export projection (:meth:`_shared_prefix`, computed once per
+        operating model) instead of projecting each candidate through them — the same
+        operations on the same numbers, so the same results.
+
         Returns arrays with the year axis first, ``(year, c, draw, pop, ...)``, so that each
-        year's write is contiguous; :meth:`_to_dataset` moves it into place.
+        year's write is contiguous; :meth:`_to_dataset` moves it into place. ``stop``
+        (internal) ends after that many years and adds the state then (``"_state"``).
         """
         C = level.shape[0]
         D, P, T = self.n_draws, len(self.populations), self.horizon
@@ -664,7 +708,16 @@ class OperatingModel:
             carrying_capacity=self.carrying_capacity,
             strength=self.density_strength,
         )
-        for t in range(T):
+        t0 = 0
+        if not full and stop is None:
+            t0 = self._arm_free_years(rule, quota, sched, trade_t, culls_x)
+        if t0 > 0:  # years every candidate shares with the no-export arm
+            pre = self._shared_prefix(t0)
+            for name, rows in pre.items():
+                if name != "_state":
+                    out[name][:t0] = rows
+            fy, fa, my, ma, conc = (np.broadcast_to(a, shape).copy() for a in pre["_state"])
+        for t in range(t0, T if stop is None else stop):
             total = fy + fa + my + ma
             out["total"][t] = total
             out["adult_males"][t] = ma
@@ -765,6 +818,10 @@ class OperatingModel:
             out["ratio"][t] = step.ratio
             out["conception"][t] = conc
             (fy, fa), (my, ma) = step.census
+        if stop is not None:  # the first `stop` years and the state after them
+            prefix = {name: a[:stop] for name, a in out.items()}
+            prefix["_state"] = (fy, fa, my, ma, np.broadcast_to(conc, shape))
+            return prefix
         out["total"][T] = fy + fa + my + ma
         out["adult_males"][T] = ma
         for name, a in out.items():
