@@ -481,9 +481,11 @@ def solve_quota(
         hi_v = np.where(active, new_hi, hi_v)
     level = lo_v if is_rate else np.floor(lo_v + 1e-9)
     # 3. report: risks at the quota and just above it (binding)
-    at = curve(level[None, :]).isel(candidate=0)
+    # (one curve of two candidates: each candidate's risks are its own, as in two curves)
     above_levels = np.where(np.isnan(hi_v), level, hi_v)
-    above = curve(above_levels[None, :]).isel(candidate=0)
+    both = curve(np.stack([level, above_levels]))
+    at = both.isel(candidate=0)
+    above = both.isel(candidate=1)
     binding: list[str] = []
     reasons: list[Message] = []
     unit = Term(_UNIT_WORDS.get(export.unit, export.unit))
