@@ -79,8 +79,8 @@ def _ess_batch(y: NDArray[np.float64]) -> NDArray[np.float64]:
     n_chain, n_draw = z.shape[1], z.shape[2]
     n_total = n_chain * n_draw
     out = np.empty(n_series)
-    span = z.max(axis=(1, 2)) - z.min(axis=(1, 2))
-    const = span < np.finfo(float).resolution
+    flat_z = z.reshape(n_series, -1)  # max and min are exact in any order
+    const = (flat_z.max(axis=-1) - flat_z.min(axis=-1)) < np.finfo(float).resolution
     out[const] = n_total
     todo = np.flatnonzero(~const)
     if todo.size == 0:
@@ -88,12 +88,13 @@ def _ess_batch(y: NDArray[np.float64]) -> NDArray[np.float64]:
     z = z[todo]
     # autocovariance by FFT (arviz_stats.base.core._CoreBase.autocov)
     m = next_fast_len(2 * n_draw)
-    spec = np.fft.rfft(z - z.mean(-1, keepdims=True), n=m, axis=-1)
+    chain_mean = z.mean(axis=-1, keepdims=True)  # (S, chain, 1)
+    spec = np.fft.rfft(z - chain_mean, n=m, axis=-1)
     spec *= np.conjugate(spec)
     acov = np.fft.irfft(spec, n=m, axis=-1)[..., :n_draw]
     del spec
     acov /= n_draw
-    chain_mean = z.mean(axis=-1)  # (S, chain)
+    chain_mean = chain_mean[..., 0]  # (S, chain)
     acov_mean = np.ascontiguousarray(np.swapaxes(acov, -1, -2)).mean(-1)  # (S, lag)
     del acov
     mean_var = acov_mean[:, 0] * n_draw / (n_draw - 1.0)

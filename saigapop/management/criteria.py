@@ -161,20 +161,22 @@ def summarise(
     >>> float(out["risk"][0, 0, 0]), float(out["added_risk"][0, 0, 0])
     (0.5, 0.25)
     """
-    series = []  # per criterion: (3, c, P, D) int8 — export, paired difference, decision
-    for exp_k, base_k, fail_k, basis in indicators:
+    first = np.asarray(indicators[0][0])
+    c, n_draw, n_pop = first.shape
+    # per criterion: export, paired difference, decision series as int8, (c, P, draw) rows
+    stacked = np.empty((len(indicators), 3, c, n_pop, n_draw), dtype=np.int8)
+    for k, (exp_k, base_k, fail_k, basis) in enumerate(indicators):
         exp_k = np.asarray(exp_k, dtype=bool)
         base_k = np.broadcast_to(np.asarray(base_k, dtype=bool), exp_k.shape)
-        e8 = np.moveaxis(exp_k, 1, -1).view(np.int8)  # (c, P, D)
-        d8 = e8 - np.moveaxis(base_k, 1, -1).view(np.int8)
+        e8, d8, dec8 = stacked[k]
+        np.copyto(e8, np.moveaxis(exp_k, 1, -1))
+        np.subtract(e8, np.moveaxis(base_k, 1, -1), out=d8, dtype=np.int8)
         if basis == "added":
-            dec8 = d8
+            np.copyto(dec8, d8)
         elif basis == "absolute":
-            dec8 = e8
+            np.copyto(dec8, e8)
         else:
-            dec8 = np.moveaxis(np.asarray(fail_k, dtype=bool), 1, -1).view(np.int8)
-        series.append(np.stack([e8, d8, dec8]))
-    stacked = np.stack(series)  # (k, 3, c, P, D)
+            np.copyto(dec8, np.moveaxis(np.asarray(fail_k, dtype=bool), 1, -1))
     n = stacked.shape[-1]
     counts = stacked.sum(axis=-1, dtype=np.int64)  # exact: the float mean is count / n
     risk = counts[:, 0] / n

@@ -82,6 +82,7 @@ from saigapop.constants import (
     SEXES,
 )
 from saigapop.demography import kernel
+from saigapop.demography._xp import NUMPY_OPS
 from saigapop.demography.density import DENSITY_FORMS
 from saigapop.demography.mating import MATING_FORMS
 from saigapop.exceptions import ConfigError
@@ -126,6 +127,32 @@ QUOTA_YEARS: int = 3
 PROJECTION_WORKERS: int = WORKERS
 
 T_ = TypeVar("T_")
+
+
+def _log(x: Array) -> Array:
+    """:data:`~saigapop.demography._xp.NUMPY_OPS` ``log`` in one pass where ``x ≥ 0``.
+
+    ``np.log`` gives the same ``log(x)`` for ``x > 0`` and ``-inf`` for ``0``; only a
+    negative or NaN entry (never a rut ratio) needs the reference's ``-inf`` fill.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(x)
+    return out if (x >= 0).all() else NUMPY_OPS.log(x)
+
+
+def _ratio(m: Array, f: Array) -> Array:
+    """:data:`~saigapop.demography._xp.NUMPY_OPS` ``ratio`` in one pass where every ``f > 0``."""
+    m = np.asarray(m, dtype=np.float64)
+    f = np.asarray(f, dtype=np.float64)
+    if not (f > 0).all():  # no females somewhere: the reference's inf / 0 convention
+        return NUMPY_OPS.ratio(m, f)
+    return m / f
+
+
+#: The kernel's numpy operations with one-pass ``log`` and ``ratio`` for the common case
+#: (same numbers as :data:`~saigapop.demography._xp.NUMPY_OPS`; tested element by element).
+_OPS = dataclasses.replace(NUMPY_OPS, log=_log, ratio=_ratio)
 #: Per operating model, the no-export arm's leading years shared by every candidate
 #: (:meth:`OperatingModel._shared_prefix`); dropped with the model.
 _PREFIX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -775,6 +802,7 @@ class OperatingModel:
                 calving_survival=self.calving_survival[:, :, t],
                 poaching=poach,
                 removals=[export_request, lambda x, parts=parts: parts["wounding"], parts["cull"]],
+                ops=_OPS,
             )
             # attribute what was taken to its sources (each scaled alike where a class ran out)
             male_mort: Array | float = 0.0

@@ -150,3 +150,23 @@ def test_shared_leading_years_equal_a_full_projection(om):
         np.testing.assert_array_equal(summary[name].values, full[name].values, err_msg=name)
     base = om.baseline()
     np.testing.assert_array_equal(summary["total"].isel(candidate=0).values, base["total"].values)
+
+
+def test_one_pass_log_and_ratio_equal_the_kernel_numpy_ops():
+    """The operating model's ops give NUMPY_OPS' numbers, including 0, inf, -0 and NaN."""
+    from saigapop.demography._xp import NUMPY_OPS
+    from saigapop.management import operating_model
+
+    rng = np.random.default_rng(2)
+    special = np.array([0.0, -0.0, np.inf, np.nan, -1.0, 1e-300, 5e-324, 1.0, 0.15])
+    xs = [rng.random((4, 50, 3)) * 3.0, special, np.abs(special)]
+    for x in xs:
+        np.testing.assert_array_equal(operating_model._log(x), NUMPY_OPS.log(x))
+    females = [rng.random((4, 50, 3)), np.r_[special, 2.0], np.abs(np.r_[special, 2.0])]
+    males = [rng.random((4, 50, 3)), np.r_[special[::-1], 0.0], np.abs(np.r_[special, 1.0])]
+    for m, f in zip(males, females, strict=True):
+        with np.errstate(invalid="ignore"):  # NaN males: the reference's own warning
+            want, got = NUMPY_OPS.ratio(m, f), operating_model._ratio(m, f)
+        np.testing.assert_array_equal(got, want)
+    m, f = rng.random((5, 1, 3)), rng.random((1, 7, 3))  # broadcasting
+    np.testing.assert_array_equal(operating_model._ratio(m, f), NUMPY_OPS.ratio(m, f))
