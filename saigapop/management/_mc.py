@@ -284,8 +284,13 @@ def _distinct_rows(v: NDArray) -> tuple[NDArray, NDArray[np.intp]]:
         finger = (words * mult).sum(axis=1, dtype=np.uint64)  # wraps modulo 2^64
         _, first, inverse = np.unique(finger, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-        if np.array_equal(v, v[first][inverse]):
-            return v[first], inverse
+        distinct = v[first]
+        step = 1024  # compare a block of rows at a time (no full copy)
+        if all(
+            np.array_equal(v[i : i + step], distinct[inverse[i : i + step]])
+            for i in range(0, v.shape[0], step)
+        ):
+            return distinct, inverse
     keys = v.view(np.dtype((np.void, width))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return v[first], inverse.ravel()

@@ -93,6 +93,7 @@ def risk_curve(
     chunk_size: int | None = None,
     progress: bool | None = None,
     exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
+    mc_errors: bool = True,
 ) -> xr.Dataset:
     """Every criterion's raw risk over a grid of candidate export levels (CRN, no smoothing).
 
@@ -118,6 +119,9 @@ def risk_curve(
         The per-candidate switch of the arms (:func:`~saigapop.management.arms.exporting`;
         default: a positive level exports), e.g. ``True`` with level 0 for an export drawn
         from stock and culls with no dedicated harvest.
+    mc_errors
+        ``False`` leaves the Monte Carlo errors NaN, where only risks and passes are read
+        (the solver's bracketing rounds).
 
     Returns
     -------
@@ -141,33 +145,6 @@ def risk_curve(
     >>> dict(curve["risk"].sizes)
     {'criterion': 4, 'candidate': 2, 'population': 3}
     """
-    return _risk_curve(
-        om,
-        levels,
-        criteria,
-        export=export,
-        p_star=p_star,
-        baseline=baseline,
-        chunk_size=chunk_size,
-        progress=progress,
-        exports=exports,
-    )
-
-
-def _risk_curve(
-    om: OperatingModel,
-    levels: Sequence[float] | NDArray[np.float64],
-    criteria: Sequence[Criterion] | None = None,
-    *,
-    export: HarvestRule | None = None,
-    p_star: float = DEFAULT_P_STAR,
-    baseline: xr.Dataset | None = None,
-    chunk_size: int | None = None,
-    progress: bool | None = None,
-    exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
-    mc_errors: bool = True,
-) -> xr.Dataset:
-    """:func:`risk_curve`; ``mc_errors=False`` leaves the MC errors NaN (solver brackets)."""
     criteria = tuple(default_criteria() if criteria is None else criteria)
     if not criteria:
         raise ConfigError("give at least one criterion")
@@ -434,7 +411,7 @@ def solve_quota(
     seen_fail: list[NDArray] = []
 
     def curve(levels: NDArray, mc_errors: bool = True) -> xr.Dataset:
-        out = _risk_curve(
+        out = risk_curve(
             om,
             levels,
             criteria,
