@@ -117,8 +117,23 @@ def _rut_years(ds: xr.Dataset, years: tuple[int, int] | None, start: int) -> sli
     return slice(span.start, min(span.stop, int(ds["year"].values[-1]) - 1))
 
 
-def _np(da: xr.DataArray, dims: Sequence[str]) -> NDArray:
-    return da.transpose(*dims).values
+def _np(da: xr.DataArray, dims: Sequence[str], years: slice | None = None) -> NDArray:
+    """Return ``da.sel(year=years).transpose(*dims).values``, a numpy view.
+
+    Without xarray's per-call overhead: criteria run once per projected chunk, on worker
+    threads (a sorted year coordinate, as projections have; otherwise xarray itself).
+    """
+    if years is not None:
+        y = da["year"].values
+        if y.size > 1 and not bool(np.all(y[1:] > y[:-1])):  # not sorted: xarray's rules
+            return da.sel(year=years).transpose(*dims).values
+        lo = 0 if years.start is None else int(np.searchsorted(y, years.start, "left"))
+        hi = y.size if years.stop is None else int(np.searchsorted(y, years.stop, "right"))
+        da_dims = list(da.dims)
+        arr = da.values[(slice(None),) * da_dims.index("year") + (slice(lo, hi),)]
+    else:
+        da_dims, arr = list(da.dims), da.values
+    return np.transpose(arr, [da_dims.index(d) for d in dims])
 
 
 def summarise(
@@ -334,8 +349,8 @@ class AbundanceRisk(Criterion):
         lim = np.array([self.for_population(p) for p in pops])
         start = int(projection.attrs.get("start_year", projection["year"].values[0])) + 1
         yrs = _years(projection, self.years, start)
-        tot = _np(projection["total"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        btot = _np(baseline["total"].sel(year=yrs), ("year", "draw", "population"))
+        tot = _np(projection["total"], ("year", "candidate", "draw", "population"), yrs)
+        btot = _np(baseline["total"], ("year", "draw", "population"), yrs)
         exp = (tot < lim).any(axis=0)
         base = (btot < lim).any(axis=0)
         return exp, base, exp & ~base[None]
@@ -404,8 +419,8 @@ class SexRatioRisk(Criterion):
             pd_ = np.full(len(pops), bool(self.prior_driven))
         q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
         yrs = _rut_years(projection, self.years, int(min(q)))
-        r = _np(projection["ratio"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        rb = _np(baseline["ratio"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        r = _np(projection["ratio"], ("year", "candidate", "draw", "population"), yrs)
+        rb = _np(baseline["ratio"], ("year", "draw", "population"), yrs)[:, None]
         rel = (r < self.min_relative * rb).any(axis=0)
         exp = (r < self.floor).any(axis=0)  # below the floor at some rut, with export
         base = (rb[:, 0] < self.floor).any(axis=0)  # ... and without (same draw, CRN)
@@ -455,8 +470,8 @@ class ConceptionRisk(Criterion):
         """Loss above ``max_loss`` at any rut."""
         q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
         yrs = _rut_years(projection, self.years, int(min(q)))
-        c = _np(projection["conception"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        cb = _np(baseline["conception"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        c = _np(projection["conception"], ("year", "candidate", "draw", "population"), yrs)
+        cb = _np(baseline["conception"], ("year", "draw", "population"), yrs)[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             loss = 1.0 - c / cb
         if not (cb > 0).all():  # no baseline conception: no loss charged to the export

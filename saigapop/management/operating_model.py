@@ -797,7 +797,7 @@ class OperatingModel:
                 births_per_female=bpf,
                 survival=self.survival[:, :, t],
                 mating=mating,
-                density=density,
+                density_factor=density.factor(total, _OPS),  # the kernel's, from this total
                 birth_sex_ratio=self.birth_sex_ratio,
                 calving_survival=self.calving_survival[:, :, t],
                 poaching=poach,

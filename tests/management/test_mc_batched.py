@@ -170,3 +170,21 @@ def test_one_pass_log_and_ratio_equal_the_kernel_numpy_ops():
         np.testing.assert_array_equal(got, want)
     m, f = rng.random((5, 1, 3)), rng.random((1, 7, 3))  # broadcasting
     np.testing.assert_array_equal(operating_model._ratio(m, f), NUMPY_OPS.ratio(m, f))
+
+
+def test_criteria_year_selection_equals_xarray(om):
+    """criteria._np: the numpy view equals ``.sel(year=...).transpose(...).values``."""
+    import xarray as xr
+
+    from saigapop.management.criteria import _np
+
+    proj = om.project(ConstantHarvest(), [0.0, 100.0], record="summary")
+    dims = ("year", "candidate", "draw", "population")
+    da = proj["ratio"]
+    for years in (slice(2026, 2030), slice(None, 2027), slice(2031, None), slice(2100, 2200)):
+        want = da.sel(year=years).transpose(*dims).values
+        np.testing.assert_array_equal(_np(da, dims, years), want)
+    shuffled = da.isel(year=[3, 0, 2, 1])  # unsorted: xarray's own rules
+    with xr.set_options(keep_attrs=True):
+        want = shuffled.sel(year=slice(2026, 2027)).transpose(*dims).values
+    np.testing.assert_array_equal(_np(shuffled, dims, slice(2026, 2027)), want)
