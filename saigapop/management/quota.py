@@ -37,7 +37,13 @@ from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.exceptions import ConfigError
 from saigapop.locale import N_, NP_
 from saigapop.locale.messages import Message, Term
-from saigapop.management.criteria import Criterion, criterion_term, default_criteria, summarise
+from saigapop.management.criteria import (
+    Criterion,
+    _np,
+    criterion_term,
+    default_criteria,
+    summarise,
+)
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 
@@ -57,7 +63,7 @@ _CHUNK_CELLS = 60_000
 def _chunk_indicators(
     criteria: Sequence[Criterion], proj: xr.Dataset, base: xr.Dataset, quota_years
 ) -> tuple[
-    list[tuple[NDArray, NDArray, NDArray]], xr.DataArray, xr.DataArray, NDArray | None, xr.Dataset
+    list[tuple[NDArray, NDArray, NDArray]], xr.Variable, xr.Variable, NDArray | None, xr.Dataset
 ]:
     """Per-draw indicators of one chunk (the P* pseudo-criterion last), its mortality, coords.
 
@@ -67,8 +73,11 @@ def _chunk_indicators(
     fail_any = np.logical_or.reduce([i[2] for i in inds])
     inds.append((fail_any, np.zeros(fail_any.shape[1:], dtype=bool), fail_any))
     qy = slice(min(quota_years), max(quota_years))
-    mortality = proj["male_mortality"].sel(year=qy).mean("year")
-    taken = proj["export"].sel(year=qy).mean("year")
+    per_draw = ("candidate", "draw", "population", "year")
+    mortality, taken = (  # mean per quota year (numpy: xarray's .mean held the GIL)
+        xr.Variable(per_draw[:-1], _np(proj[v], per_draw, qy).mean(-1), attrs=proj[v].attrs)
+        for v in ("male_mortality", "export")
+    )
     exports = proj["exports"].values if "exports" in proj.coords else None
     return inds, mortality, taken, exports, proj.coords.to_dataset()
 
@@ -208,7 +217,7 @@ def risk_curve(
         [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
     )
     for name, parts in (("male_mortality", mortality), ("export_taken", taken)):
-        values = np.concatenate([p.transpose(*per_draw).values for p in parts])
+        values = np.concatenate([p.values for p in parts])
         data[name] = xr.Variable(per_draw, values, attrs=dict(parts[0].attrs))
     out = xr.Dataset(data, coords=coords)
     out = out.assign_coords(criterion=names)
