@@ -25,6 +25,7 @@ shortest; a constant series has ESS = number of draws and MCSE 0 (ArviZ returns 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -172,7 +173,8 @@ def _series_stats(
             sds[i : i + step] = np.std(y.reshape(y.shape[0], -1), axis=-1, ddof=1)
 
     starts = range(0, v.shape[0], step)
-    if WORKERS <= 1 or len(starts) == 1:
+    nested = threading.current_thread() is not threading.main_thread()  # a worker already
+    if WORKERS <= 1 or len(starts) == 1 or nested:
         for i in starts:
             batch(i)
     else:  # numpy's FFT and array loops release the GIL: batches on every core

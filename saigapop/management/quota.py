@@ -60,18 +60,28 @@ PSTAR = "p_star"
 _CHUNK_CELLS = 60_000
 
 
-def _chunk_indicators(
-    criteria: Sequence[Criterion], proj: xr.Dataset, base: xr.Dataset, quota_years
-) -> tuple[
-    list[tuple[NDArray, NDArray, NDArray]], xr.Variable, xr.Variable, NDArray | None, xr.Dataset
-]:
-    """Per-draw indicators of one chunk (the P* pseudo-criterion last), its mortality, coords.
+def _evaluate_chunk(
+    criteria: Sequence[Criterion],
+    proj: xr.Dataset,
+    base: xr.Dataset,
+    quota_years,
+    mc_errors: bool,
+) -> tuple[dict[str, NDArray], NDArray, xr.Variable, xr.Variable, NDArray | None, xr.Dataset]:
+    """Risks, MC errors and per-draw failures of one chunk (P* last), its mortality, coords.
 
-    Runs on a projection worker thread (:meth:`OperatingModel.map_projections`).
+    Runs on a projection worker thread (:meth:`OperatingModel.map_projections`), so the
+    MC errors are computed while other chunks project (one batched call per chunk).
     """
     inds = [c.indicators(proj, base) for c in criteria]
     fail_any = np.logical_or.reduce([i[2] for i in inds])
     inds.append((fail_any, np.zeros(fail_any.shape[1:], dtype=bool), fail_any))
+    bases = [c.basis for c in criteria] + ["paired"]
+    stats = summarise(
+        [(*ind, b) for ind, b in zip(inds, bases, strict=True)],
+        proj["chain"].values,
+        mc_errors=mc_errors,
+    )
+    fail = np.stack([ind[2] for ind in inds])
     qy = slice(min(quota_years), max(quota_years))
     per_draw = ("candidate", "draw", "population", "year")
     mortality, taken = (  # mean per quota year (numpy: xarray's .mean held the GIL)
@@ -79,16 +89,7 @@ def _chunk_indicators(
         for v in ("male_mortality", "export")
     )
     exports = proj["exports"].values if "exports" in proj.coords else None
-    return inds, mortality, taken, exports, proj.coords.to_dataset()
-
-
-def _join(parts: list[NDArray], shapes: list[tuple[int, ...]]) -> NDArray:
-    """Concatenate per-chunk arrays over candidates (a shared ``(D, P)`` array stays one)."""
-    if len(parts) == 1:
-        return parts[0]
-    if parts[0].ndim == 2 and all(np.array_equal(p, parts[0]) for p in parts[1:]):
-        return parts[0]  # the paired baseline's indicators: the same in every chunk
-    return np.concatenate([np.broadcast_to(p, s) for p, s in zip(parts, shapes, strict=True)])
+    return stats, fail, mortality, taken, exports, proj.coords.to_dataset()
 
 
 def risk_curve(
@@ -142,9 +143,11 @@ def risk_curve(
 
     Notes
     -----
-    Candidates are projected chunk by chunk; the per-draw indicators of all chunks are
-    then summarised in one call (:func:`~saigapop.management.criteria.summarise`: one
-    batched MC-error computation over every criterion × candidate × population series).
+    Candidates are projected chunk by chunk on worker threads
+    (:meth:`OperatingModel.map_projections`); each chunk's risks and Monte Carlo errors are
+    summarised there in one batched call (:func:`~saigapop.management.criteria.summarise`:
+    every criterion × candidate × population series of the chunk, each distinct series
+    once), so the MC errors are computed while other chunks project.
 
     Examples
     --------
@@ -166,7 +169,7 @@ def risk_curve(
     n_chunks = -(-lv.shape[0] // chunk_size)
     show = n_chunks > 4 if progress is None else progress
     parts = om.map_projections(
-        lambda proj: _chunk_indicators(criteria, proj, baseline, om.quota_years),
+        lambda proj: _evaluate_chunk(criteria, proj, baseline, om.quota_years, mc_errors),
         export,
         lv,
         record="summary",
@@ -175,22 +178,12 @@ def risk_curve(
         progress=show,
         desc="risk curve",
     )
-    chunks = [p[0] for p in parts]
-    mortality = [p[1] for p in parts]
-    taken = [p[2] for p in parts]
-    exports_parts = [p[3] for p in parts if p[3] is not None]
-    first = parts[0][4]
-    shapes = [ch[0][0].shape for ch in chunks]
-    indicators = [
-        (
-            _join([ch[k][0] for ch in chunks], shapes),
-            _join([ch[k][1] for ch in chunks], shapes),
-            _join([ch[k][2] for ch in chunks], shapes),
-            basis,
-        )
-        for k, basis in enumerate([c.basis for c in criteria] + ["paired"])
-    ]
-    stats = summarise(indicators, first["chain"].values, mc_errors=mc_errors)
+    stats = {key: np.concatenate([p[0][key] for p in parts], axis=1) for key in parts[0][0]}
+    fail = np.concatenate([p[1] for p in parts], axis=1)
+    mortality = [p[2] for p in parts]
+    taken = [p[3] for p in parts]
+    exports_parts = [p[4] for p in parts if p[4] is not None]
+    first = parts[0][5]
     names = [c.name for c in criteria] + [PSTAR]
     limits = np.array([c.limit for c in criteria] + [p_star])
     dims = ("criterion", "candidate", "population")
@@ -206,10 +199,7 @@ def risk_curve(
         coords["exports"] = (("candidate", "population"), np.concatenate(exports_parts))
     data: dict[str, object] = {name: (dims, value) for name, value in stats.items()}
     data["passes"] = (dims, stats["decision_risk"] <= limits[:, None, None])
-    data["fail"] = (
-        ("criterion", *per_draw),
-        np.stack([ind[2] for ind in indicators]),
-    )
+    data["fail"] = (("criterion", *per_draw), fail)
     data["limit"] = ("criterion", limits)
     data["basis"] = ("criterion", [c.basis for c in criteria] + ["paired"])
     data["description"] = (
