@@ -206,9 +206,9 @@ def risk_curve(
         "criterion",
         [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
     )
-    for name, parts in (("male_mortality", mortality), ("export_taken", taken)):
-        values = np.concatenate([p.values for p in parts])
-        data[name] = xr.Variable(per_draw, values, attrs=dict(parts[0].attrs))
+    for name, per_chunk in (("male_mortality", mortality), ("export_taken", taken)):
+        values = np.concatenate([v.values for v in per_chunk])
+        data[name] = xr.Variable(per_draw, values, attrs=dict(per_chunk[0].attrs))
     out = xr.Dataset(data, coords=coords)
     out = out.assign_coords(criterion=names)
     out.attrs.update(
