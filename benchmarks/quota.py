@@ -15,17 +15,28 @@ culls with implementation error (:func:`plan`). With a fit, both are built throu
 :meth:`saigapop.Assessment.from_fit` → :meth:`~saigapop.Assessment.operating_model` (all
 draws), exactly as the recommendation builds them.
 
-Run: ``python benchmarks/quota.py [FIT]`` — with a saved fit (e.g. the bundled-data fit,
-4 chains × 1000 draws) instead of the synthetic posterior. Ends with ``name: value unit``
-lines (``_before`` / ``_after`` suffixes; the unsuffixed figures are ``after``).
+Run: ``python benchmarks/quota.py [FIT] [--repeat N]`` — with a saved fit (e.g. the
+bundled-data fit, 4 chains × 1000 draws) instead of the synthetic posterior. Ends with
+``name: value unit`` lines (``_before`` / ``_after`` suffixes; the unsuffixed figures are
+``after``): the median wall time of ``N`` (default 3) solves and 200-candidate risk curves
+on the default worker threads (:data:`saigapop.management._mc.WORKERS`, the machine's
+cores) and on one thread (``_serial``), the peak traced memory, the peak RSS.
+
+To compare with an earlier version of saigapop, run this same file with that checkout
+first on ``PYTHONPATH`` (it uses only the public API and
+:func:`saigapop.management._reference.loop_risks`; the thread settings are skipped where the
+version has none).
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import resource
 import sys
 import time
 import tracemalloc
+from contextlib import contextmanager
 
 import numpy as np
 import xarray as xr
@@ -33,10 +44,12 @@ import xarray as xr
 from saigapop.management import (
     HarvestSchedule,
     OperatingModel,
+    _mc,
     default_criteria,
     risk_curve,
     solve_quota,
 )
+from saigapop.management import operating_model as _om
 from saigapop.management._reference import loop_risks
 from saigapop.management.arms import CullPlan
 from saigapop.management.harvest import RealisedLevel
@@ -138,26 +151,53 @@ def plan() -> HarvestSchedule:
     return HarvestSchedule.from_records(records, label="planned reduction culls")
 
 
-def measure(om: OperatingModel, label: str) -> dict[str, float]:
+@contextmanager
+def threads(n: int | None):
+    """Run with ``n`` worker threads (``None``: the default), where the version has them."""
+    names = [(m, a) for m, a in ((_mc, "WORKERS"), (_om, "PROJECTION_WORKERS")) if hasattr(m, a)]
+    old = [getattr(m, a) for m, a in names]
+    try:
+        if n is not None:
+            for m, a in names:
+                setattr(m, a, n)
+        yield
+    finally:
+        for (m, a), v in zip(names, old, strict=True):
+            setattr(m, a, v)
+
+
+def timed(fn, repeat: int) -> float:
+    """Median wall time of ``repeat`` calls."""
+    walls = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - t0)
+    return float(np.median(walls))
+
+
+def measure(om: OperatingModel, label: str, repeat: int = 3) -> dict[str, float]:
     """Solve wall, 200-candidate curve wall, peak memory and the loop check of one model."""
     crit = default_criteria()
     solve_quota(om, crit, progress=False)  # warm-up (imports, caches)
-
-    t0 = time.perf_counter()
-    result = solve_quota(om, crit, progress=False)
-    t_solve = time.perf_counter() - t0
-
     hi = 0.5 * np.median(om.n0[..., 1, 1], axis=0)
     levels = np.linspace(0.0, 1.0, N_CURVE)[:, None] * hi[None, :]
-    t0 = time.perf_counter()
+    result = solve_quota(om, crit, progress=False)
     curve = risk_curve(om, levels, crit, progress=False)
-    t_curve = time.perf_counter() - t0
+    out: dict[str, float] = {}
+    for suffix, n in (("", None), ("_serial", 1)):
+        with threads(n):
+            out[f"solve{suffix}"] = timed(lambda: solve_quota(om, crit, progress=False), repeat)
+            out[f"curve{suffix}"] = timed(
+                lambda: risk_curve(om, levels, crit, progress=False), repeat
+            )
 
     tracemalloc.start()
     risk_curve(om, levels, crit, progress=False)
     solve_quota(om, crit, progress=False)
     _, peak_traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    out["traced"] = peak_traced
 
     # straightforward per-draw Python loop on a subset of draws, scaled to all draws
     draws = list(np.linspace(0, om.n_draws - 1, LOOP_DRAWS).round().astype(int))
@@ -175,26 +215,42 @@ def measure(om: OperatingModel, label: str) -> dict[str, float]:
     print(f"loop and vectorised per-draw failures identical on {len(draws)} draws: {same}")
     if not same:
         sys.exit("vectorised and loop results differ")
-    return {"solve": t_solve, "curve": t_curve, "loop": t_loop, "traced": peak_traced}
+    # every number but the MC errors, to compare versions (issue 15: none may move)
+    digest = hashlib.sha256(result.level.values.tobytes())
+    for name in ("risk", "baseline_risk", "added_risk", "decision_risk", "passes"):
+        digest.update(np.ascontiguousarray(curve[name].values).tobytes())
+        digest.update(np.ascontiguousarray(result.at_quota[name].values).tobytes())
+    digest.update(np.ascontiguousarray(curve["fail"].values).tobytes())
+    print(f"quota, risks and per-draw failures sha256: {digest.hexdigest()[:16]}")
+    mc = result.at_quota["decision_mcse"].values
+    print(f"decision MC errors at the quota: {np.array2string(mc.ravel(), precision=17)}")
+    return {**out, "loop": t_loop}
 
 
 def main() -> None:
-    fit_path = sys.argv[1] if len(sys.argv) > 1 else None
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fit", nargs="?", help="a saved fit (default: synthetic posterior)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
+    args = parser.parse_args()
+    fit_path = args.fit
     t0 = time.perf_counter()
     om_before, om_after = build(fit_path)
     t_build = (time.perf_counter() - t0) / 2
     om = om_after
     print(
         f"problem: {len(om.populations)} populations x {om.n_draws} draws x {om.horizon} years"
-        f" ({fit_path or 'synthetic posterior'})"
+        f" ({fit_path or 'synthetic posterior'}); median of {args.repeat} runs; worker threads:"
+        f" {getattr(_mc, 'WORKERS', 1)}"
     )
-    before = measure(om_before, "before: no culls after the latest census")
-    after = measure(om_after, "after: culls in all arms")
+    before = measure(om_before, "before: no culls after the latest census", args.repeat)
+    after = measure(om_after, "after: culls in all arms", args.repeat)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     print(f"om_build_wall: {t_build:.3f} s")
     for suffix, m in (("_before", before), ("_after", after), ("", after)):
         print(f"solve_wall{suffix}: {m['solve']:.3f} s")
+        print(f"solve_wall_serial{suffix}: {m['solve_serial']:.3f} s")
         print(f"risk_curve_{N_CURVE}_wall{suffix}: {m['curve']:.3f} s")
+        print(f"risk_curve_{N_CURVE}_wall_serial{suffix}: {m['curve_serial']:.3f} s")
         print(f"loop_risk_curve_{N_CURVE}_wall_scaled{suffix}: {m['loop']:.1f} s")
         print(f"risk_curve_speedup_vs_loop{suffix}: {m['loop'] / m['curve']:.0f} x")
         print(f"peak_traced_memory{suffix}: {m['traced'] / 2**30:.3f} GiB")

@@ -1,21 +1,88 @@
-"""A straightforward per-draw Python loop of the operating model, for checks and benchmarks.
+"""Reference paths for checks and benchmarks: plain loops and the unbatched MC errors.
 
-It reads the same arrays (vital rates, culls, poaching, common random numbers) as the
-vectorised kernel in :mod:`saigapop.management.operating_model` and simulates one draw ×
-population × candidate at a time with Python scalars. It exists to check the kernel
-against an independent plain loop and to time the vectorisation gain.
+* :func:`simulate_one` / :func:`loop_risks`: a straightforward per-draw Python loop of the
+  operating model. It reads the same arrays (vital rates, culls, poaching, common random
+  numbers) as the vectorised kernel in :mod:`saigapop.management.operating_model` and
+  simulates one draw × population × candidate at a time with Python scalars, to check the
+  kernel against an independent plain loop and to time the vectorisation gain.
+* :func:`ess_mean_arviz` / :func:`mcse_mean_arviz` / :func:`summarise_reference`: the
+  risks and Monte Carlo errors as computed before issue 15 — ``arviz_stats``' array
+  interface, one series at a time — against which the batched estimator of
+  :mod:`saigapop.management._mc` and :func:`saigapop.management.criteria.summarise` are
+  checked in ``tests/management/test_mc_batched.py``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from arviz_stats.base import array_stats
+from numpy.typing import NDArray
 
 from saigapop.demography.mating import conception_from_ratio
+from saigapop.management._mc import _MIN_DRAWS
 from saigapop.management.operating_model import OperatingModel
 
-__all__ = ["loop_risks", "simulate_one"]
+__all__ = [
+    "ess_mean_arviz",
+    "loop_risks",
+    "mcse_mean_arviz",
+    "simulate_one",
+    "summarise_reference",
+]
+
+
+def _by_chain(x: NDArray, chain: NDArray[np.int64]) -> NDArray:
+    """``(..., draw)`` -> ``(..., chain, draw)`` as before issue 15 (boolean-mask gather)."""
+    chain = np.asarray(chain)
+    ids, counts = np.unique(chain, return_counts=True)
+    n = int(counts.min())
+    return np.stack([x[..., chain == c][..., :n] for c in ids], axis=-2)
+
+
+def ess_mean_arviz(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
+    """:func:`saigapop.management._mc.ess_mean` by ``arviz_stats``, one series at a time.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> 3500 < float(ess_mean_arviz(rng.normal(size=4000), np.repeat(np.arange(4), 1000)))
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    lead = x.shape[:-1]
+    flat = x.reshape(-1, x.shape[-1])
+    varying = np.ptp(flat, axis=-1) > 0 if x.shape[-1] else np.zeros(flat.shape[0], bool)
+    out = np.full(flat.shape[0], float(x.shape[-1]))
+    if varying.any():
+        y = _by_chain(flat[varying], chain)
+        if y.shape[-1] >= _MIN_DRAWS:
+            out[varying] = array_stats.ess(y, chain_axis=-2, draw_axis=-1, method="mean")
+    return out.reshape(lead)
+
+
+def mcse_mean_arviz(x: NDArray, chain: NDArray[np.int64]) -> NDArray[np.float64]:
+    """:func:`saigapop.management._mc.mcse_mean` by ``arviz_stats``, one series at a time.
+
+    Examples
+    --------
+    >>> float(mcse_mean_arviz(np.zeros(1000), np.zeros(1000, int)))
+    0.0
+    """
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.zeros(flat.shape[0])
+    varying = np.ptp(flat, axis=-1) > 0 if x.shape[-1] > 1 else np.zeros(flat.shape[0], bool)
+    if varying.any():
+        v = flat[varying]
+        y = _by_chain(v, chain)
+        if y.shape[-1] >= _MIN_DRAWS:
+            out[varying] = array_stats.mcse(y, chain_axis=-2, draw_axis=-1, method="mean")
+        else:  # too short for an autocorrelation: the iid error
+            out[varying] = v.std(axis=-1, ddof=1) / np.sqrt(v.shape[-1])
+    return out.reshape(x.shape[:-1])
 
 
 def simulate_one(
@@ -138,3 +205,65 @@ def loop_risks(
                 out[1, c, j, p] = sr
                 out[2, c, j, p] = cl
     return out
+
+
+def summarise_reference(
+    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]], chain: NDArray[np.int64]
+) -> dict[str, NDArray[np.float64]]:
+    """:func:`~saigapop.management.criteria.summarise` as before issue 15 (arviz one by one).
+
+    Parameters
+    ----------
+    indicators
+        Per criterion ``(exp (c, D, P), base (D, P), fail (c, D, P), basis)`` as returned by
+        :meth:`Criterion.indicators`, with the criterion's ``basis``.
+    chain
+        Chain index of each draw.
+
+    Returns
+    -------
+    dict
+        ``risk``, ``baseline_risk``, ``added_risk``, ``decision_risk``, ``risk_mcse``,
+        ``added_risk_mcse``, ``decision_mcse``; each ``(criterion, candidate, population)``.
+    """
+    e = np.stack([np.moveaxis(i[0], 1, -1) for i in indicators]).astype(np.float64)  # (k,c,P,D)
+    b = np.stack([np.moveaxis(i[1], 0, -1) for i in indicators]).astype(np.float64)  # (k,P,D)
+    f = np.stack([np.moveaxis(i[2], 1, -1) for i in indicators]).astype(np.float64)
+    diff = e - b[:, None]
+    basis = [i[3] for i in indicators]
+    dec = np.stack(
+        [
+            diff[k] if bs == "added" else e[k] if bs == "absolute" else f[k]
+            for k, bs in enumerate(basis)
+        ]
+    )
+    # Monte Carlo errors, computing each distinct per-draw series once
+    series, index = [], []
+    for k, (exp_k, base_k, fail_k, bs) in enumerate(indicators):
+        i_e = len(series)
+        series.append(e[k])
+        if base_k.any():
+            i_d = len(series)
+            series.append(diff[k])
+        else:
+            i_d = i_e  # no baseline events: the difference is the export indicator
+        if bs == "added":
+            i_dec = i_d
+        elif bs == "absolute" or fail_k is exp_k:
+            i_dec = i_e
+        else:
+            i_dec = len(series)
+            series.append(f[k])
+        index.append((i_e, i_d, i_dec))
+    mcs = mcse_mean_arviz(np.stack(series), chain)
+    mc = np.stack([np.stack([mcs[i[j]] for i in index]) for j in range(3)])  # (3, k, c, P)
+    risk = e.mean(-1)
+    return {
+        "risk": risk,
+        "baseline_risk": np.broadcast_to(b.mean(-1)[:, None], risk.shape).copy(),
+        "added_risk": diff.mean(-1),
+        "decision_risk": dec.mean(-1),
+        "risk_mcse": mc[0],
+        "added_risk_mcse": mc[1],
+        "decision_mcse": mc[2],
+    }

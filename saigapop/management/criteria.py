@@ -117,70 +117,95 @@ def _rut_years(ds: xr.Dataset, years: tuple[int, int] | None, start: int) -> sli
     return slice(span.start, min(span.stop, int(ds["year"].values[-1]) - 1))
 
 
-def _np(da: xr.DataArray, dims: Sequence[str]) -> NDArray:
-    return da.transpose(*dims).values
+def _np(da: xr.DataArray, dims: Sequence[str], years: slice | None = None) -> NDArray:
+    """Return ``da.sel(year=years).transpose(*dims).values``, a numpy view.
+
+    Without xarray's per-call overhead: criteria run once per projected chunk, on worker
+    threads (a sorted year coordinate, as projections have; otherwise xarray itself).
+    """
+    if years is not None:
+        y = da["year"].values
+        if y.size > 1 and not bool(np.all(y[1:] > y[:-1])):  # not sorted: xarray's rules
+            return da.sel(year=years).transpose(*dims).values
+        lo = 0 if years.start is None else int(np.searchsorted(y, years.start, "left"))
+        hi = y.size if years.stop is None else int(np.searchsorted(y, years.stop, "right"))
+        da_dims = list(da.dims)
+        arr = da.values[(slice(None),) * da_dims.index("year") + (slice(lo, hi),)]
+    else:
+        da_dims, arr = list(da.dims), da.values
+    return np.transpose(arr, [da_dims.index(d) for d in dims])
 
 
 def summarise(
-    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]], chain: NDArray[np.int64]
+    indicators: Sequence[tuple[NDArray, NDArray, NDArray, str]],
+    chain: NDArray[np.int64],
+    *,
+    mc_errors: bool = True,
 ) -> dict[str, NDArray[np.float64]]:
-    """Risks and Monte Carlo errors of several criteria at once (one batched ESS).
+    """Risks and Monte Carlo errors of several criteria at once (one batched MC error call).
 
     Parameters
     ----------
     indicators
-        Per criterion ``(exp (c, D, P), base (D, P), fail (c, D, P), basis)`` as returned by
-        :meth:`Criterion.indicators`, with the criterion's ``basis``.
+        Per criterion ``(exp (c, D, P), base (D, P) or (c, D, P), fail (c, D, P), basis)``
+        as returned by :meth:`Criterion.indicators`, with the criterion's ``basis``.
     chain
         Chain index of each draw.
+    mc_errors
+        ``False``: skip the Monte Carlo errors (NaN) where only the risks are wanted.
 
     Returns
     -------
     dict
         ``risk``, ``baseline_risk``, ``added_risk``, ``decision_risk``, ``risk_mcse``,
         ``added_risk_mcse``, ``decision_mcse``; each ``(criterion, candidate, population)``.
+
+    Notes
+    -----
+    A risk is the mean of a 0/1 indicator (a paired difference: of -1/0/1), so it is the
+    count over the number of draws — exactly the floating-point mean. The MC errors of
+    every criterion's export, paired-difference and decision series go to
+    :func:`~saigapop.management._mc.mcse_mean` in one call (as small integers), which
+    computes each distinct series once.
+
+    Examples
+    --------
+    >>> exp = np.array([[[True], [False], [True], [False]]])  # 1 candidate, 4 draws, 1 pop
+    >>> base = np.array([[False], [False], [True], [False]])
+    >>> out = summarise([(exp, base, exp & ~base, "added")], np.zeros(4, int))
+    >>> float(out["risk"][0, 0, 0]), float(out["added_risk"][0, 0, 0])
+    (0.5, 0.25)
     """
-    e = np.stack([np.moveaxis(i[0], 1, -1) for i in indicators]).astype(np.float64)  # (k,c,P,D)
-    b = np.stack([np.moveaxis(i[1], 0, -1) for i in indicators]).astype(np.float64)  # (k,P,D)
-    f = np.stack([np.moveaxis(i[2], 1, -1) for i in indicators]).astype(np.float64)
-    diff = e - b[:, None]
-    basis = [i[3] for i in indicators]
-    dec = np.stack(
-        [
-            diff[k] if bs == "added" else e[k] if bs == "absolute" else f[k]
-            for k, bs in enumerate(basis)
-        ]
-    )
-    # Monte Carlo errors, computing each distinct per-draw series once
-    series, index = [], []
-    for k, (exp_k, base_k, fail_k, bs) in enumerate(indicators):
-        i_e = len(series)
-        series.append(e[k])
-        if base_k.any():
-            i_d = len(series)
-            series.append(diff[k])
+    first = np.asarray(indicators[0][0])
+    c, n_draw, n_pop = first.shape
+    # per criterion: export, paired difference, decision series as int8, (c, P, draw) rows
+    stacked = np.empty((len(indicators), 3, c, n_pop, n_draw), dtype=np.int8)
+    for k, (exp_k, base_k, fail_k, basis) in enumerate(indicators):
+        exp_k = np.asarray(exp_k, dtype=bool)
+        base_k = np.broadcast_to(np.asarray(base_k, dtype=bool), exp_k.shape)
+        e8, d8, dec8 = stacked[k]
+        np.copyto(e8, np.moveaxis(exp_k, 1, -1))
+        np.subtract(e8, np.moveaxis(base_k, 1, -1), out=d8, dtype=np.int8)
+        if basis == "added":
+            np.copyto(dec8, d8)
+        elif basis == "absolute":
+            np.copyto(dec8, e8)
         else:
-            i_d = i_e  # no baseline events: the difference is the export indicator
-        if bs == "added":
-            i_dec = i_d
-        elif bs == "absolute" or fail_k is exp_k:
-            i_dec = i_e
-        else:
-            i_dec = len(series)
-            series.append(f[k])
-        index.append((i_e, i_d, i_dec))
-    mcs = mcse_mean(np.stack(series), chain)
-    mc = np.stack([np.stack([mcs[i[j]] for i in index]) for j in range(3)])  # (3, k, c, P)
-    risk = e.mean(-1)
-    return {
+            np.copyto(dec8, np.moveaxis(np.asarray(fail_k, dtype=bool), 1, -1))
+    n = stacked.shape[-1]
+    counts = stacked.sum(axis=-1, dtype=np.int64)  # exact: the float mean is count / n
+    risk = counts[:, 0] / n
+    added = counts[:, 1] / n
+    out = {
         "risk": risk,
-        "baseline_risk": np.broadcast_to(b.mean(-1)[:, None], risk.shape).copy(),
-        "added_risk": diff.mean(-1),
-        "decision_risk": dec.mean(-1),
-        "risk_mcse": mc[0],
-        "added_risk_mcse": mc[1],
-        "decision_mcse": mc[2],
+        "baseline_risk": (counts[:, 0] - counts[:, 1]) / n,
+        "added_risk": added,
+        "decision_risk": counts[:, 2] / n,
     }
+    # (k, 3, c, P): one batched call over every criterion x series x candidate x population
+    mc = mcse_mean(stacked, chain) if mc_errors else np.full(stacked.shape[:-1], np.nan)
+    out.update(risk_mcse=mc[:, 0], added_risk_mcse=mc[:, 1], decision_mcse=mc[:, 2])
+    return out
 
 
 @dataclass(frozen=True)
@@ -324,8 +349,8 @@ class AbundanceRisk(Criterion):
         lim = np.array([self.for_population(p) for p in pops])
         start = int(projection.attrs.get("start_year", projection["year"].values[0])) + 1
         yrs = _years(projection, self.years, start)
-        tot = _np(projection["total"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        btot = _np(baseline["total"].sel(year=yrs), ("year", "draw", "population"))
+        tot = _np(projection["total"], ("year", "candidate", "draw", "population"), yrs)
+        btot = _np(baseline["total"], ("year", "draw", "population"), yrs)
         exp = (tot < lim).any(axis=0)
         base = (btot < lim).any(axis=0)
         return exp, base, exp & ~base[None]
@@ -394,8 +419,8 @@ class SexRatioRisk(Criterion):
             pd_ = np.full(len(pops), bool(self.prior_driven))
         q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
         yrs = _rut_years(projection, self.years, int(min(q)))
-        r = _np(projection["ratio"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        rb = _np(baseline["ratio"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        r = _np(projection["ratio"], ("year", "candidate", "draw", "population"), yrs)
+        rb = _np(baseline["ratio"], ("year", "draw", "population"), yrs)[:, None]
         rel = (r < self.min_relative * rb).any(axis=0)
         exp = (r < self.floor).any(axis=0)  # below the floor at some rut, with export
         base = (rb[:, 0] < self.floor).any(axis=0)  # ... and without (same draw, CRN)
@@ -445,10 +470,12 @@ class ConceptionRisk(Criterion):
         """Loss above ``max_loss`` at any rut."""
         q = projection.attrs.get("quota_years") or [int(projection["year"].values[1])]
         yrs = _rut_years(projection, self.years, int(min(q)))
-        c = _np(projection["conception"].sel(year=yrs), ("year", "candidate", "draw", "population"))
-        cb = _np(baseline["conception"].sel(year=yrs), ("year", "draw", "population"))[:, None]
+        c = _np(projection["conception"], ("year", "candidate", "draw", "population"), yrs)
+        cb = _np(baseline["conception"], ("year", "draw", "population"), yrs)[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            loss = np.where(cb > 0, 1.0 - c / cb, 0.0)
+            loss = 1.0 - c / cb
+        if not (cb > 0).all():  # no baseline conception: no loss charged to the export
+            loss = np.where(cb > 0, loss, 0.0)
         fail = (loss > self.max_loss).any(axis=0)
         exp = ((1.0 - c) > self.max_loss).any(axis=0)
         base = ((1.0 - cb[:, 0]) > self.max_loss).any(axis=0)

@@ -58,15 +58,19 @@ the kernel's.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 from scipy.special import expit, logit
+from tqdm.auto import tqdm
 
 from saigapop.constants import (
     AGE_CLASSES,
@@ -78,10 +82,12 @@ from saigapop.constants import (
     SEXES,
 )
 from saigapop.demography import kernel
+from saigapop.demography._xp import NUMPY_OPS
 from saigapop.demography.density import DENSITY_FORMS
 from saigapop.demography.mating import MATING_FORMS
 from saigapop.exceptions import ConfigError
 from saigapop.management._contract import validate_posterior
+from saigapop.management._mc import WORKERS
 from saigapop.management.arms import (
     CullPlan,
     ExportEffects,
@@ -116,6 +122,42 @@ DEFAULT_WOUNDING: float = 0.10
 DEFAULT_HORIZON: int = 13
 #: Default number of quota years.
 QUOTA_YEARS: int = 3
+#: Threads of :meth:`OperatingModel.map_projections` (risk curves, the quota solver):
+#: :data:`saigapop.management._mc.WORKERS`, the cores this process may use, at most 4. No
+#: result depends on it.
+PROJECTION_WORKERS: int = WORKERS
+
+T_ = TypeVar("T_")
+
+
+def _log(x: Array) -> Array:
+    """:data:`~saigapop.demography._xp.NUMPY_OPS` ``log`` in one pass where ``x ≥ 0``.
+
+    ``np.log`` gives the same ``log(x)`` for ``x > 0`` and ``-inf`` for ``0``; only a
+    negative or NaN entry (never a rut ratio) needs the reference's ``-inf`` fill.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(x)
+    return out if (x >= 0).all() else NUMPY_OPS.log(x)
+
+
+def _ratio(m: Array, f: Array) -> Array:
+    """:data:`~saigapop.demography._xp.NUMPY_OPS` ``ratio`` in one pass where every ``f > 0``."""
+    m = np.asarray(m, dtype=np.float64)
+    f = np.asarray(f, dtype=np.float64)
+    if not (f > 0).all():  # no females somewhere: the reference's inf / 0 convention
+        return NUMPY_OPS.ratio(m, f)
+    return m / f
+
+
+#: The kernel's numpy operations with one-pass ``log`` and ``ratio`` for the common case
+#: (same numbers as :data:`~saigapop.demography._xp.NUMPY_OPS`; tested element by element).
+_OPS = dataclasses.replace(NUMPY_OPS, log=_log, ratio=_ratio)
+#: Per operating model, the no-export arm's leading years shared by every candidate
+#: (:meth:`OperatingModel._shared_prefix`); dropped with the model.
+_PREFIX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREFIX_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -585,12 +627,46 @@ class OperatingModel:
             raise ConfigError("candidate levels must be finite and non-negative")
         return lv
 
+    def _arm_free_years(
+        self,
+        rule: HarvestRule | None,
+        quota: set[int],
+        sched: Array | None,
+        trade_t: NDArray[np.bool_],
+        culls_x: Array | None,
+    ) -> int:
+        """Leading model years in which every candidate is the no-export arm."""
+        years = self.model_years.tolist()
+        differs = np.asarray(trade_t, dtype=bool).copy()
+        if rule is not None:
+            differs |= np.isin(years, sorted(quota))
+        if sched is not None:
+            differs |= sched.reshape(len(years), -1).any(axis=-1)
+        if culls_x is not None:  # bytewise: a signed zero would count as a difference
+            a = self.culls.reshape(2 * 3, len(years), -1).transpose(1, 0, 2)
+            b = culls_x.reshape(2 * 3, len(years), -1).transpose(1, 0, 2)
+            differs |= np.array([a[t].tobytes() != b[t].tobytes() for t in range(len(years))])
+        return int(np.argmax(differs)) if differs.any() else len(years)
+
+    def _shared_prefix(self, t0: int) -> dict[str, object]:
+        """Return the no-export arm's first ``t0`` years (one candidate), cached per model."""
+        with _PREFIX_LOCK:
+            cache = _PREFIX_CACHE.setdefault(self, {})
+            if t0 not in cache:
+                P = len(self.populations)
+                cache[t0] = self._run_chunk(
+                    None, np.zeros((1, P)), "summary", np.zeros((1, P), dtype=bool), stop=t0
+                )
+            return cache[t0]
+
     def _run_chunk(
         self,
         export: HarvestRule | HarvestSchedule | None,
         level: Array,
         record: Record,
         exports: NDArray[np.bool_] | None = None,
+        *,
+        stop: int | None = None,
     ) -> dict[str, Array]:
         """Simulate one chunk of candidates.
 
@@ -599,8 +675,16 @@ class OperatingModel:
         that does not export is the no-export arm: no dedicated harvest, baseline poaching,
         the no-export culls.
 
+        The leading model years in which no arm differs from the no-export arm (before the
+        first quota, trade or export-shifted cull year: the year of the latest census with
+        the realised cull, by default) are the same for every candidate: a summary run
+        takes them from one no-export projection (:meth:`_shared_prefix`, computed once per
+        operating model) instead of projecting each candidate through them — the same
+        operations on the same numbers, so the same results.
+
         Returns arrays with the year axis first, ``(year, c, draw, pop, ...)``, so that each
-        year's write is contiguous; :meth:`_to_dataset` moves it into place.
+        year's write is contiguous; :meth:`_to_dataset` moves it into place. ``stop``
+        (internal) ends after that many years and adds the state then (``"_state"``).
         """
         C = level.shape[0]
         D, P, T = self.n_draws, len(self.populations), self.horizon
@@ -665,7 +749,16 @@ class OperatingModel:
             carrying_capacity=self.carrying_capacity,
             strength=self.density_strength,
         )
-        for t in range(T):
+        t0 = 0
+        if not full and stop is None:
+            t0 = self._arm_free_years(rule, quota, sched, trade_t, culls_x)
+        if t0 > 0:  # years every candidate shares with the no-export arm
+            pre = self._shared_prefix(t0)
+            for name, rows in pre.items():
+                if name != "_state":
+                    out[name][:t0] = rows
+            fy, fa, my, ma, conc = (np.broadcast_to(a, shape).copy() for a in pre["_state"])
+        for t in range(t0, T if stop is None else stop):
             total = fy + fa + my + ma
             out["total"][t] = total
             out["adult_males"][t] = ma
@@ -718,11 +811,12 @@ class OperatingModel:
                 births_per_female=bpf,
                 survival=self.survival[:, :, t],
                 mating=mating,
-                density=density,
+                density_factor=density.factor(total, _OPS),  # the kernel's, from this total
                 birth_sex_ratio=self.birth_sex_ratio,
                 calving_survival=self.calving_survival[:, :, t],
                 poaching=poach,
                 removals=[export_request, lambda x, parts=parts: parts["wounding"], parts["cull"]],
+                ops=_OPS,
             )
             # attribute what was taken to its sources (each scaled alike where a class ran out)
             male_mort: Array | float = 0.0
@@ -766,6 +860,10 @@ class OperatingModel:
             out["ratio"][t] = step.ratio
             out["conception"][t] = conc
             (fy, fa), (my, ma) = step.census
+        if stop is not None:  # the first `stop` years and the state after them
+            prefix = {name: a[:stop] for name, a in out.items()}
+            prefix["_state"] = (fy, fa, my, ma, np.broadcast_to(conc, shape))
+            return prefix
         out["total"][T] = fy + fa + my + ma
         out["adult_males"][T] = ma
         for name, a in out.items():
@@ -886,16 +984,103 @@ class OperatingModel:
         xarray.Dataset
             One chunk of candidates, dims ``(candidate, draw, population, year[, sex, age])``.
         """
+        chunk, starts = self._chunker(export, levels, record, chunk_size, exports)
+        for start in starts:
+            yield chunk(start)
+
+    def _chunker(
+        self,
+        export: HarvestRule | HarvestSchedule | None,
+        levels: ArrayLike2D | None,
+        record: Record,
+        chunk_size: int | None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None,
+    ) -> tuple[Callable[[int], xr.Dataset], range]:
+        """Return the chunk projector of :meth:`iter_projections` and the chunks' starts."""
         lv = self._levels(export, levels)
         unit = getattr(export, "unit", "animals")
         ex = exporting(export, lv, self.populations, self.model_years.tolist(), exports)
         if chunk_size is None:
             chunk_size = max(1, 250_000 // (self.n_draws * len(self.populations)))
-        for start in range(0, lv.shape[0], chunk_size):
-            part = lv[start : start + chunk_size]
-            part_ex = ex[start : start + chunk_size]
+        size = chunk_size
+
+        def chunk(start: int) -> xr.Dataset:
+            part = lv[start : start + size]
+            part_ex = ex[start : start + size]
             arrays = self._run_chunk(export, part, record, part_ex)
-            yield self._to_dataset(arrays, part, start, unit, part_ex)
+            return self._to_dataset(arrays, part, start, unit, part_ex)
+
+        return chunk, range(0, lv.shape[0], chunk_size)
+
+    def map_projections(
+        self,
+        fn: Callable[[xr.Dataset], T_],
+        export: HarvestRule | HarvestSchedule | None = None,
+        levels: ArrayLike2D | None = None,
+        *,
+        record: Record = "summary",
+        chunk_size: int | None = None,
+        exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
+        workers: int | None = None,
+        progress: bool = False,
+        desc: str = "projection",
+    ) -> list[T_]:
+        """Apply ``fn`` to every chunk of :meth:`iter_projections`, chunks on worker threads.
+
+        The chunks and ``fn`` (which must not share mutable state between chunks) run on a
+        pool of ``workers`` threads — numpy releases the GIL in its array loops, so a
+        projection uses every core — and the results come back in chunk order. Each chunk is
+        computed exactly as :meth:`iter_projections` computes it, so the results do not
+        depend on ``workers``.
+
+        Parameters
+        ----------
+        fn
+            Called with each chunk's Dataset; its results are returned in order.
+        export, levels, record, chunk_size, exports
+            As in :meth:`iter_projections`.
+        workers
+            Threads (default :data:`PROJECTION_WORKERS`; 1: in this thread).
+        progress, desc
+            A tqdm bar over chunks.
+
+        Returns
+        -------
+        list
+            ``fn``'s result per chunk.
+
+        Examples
+        --------
+        >>> from saigapop.management import ConstantHarvest
+        >>> from saigapop.testing import synthetic_posterior
+        >>> om = OperatingModel.from_posterior(synthetic_posterior(chains=1, draws=4))
+        >>> sizes = om.map_projections(lambda ds: ds.sizes["candidate"], ConstantHarvest(),
+        ...                            [0.0, 1.0, 2.0], chunk_size=2, workers=2)
+        >>> sizes
+        [2, 1]
+        """
+        chunk, starts = self._chunker(export, levels, record, chunk_size, exports)
+
+        def one(start: int) -> T_:
+            return fn(chunk(start))
+
+        n = PROJECTION_WORKERS if workers is None else int(workers)
+        bar = tqdm(total=len(starts), disable=not progress, desc=desc, leave=False)
+        try:
+            if n <= 1 or len(starts) == 1:
+                out = []
+                for start in starts:
+                    out.append(one(start))
+                    bar.update()
+                return out
+            with ThreadPoolExecutor(max_workers=min(n, len(starts))) as pool:
+                out = []
+                for result in pool.map(one, starts):
+                    out.append(result)
+                    bar.update()
+                return out
+        finally:
+            bar.close()
 
     def project(
         self,

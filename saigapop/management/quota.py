@@ -32,13 +32,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
-from tqdm.auto import tqdm
 
 from saigapop.constants import AGE_CLASSES, SEXES
 from saigapop.exceptions import ConfigError
 from saigapop.locale import N_, NP_
 from saigapop.locale.messages import Message, Term
-from saigapop.management.criteria import Criterion, criterion_term, default_criteria, summarise
+from saigapop.management.criteria import (
+    Criterion,
+    _np,
+    criterion_term,
+    default_criteria,
+    summarise,
+)
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 
@@ -51,36 +56,40 @@ _UNIT_WORDS = {"animals": N_("animals a year"), "rate": N_("as an annual rate")}
 DEFAULT_P_STAR: float = 0.10
 #: Name of the P* pseudo-criterion in risk curves.
 PSTAR = "p_star"
+#: Draw × population × candidate cells projected per chunk of a risk curve.
+_CHUNK_CELLS = 60_000
 
 
 def _evaluate_chunk(
-    criteria: Sequence[Criterion], proj: xr.Dataset, base: xr.Dataset, p_star: float, quota_years
-) -> xr.Dataset:
-    inds = [(*c.indicators(proj, base), c.basis) for c in criteria]
+    criteria: Sequence[Criterion],
+    proj: xr.Dataset,
+    base: xr.Dataset,
+    quota_years,
+    mc_errors: bool,
+) -> tuple[dict[str, NDArray], NDArray, xr.Variable, xr.Variable, NDArray | None, xr.Dataset]:
+    """Risks, MC errors and per-draw failures of one chunk (P* last), its mortality, coords.
+
+    Runs on a projection worker thread (:meth:`OperatingModel.map_projections`), so the
+    MC errors are computed while other chunks project (one batched call per chunk).
+    """
+    inds = [c.indicators(proj, base) for c in criteria]
     fail_any = np.logical_or.reduce([i[2] for i in inds])
-    none = np.zeros(fail_any.shape[1:], dtype=bool)
-    inds.append((fail_any, none, fail_any, "paired"))
-    stats = summarise(inds, proj["chain"].values)
-    names = [c.name for c in criteria] + [PSTAR]
-    dims = ("criterion", "candidate", "population")
-    coords = {
-        k: v for k, v in proj.coords.items() if set(v.dims) <= {"candidate", "population", "draw"}
-    }
-    out = xr.Dataset({name: (dims, value) for name, value in stats.items()}, coords=coords)
-    out = out.assign_coords(criterion=names)
-    limits = np.array([c.limit for c in criteria] + [p_star])
-    out["passes"] = (dims, stats["decision_risk"] <= limits[:, None, None])
-    out["fail"] = (("criterion", "candidate", "draw", "population"), np.stack([i[2] for i in inds]))
-    out["limit"] = ("criterion", limits)
-    out["basis"] = ("criterion", [c.basis for c in criteria] + ["paired"])
-    out["description"] = (
-        "criterion",
-        [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
+    inds.append((fail_any, np.zeros(fail_any.shape[1:], dtype=bool), fail_any))
+    bases = [c.basis for c in criteria] + ["paired"]
+    stats = summarise(
+        [(*ind, b) for ind, b in zip(inds, bases, strict=True)],
+        proj["chain"].values,
+        mc_errors=mc_errors,
     )
+    fail = np.stack([ind[2] for ind in inds])
     qy = slice(min(quota_years), max(quota_years))
-    out["male_mortality"] = proj["male_mortality"].sel(year=qy).mean("year")
-    out["export_taken"] = proj["export"].sel(year=qy).mean("year")
-    return out
+    per_draw = ("candidate", "draw", "population", "year")
+    mortality, taken = (  # mean per quota year (numpy: xarray's .mean held the GIL)
+        xr.Variable(per_draw[:-1], _np(proj[v], per_draw, qy).mean(-1), attrs=proj[v].attrs)
+        for v in ("male_mortality", "export")
+    )
+    exports = proj["exports"].values if "exports" in proj.coords else None
+    return stats, fail, mortality, taken, exports, proj.coords.to_dataset()
 
 
 def risk_curve(
@@ -94,6 +103,7 @@ def risk_curve(
     chunk_size: int | None = None,
     progress: bool | None = None,
     exports: bool | Sequence[bool] | NDArray[np.bool_] | None = None,
+    mc_errors: bool = True,
 ) -> xr.Dataset:
     """Every criterion's raw risk over a grid of candidate export levels (CRN, no smoothing).
 
@@ -119,6 +129,9 @@ def risk_curve(
         The per-candidate switch of the arms (:func:`~saigapop.management.arms.exporting`;
         default: a positive level exports), e.g. ``True`` with level 0 for an export drawn
         from stock and culls with no dedicated harvest.
+    mc_errors
+        ``False`` leaves the Monte Carlo errors NaN, where only risks and passes are read
+        (the solver's bracketing rounds).
 
     Returns
     -------
@@ -127,6 +140,14 @@ def risk_curve(
         ``added_risk``, ``decision_risk``, their MC errors, ``passes``, ``limit``; per draw
         ``fail (criterion, candidate, draw, population)``, ``male_mortality`` and
         ``export_taken`` (mean per quota year); coordinate ``level (candidate, population)``.
+
+    Notes
+    -----
+    Candidates are projected chunk by chunk on worker threads
+    (:meth:`OperatingModel.map_projections`); each chunk's risks and Monte Carlo errors are
+    summarised there in one batched call (:func:`~saigapop.management.criteria.summarise`:
+    every criterion × candidate × population series of the chunk, each distinct series
+    once), so the MC errors are computed while other chunks project.
 
     Examples
     --------
@@ -144,28 +165,52 @@ def risk_curve(
         baseline = om.baseline()
     lv = om._levels(export, levels)
     if chunk_size is None:
-        chunk_size = max(1, 60_000 // (om.n_draws * len(om.populations)))
+        chunk_size = max(1, _CHUNK_CELLS // (om.n_draws * len(om.populations)))
     n_chunks = -(-lv.shape[0] // chunk_size)
     show = n_chunks > 4 if progress is None else progress
-    parts = []
-    it = om.iter_projections(export, lv, record="summary", chunk_size=chunk_size, exports=exports)
-    for proj in tqdm(it, total=n_chunks, disable=not show, desc="risk curve", leave=False):
-        parts.append(_evaluate_chunk(criteria, proj, baseline, p_star, om.quota_years))
-    out = (
-        parts[0]
-        if len(parts) == 1
-        else xr.concat(
-            parts,
-            dim="candidate",
-            coords="minimal",
-            compat="override",
-            join="override",
-            data_vars="all",
-        )
+    parts = om.map_projections(
+        lambda proj: _evaluate_chunk(criteria, proj, baseline, om.quota_years, mc_errors),
+        export,
+        lv,
+        record="summary",
+        chunk_size=chunk_size,
+        exports=exports,
+        progress=show,
+        desc="risk curve",
     )
-    for name in ("limit", "basis", "description"):
-        if "candidate" in out[name].dims:
-            out[name] = out[name].isel(candidate=0, drop=True)
+    stats = {key: np.concatenate([p[0][key] for p in parts], axis=1) for key in parts[0][0]}
+    fail = np.concatenate([p[1] for p in parts], axis=1)
+    mortality = [p[2] for p in parts]
+    taken = [p[3] for p in parts]
+    exports_parts = [p[4] for p in parts if p[4] is not None]
+    first = parts[0][5]
+    names = [c.name for c in criteria] + [PSTAR]
+    limits = np.array([c.limit for c in criteria] + [p_star])
+    dims = ("criterion", "candidate", "population")
+    per_draw = ("candidate", "draw", "population")
+    coords: dict[str, object] = {
+        "candidate": np.arange(lv.shape[0]),
+        "draw": first["draw"].values,
+        "chain": ("draw", first["chain"].values),
+        "population": first["population"].values,
+        "level": xr.Variable(("candidate", "population"), lv, attrs=dict(first["level"].attrs)),
+    }
+    if exports_parts:
+        coords["exports"] = (("candidate", "population"), np.concatenate(exports_parts))
+    data: dict[str, object] = {name: (dims, value) for name, value in stats.items()}
+    data["passes"] = (dims, stats["decision_risk"] <= limits[:, None, None])
+    data["fail"] = (("criterion", *per_draw), fail)
+    data["limit"] = ("criterion", limits)
+    data["basis"] = ("criterion", [c.basis for c in criteria] + ["paired"])
+    data["description"] = (
+        "criterion",
+        [c.describe() for c in criteria] + [f"P(quota > draw's sustainable export) ≤ {p_star:g}"],
+    )
+    for name, per_chunk in (("male_mortality", mortality), ("export_taken", taken)):
+        values = np.concatenate([v.values for v in per_chunk])
+        data[name] = xr.Variable(per_draw, values, attrs=dict(per_chunk[0].attrs))
+    out = xr.Dataset(data, coords=coords)
+    out = out.assign_coords(criterion=names)
     out.attrs.update(
         unit=export.unit,
         export=export.describe(),
@@ -364,9 +409,16 @@ def solve_quota(
     seen_levels: list[NDArray] = []  # every evaluated level and its per-draw failures
     seen_fail: list[NDArray] = []
 
-    def curve(levels: NDArray) -> xr.Dataset:
+    def curve(levels: NDArray, mc_errors: bool = True) -> xr.Dataset:
         out = risk_curve(
-            om, levels, criteria, export=export, p_star=p_star, baseline=baseline, progress=progress
+            om,
+            levels,
+            criteria,
+            export=export,
+            p_star=p_star,
+            baseline=baseline,
+            progress=progress,
+            mc_errors=mc_errors,
         )
         seen_levels.append(np.asarray(levels, dtype=float).reshape(-1, P))
         seen_fail.append(
@@ -396,7 +448,7 @@ def solve_quota(
             break
         frac = np.arange(1, n_refine + 1) / (n_refine + 1)
         pts = lo_v[None, :] + frac[:, None] * np.where(active, width, 0.0)[None, :]
-        fine = curve(pts)
+        fine = curve(pts, mc_errors=False)  # only passes and fails are read
         okf = fine["passes"].all("criterion").transpose("candidate", "population").values
         ff = _first_fail(okf)
         new_lo = np.where(ff > 0, pts[np.maximum(ff - 1, 0), np.arange(P)], lo_v)
@@ -405,9 +457,11 @@ def solve_quota(
         hi_v = np.where(active, new_hi, hi_v)
     level = lo_v if is_rate else np.floor(lo_v + 1e-9)
     # 3. report: risks at the quota and just above it (binding)
-    at = curve(level[None, :]).isel(candidate=0)
+    # (one curve of two candidates: each candidate's risks are its own, as in two curves)
     above_levels = np.where(np.isnan(hi_v), level, hi_v)
-    above = curve(above_levels[None, :]).isel(candidate=0)
+    both = curve(np.stack([level, above_levels]))
+    at = both.isel(candidate=0)
+    above = both.isel(candidate=1)
     binding: list[str] = []
     reasons: list[Message] = []
     unit = Term(_UNIT_WORDS.get(export.unit, export.unit))
