@@ -216,9 +216,7 @@ class ModelConfig:
         for name in ("initial_abundance_scale", "density_scale"):
             object.__setattr__(self, name, _population_values(name, getattr(self, name)))
         if self.planning_estimates not in _PLANNING:
-            _fail(
-                f"planning_estimates must be one of {_PLANNING}, got {self.planning_estimates!r}"
-            )
+            _fail(f"planning_estimates must be one of {_PLANNING}, got {self.planning_estimates!r}")
 
     def uses(self, stream: str) -> bool:
         """Return whether likelihood ``stream`` is switched on."""
