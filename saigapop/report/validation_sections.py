@@ -119,7 +119,7 @@ def _planning_paragraph(planning: pd.DataFrame, vb: ValueBook) -> str:
 
     Reads :func:`saigapop.validation.planning.planning_alternative_quotas`.
     """
-    quotas = []
+    quotas, references = [], []
     for r in planning.itertuples():
         q = vb.add(
             f"sensitivity.planning.{r.population}",
@@ -129,6 +129,14 @@ def _planning_paragraph(planning: pd.DataFrame, vb: ValueBook) -> str:
             ),
         )
         quotas.append(f"{population_name(r.population)} {q}")
+        ref = vb.add(
+            f"sensitivity.planning.{r.population}.reference",
+            round(float(r.reference)),
+            _("{pop}: quota of the fit, fitted operating model").format(
+                pop=population_name(r.population)
+            ),
+        )
+        references.append(f"{population_name(r.population)} {ref}")
     figures = []
     for r in planning[np.isfinite(planning["flagged_value"].astype(float))].itertuples():
         y = vb.add(
@@ -160,20 +168,23 @@ def _planning_paragraph(planning: pd.DataFrame, vb: ValueBook) -> str:
     fields = {
         "rows": join_words(figures),
         "quotas": join_words(quotas),
+        "references": join_words(references),
         "khat": k,
         "ess": ess,
     }
     if first["treatment"] == "count":
         text = _(
             "Census figures {rows} equal the ministry's planning estimate; they are left out "
-            "of the fit (the default). With them as counts the quota would be {quotas} adult "
-            "males a year (PSIS reweighting, k̂ {khat}, ESS {ess})."
+            "of the fit (the default). With them as counts the quota in the fitted operating "
+            "model would be {quotas} adult males a year, against {references} without them "
+            "(PSIS reweighting, k̂ {khat}, ESS {ess})."
         )
     else:
         text = _(
             "Census figures {rows} equal the ministry's planning estimate; this fit uses them "
-            "as counts (not the default). Left out, the quota would be {quotas} adult males a "
-            "year (PSIS reweighting, k̂ {khat}, ESS {ess})."
+            "as counts (not the default). Left out, the quota in the fitted operating model "
+            "would be {quotas} adult males a year, against {references} with them (PSIS "
+            "reweighting, k̂ {khat}, ESS {ess})."
         )
     out = text.format(**fields)
     if not bool(first["reliable"]):

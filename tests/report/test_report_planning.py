@@ -43,10 +43,12 @@ def test_the_sentence_gives_the_rows_the_quotas_and_the_reweighting():
     assert (
         "Census figures Betpakdala 2025 (1,600,000) and Ural 2025 (2,300,000) equal the "
         "ministry's planning estimate; they are left out of the fit (the default). With them "
-        "as counts the quota would be Betpakdala 9,100, Ural 12,000 and Ustyurt 310 adult "
-        "males a year (PSIS reweighting, k̂ 0.410, ESS 850)." in text
+        "as counts the quota in the fitted operating model would be Betpakdala 9,100, Ural "
+        "12,000 and Ustyurt 310 adult males a year, against Betpakdala 8,000, Ural 11,000 and "
+        "Ustyurt 300 without them (PSIS reweighting, k̂ 0.410, ESS 850)." in text
     )
     assert vb.values["sensitivity.planning.Ural"] == 12000
+    assert vb.values["sensitivity.planning.Ural.reference"] == 11000
     assert vb.values["sensitivity.planning.khat"] == 0.41
     assert vb.values["sensitivity.planning.Betpakdala.year"] == 2025
     assert "refit" not in text
@@ -55,6 +57,7 @@ def test_the_sentence_gives_the_rows_the_quotas_and_the_reweighting():
 def test_the_reverse_direction_and_an_unreliable_reweighting_are_said():
     text, _ = _text(_planning("left_out", 0.8))
     assert "this fit uses them as counts (not the default). Left out, the quota" in text
+    assert "against Betpakdala 8,000, Ural 11,000 and Ustyurt 300 with them" in text
     assert "k̂ is above 0.7: these quotas need a refit and are not results." in text
 
 
