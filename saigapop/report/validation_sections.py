@@ -120,23 +120,19 @@ def _planning_paragraph(planning: pd.DataFrame, vb: ValueBook) -> str:
     Reads :func:`saigapop.validation.planning.planning_alternative_quotas`.
     """
     quotas, references = [], []
+    meanings = {
+        "": _("{pop}: quota with the planning-estimate figures treated the other way"),
+        ".reference": _("{pop}: quota of the fit, fitted operating model"),
+    }
     for r in planning.itertuples():
-        q = vb.add(
-            f"sensitivity.planning.{r.population}",
-            round(float(r.value)),
-            _("{pop}: quota with the planning-estimate figures treated the other way").format(
-                pop=population_name(r.population)
-            ),
-        )
-        quotas.append(f"{population_name(r.population)} {q}")
-        ref = vb.add(
-            f"sensitivity.planning.{r.population}.reference",
-            round(float(r.reference)),
-            _("{pop}: quota of the fit, fitted operating model").format(
-                pop=population_name(r.population)
-            ),
-        )
-        references.append(f"{population_name(r.population)} {ref}")
+        pop = population_name(r.population)
+        for suffix, value, out in (("", r.value, quotas), (".reference", r.reference, references)):
+            text = vb.add(
+                f"sensitivity.planning.{r.population}{suffix}",
+                round(float(value)),
+                meanings[suffix].format(pop=pop),
+            )
+            out.append(f"{pop} {text}")
     figures = []
     for r in planning[np.isfinite(planning["flagged_value"].astype(float))].itertuples():
         y = vb.add(
