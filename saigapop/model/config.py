@@ -130,7 +130,7 @@ class ModelConfig:
         * ``"left_out"`` (default): they are not in the likelihood; each is listed in
           ``ModelInputs.notes`` as unused with this reason. The quota with them added back is
           shown by PSIS reweighting
-          (:func:`saigapop.validation.reweighting.planning_estimate_weights`).
+          (:func:`saigapop.validation.planning.planning_estimate_weights`).
         * ``"count"``: the previous behaviour, kept only as the alternative for comparison. It
           treats them as ordinary, free-error counts of spring abundance in their year, which
           they may not be (they may carry no information about that year beyond the planning
