@@ -64,6 +64,7 @@ from saigapop.persist import from_node, to_node
 from saigapop.registry import validate_registry
 from saigapop.report import FORMATS, ReportConfig, build_payload, write_report
 from saigapop.validation.outcomes import ValidationInputs
+from saigapop.validation.planning import planning_alternative_quotas
 from saigapop.validation.reweighting import reweighted_alternative_quotas
 from saigapop.validation.routine import prepare_validation
 
@@ -625,17 +626,57 @@ class Assessment:
 
         return self._run("sensitivity", "Quotas under alternative priors", compute)
 
+    def planning_alternative(self) -> pd.DataFrame:
+        """Return the quota with planning-estimate census figures treated the other way.
+
+        Added as counts if the fit left them out, else left out; by PSIS reweighting of the
+        fit (:func:`saigapop.validation.planning.planning_alternative_quotas`).
+        """
+        cfg = self.config
+
+        def compute() -> pd.DataFrame:
+            rec = self.recommend()
+            result = rec.result
+            opts = {k: v for k, v in rec.om_options.items() if k != "n_draws"}
+            pops = [str(p) for p in result.level["population"].values]
+
+            def solve(resampled: Any) -> dict[str, float]:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    om = OperatingModel.from_posterior(resampled, seed=cfg.seed, **opts)
+                    res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
+                return {p: float(res.level.sel(population=p)) for p in pops}
+
+            world = (
+                rec.across["level"].sel(trial="base") if rec.across is not None else result.level
+            )
+            return planning_alternative_quotas(
+                self.fit(),
+                self.data.census,
+                solve,
+                {p: float(world.sel(population=p)) for p in pops},
+                n_draws=self._om().n_draws,
+                seed=cfg.seed,
+            )
+
+        return self._run(
+            "planning_alternative",
+            "Quota with planning-estimate figures treated the other way",
+            compute,
+        )
+
     def validation(self) -> ValidationInputs:
         """Posterior predictive coverage, Pareto k̂, power-scaling sensitivity, alternatives."""
 
         def compute() -> ValidationInputs:
-            return prepare_validation(
+            out = prepare_validation(
                 self.fit(),
                 self.data,
                 alternatives=self.sensitivity(),
                 method="reweighted",
                 on_step=self.on_step,
             )
+            return dataclasses.replace(out, planning=self.planning_alternative())
 
         return self._run("validation", "Validation checks", compute)
 
@@ -706,7 +747,11 @@ class Assessment:
         if "validation" in wanted:
             validation = self.validation()
         elif "sensitivity" in wanted:
-            validation = ValidationInputs(alternatives=self.sensitivity(), method="reweighted")
+            validation = ValidationInputs(
+                alternatives=self.sensitivity(),
+                method="reweighted",
+                planning=self.planning_alternative(),
+            )
         if evidence is not None:
             validation = dataclasses.replace(validation or ValidationInputs(), evidence=evidence)
         checked = None

@@ -41,6 +41,7 @@ DATA_STREAMS: tuple[str, ...] = (
 
 Sampler = Literal["numpyro", "nutpie", "pymc"]
 _TIMINGS = ("calving", "removal", "winter")
+_PLANNING = ("left_out", "count")
 
 
 def _fail(msg: str) -> None:
@@ -120,6 +121,22 @@ class ModelConfig:
     density_scale
         ``(population, animals)`` pairs fixing the density scale *K* of density dependence.
         Populations not listed keep the default, the largest count in the data.
+    planning_estimates
+        What to do with census rows flagged ``equals_planning_estimate`` (figures identical to
+        a ministry planning estimate, e.g. the 2025 Betpakdala and Ural counts, which equal the
+        April-2025 figure "including lambing in May 2024": a 2024 post-calving estimate, not
+        an independent 2025 spring count; issue 17).
+
+        * ``"left_out"`` (default): they are not in the likelihood; each is listed in
+          ``ModelInputs.notes`` as unused with this reason. The quota with them added back is
+          shown by PSIS reweighting
+          (:func:`saigapop.validation.planning.planning_estimate_weights`).
+        * ``"count"``: the previous behaviour, kept only as the alternative for comparison. It
+          treats them as ordinary, free-error counts of spring abundance in their year, which
+          they may not be (they may carry no information about that year beyond the planning
+          figure), so it is not the default.
+
+        Configurations saved before this option existed load as ``"count"`` (what they did).
     """
 
     start_year: int = 2003
@@ -139,6 +156,7 @@ class ModelConfig:
     max_removal_fraction: float = 0.95
     initial_abundance_scale: tuple[tuple[str, float], ...] = ()
     density_scale: tuple[tuple[str, float], ...] = ()
+    planning_estimates: Literal["left_out", "count"] = "left_out"
 
     def __post_init__(self) -> None:
         if not isinstance(self.start_year, int) or not 1900 <= self.start_year <= 2100:
@@ -197,6 +215,8 @@ class ModelConfig:
             _fail(f"max_removal_fraction must be in (0, 1), got {self.max_removal_fraction!r}")
         for name in ("initial_abundance_scale", "density_scale"):
             object.__setattr__(self, name, _population_values(name, getattr(self, name)))
+        if self.planning_estimates not in _PLANNING:
+            _fail(f"planning_estimates must be one of {_PLANNING}, got {self.planning_estimates!r}")
 
     def uses(self, stream: str) -> bool:
         """Return whether likelihood ``stream`` is switched on."""
@@ -231,6 +251,8 @@ class ModelConfig:
         d["catchability_breaks"] = tuple((p, int(y)) for p, y in d["catchability_breaks"])
         for name in ("initial_abundance_scale", "density_scale"):
             d[name] = tuple((p, float(v)) for p, v in d.get(name, ()))
+        # saved before the option existed: those fits used flagged rows as counts
+        d.setdefault("planning_estimates", "count")
         return cls(**d)
 
 

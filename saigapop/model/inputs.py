@@ -5,7 +5,10 @@
 :class:`~saigapop.model.config.ModelConfig`, and returns a frozen :class:`ModelInputs`. Every
 data-handling decision of the model is made here, once, and listed in ``ModelInputs.notes``:
 
-* census ``count`` rows -> one observation of ``q_{p,t} N_{p,t}``;
+* census ``count`` rows -> one observation of ``q_{p,t} N_{p,t}``; rows flagged
+  ``equals_planning_estimate`` only with ``config.planning_estimates == "count"`` (by
+  default they are left out and noted; a ``partial_total`` residual is computed from the
+  counts used);
 * ``total`` rows -> the sum over all modelled populations; ``partial_total`` rows -> the
   *residual* (total minus that year's counts) observes the sum over the populations not counted
   that year, so no animal is observed twice; ``redundant_total`` and ``missing`` rows never
@@ -50,13 +53,18 @@ from saigapop.exceptions import ConfigError
 from saigapop.model.config import ModelConfig
 
 __all__ = [
+    "PLANNING_FLAG",
     "POACHING_RANGE_COVERAGE",
     "DataLike",
     "ModelInputs",
+    "is_planning_estimate",
     "poaching_lognormal",
     "prepare_inputs",
 ]
 
+#: Census flag of a figure identical to a ministry planning estimate (issue 17): such rows
+#: enter only with ``ModelConfig.planning_estimates == "count"``.
+PLANNING_FLAG = "equals_planning_estimate"
 _REMOVAL_KINDS = ("cull", "harvest", "capture")
 _SEX_MASK = {"female": (1.0, 0.0), "male": (0.0, 1.0), "all": (1.0, 1.0)}
 _AGE_MASK = {
@@ -156,6 +164,22 @@ class ModelInputs:
             "calves_per_female": len(self.calves_per_female),
             "implementation": len(self.implementation),
         }
+
+
+def is_planning_estimate(row: pd.Series) -> bool:
+    """Whether a census row carries the flag :data:`PLANNING_FLAG`.
+
+    Examples
+    --------
+    >>> is_planning_estimate(pd.Series({"flag": "approximate;equals_planning_estimate"}))
+    True
+    >>> is_planning_estimate(pd.Series({"flag": float("nan")}))
+    False
+    """
+    flag = row.get("flag", "")
+    if not isinstance(flag, str):
+        return False
+    return PLANNING_FLAG in (f.strip() for f in flag.split(";"))
 
 
 def _label(row: pd.Series, *cols: str) -> str:
@@ -258,10 +282,19 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
 
     # ---- counts (and estimates) ------------------------------------------------------------
     rows = []
+    left_out: list[tuple[int, float]] = []  # (p, value) of planning-estimate rows left out
     if config.uses("counts"):
         kinds = ["count", "estimate"] if config.use_estimates else ["count"]
         sel = census[in_win & census["kind"].isin(kinds) & census["population"].isin(pops)]
         for _, r in sel.iterrows():
+            if config.planning_estimates == "left_out" and is_planning_estimate(r):
+                notes.append(
+                    f"{_label(r, 'population', 'year', 'kind')} {r['value']:.0f}: not used, "
+                    f"equals a planning estimate (flag {PLANNING_FLAG}; "
+                    "planning_estimates='left_out')"
+                )
+                left_out.append((pidx[r["population"]], float(r["value"])))
+                continue
             rows.append(
                 {
                     "p": pidx[r["population"]],
@@ -595,8 +628,10 @@ def prepare_inputs(data: DataLike, config: ModelConfig) -> ModelInputs:
         )
     dens = np.empty(len(pops))
     for p in range(len(pops)):
-        c = counts[(counts["p"] == p)]
-        dens[p] = c["value"].max() if not c.empty else np.nan
+        # rows left out as planning estimates still set the scale, so both treatments
+        # (config.planning_estimates) share the prior and differ only by their likelihood
+        vals = [*counts.loc[counts["p"] == p, "value"], *(v for q, v in left_out if q == p)]
+        dens[p] = max(vals) if vals else np.nan
     if np.any(np.isnan(dens)):
         fill = (sums_df["value"].max() / len(pops)) if not sums_df.empty else np.nanmax(dens)
         dens = np.where(np.isnan(dens), fill, dens)

@@ -114,6 +114,80 @@ def alternatives_table(alt: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _planning_paragraph(planning: pd.DataFrame, vb: ValueBook) -> str:
+    """One sentence: the quota with planning-estimate census figures treated the other way.
+
+    Reads :func:`saigapop.validation.planning.planning_alternative_quotas`.
+    """
+    quotas, references = [], []
+    meanings = {
+        "": _("{pop}: quota with the planning-estimate figures treated the other way"),
+        ".reference": _("{pop}: quota of the fit, fitted operating model"),
+    }
+    for r in planning.itertuples():
+        pop = population_name(r.population)
+        for suffix, value, out in (("", r.value, quotas), (".reference", r.reference, references)):
+            text = vb.add(
+                f"sensitivity.planning.{r.population}{suffix}",
+                round(float(value)),
+                meanings[suffix].format(pop=pop),
+            )
+            out.append(f"{pop} {text}")
+    figures = []
+    for r in planning[np.isfinite(planning["flagged_value"].astype(float))].itertuples():
+        y = vb.add(
+            f"sensitivity.planning.{r.population}.year",
+            int(r.flagged_year),
+            _("{pop}: year of the census figure equal to a planning estimate").format(
+                pop=population_name(r.population)
+            ),
+        )
+        n = vb.add(
+            f"sensitivity.planning.{r.population}.figure",
+            float(r.flagged_value),
+            _("{pop}: census figure equal to a planning estimate (animals)").format(
+                pop=population_name(r.population)
+            ),
+        )
+        figures.append(f"{population_name(r.population)} {y} ({n})")
+    first = planning.iloc[0]
+    k = vb.add(
+        "sensitivity.planning.khat",
+        round(float(first["khat"]), 2) if np.isfinite(first["khat"]) else 0.0,
+        _("Pareto k̂ of the planning-estimate reweighting"),
+    )
+    ess = vb.add(
+        "sensitivity.planning.ess",
+        round(float(first["ess"])),
+        _("effective sample size of the planning-estimate reweighting"),
+    )
+    fields = {
+        "rows": join_words(figures),
+        "quotas": join_words(quotas),
+        "references": join_words(references),
+        "khat": k,
+        "ess": ess,
+    }
+    if first["treatment"] == "count":
+        text = _(
+            "Census figures {rows} equal the ministry's planning estimate; they are left out "
+            "of the fit (the default). With them as counts the quota in the fitted operating "
+            "model would be {quotas} adult males a year, against {references} without them "
+            "(PSIS reweighting, k̂ {khat}, ESS {ess})."
+        )
+    else:
+        text = _(
+            "Census figures {rows} equal the ministry's planning estimate; this fit uses them "
+            "as counts (not the default). Left out, the quota in the fitted operating model "
+            "would be {quotas} adult males a year, against {references} with them (PSIS "
+            "reweighting, k̂ {khat}, ESS {ess})."
+        )
+    out = text.format(**fields)
+    if not bool(first["reliable"]):
+        out += " " + _("k̂ is above 0.7: these quotas need a refit and are not results.")
+    return out
+
+
 def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: ReportConfig) -> Section:
     """Build the sensitivity section: tornado chart, its table, power-scaling sensitivity.
 
@@ -274,6 +348,9 @@ def sensitivity_section(inputs: Mapping[str, Any], vb: ValueBook, config: Report
                 ),
             )
         )
+    planning = v.planning if isinstance(v, ValidationInputs) else None
+    if planning is not None and len(planning):
+        paragraphs.append(_planning_paragraph(planning, vb))
     ps = v.power_scaling if isinstance(v, ValidationInputs) else None
     if ps is not None and len(ps):
         top = ps.head(12)

@@ -55,6 +55,9 @@ class ValidationInputs:
     evidence
         Slow-tier checks read from file (:class:`~saigapop.validation.Evidence`), shown in
         the checklist without gating the quota, with their provenance; or ``None``.
+    planning
+        The quota with census rows equal to a planning estimate under the other treatment
+        (:func:`saigapop.validation.planning.planning_alternative_quotas`), or ``None``.
     """
 
     checks: Any = None
@@ -62,6 +65,7 @@ class ValidationInputs:
     method: str = ""
     power_scaling: pd.DataFrame | None = None
     evidence: Any = None
+    planning: pd.DataFrame | None = None
 
     def checklist(self) -> pd.DataFrame | None:
         """Return the checks as a table (:data:`saigapop.validation.CHECKLIST_COLUMNS`)."""

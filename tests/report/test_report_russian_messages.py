@@ -95,6 +95,25 @@ def docx_texts(docx: bytes, language: str) -> list[str]:
     return texts
 
 
+def planning_alternative() -> pd.DataFrame:
+    """The quota with the planning-estimate census rows added back, as the step returns it."""
+    return pd.DataFrame(
+        {
+            "population": ["Betpakdala", "Ural", "Ustyurt"],
+            "value": [9000.0, 12000.0, 300.0],
+            "reference": [8000.0, 11000.0, 300.0],
+            "khat": 0.4,
+            "ess": 900.0,
+            "reliable": True,
+            "treatment": "count",
+            "rows": "Betpakdala 2025 1600000; Ural 2025 2300000",
+            "flagged_year": [2025.0, 2025.0, float("nan")],
+            "flagged_value": [1.6e6, 2.3e6, float("nan")],
+            "method": "reweighted",
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def evidence(tmp_path_factory):
     """A validation-evidence file with a Mohn's rho check as the retrospective writes it."""
@@ -136,6 +155,7 @@ def inputs(evidence, synthetic_quota):
             alternatives=reweighted_alternatives(),
             method="reweighted",
             evidence=evidence,
+            planning=planning_alternative(),
         ),
         "registry": validate_registry(synth.registry, synth.removals),
     }
@@ -161,6 +181,9 @@ def test_the_russian_report_exercises_every_section(ru_report):
     assert any("у самок сайги нет рогов" in str(cell) for cell in findings.iloc[:, -1])
     assert not payload.diagnostics_passed  # the failing convergence rows are shown
     assert "НЕ ПРОШЁЛ" in " ".join(payload.section("diagnostics").paragraphs)
+    sensitivity = " ".join(payload.section("sensitivity").paragraphs)
+    assert "совпадают с плановой оценкой министерства" in sensitivity
+    assert "Бетпакдала 2025 (1 600 000)" in sensitivity.replace("\u00a0", " ")
 
 
 @pytest.mark.parametrize("fmt", ["html", "docx"])
