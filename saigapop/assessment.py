@@ -594,33 +594,41 @@ class Assessment:
         """Summary of the closed-loop MSE (the quota's procedure, PBR and zero export)."""
         return self.trials().mse
 
+    def _fitted_world_solver(
+        self,
+    ) -> tuple[Callable[[Any], dict[str, float]], dict[str, float]]:
+        """Return a quota solver for resampled posteriors and the fitted world's own quota.
+
+        Both in the fitted world (no trials): a reweighted posterior is compared like with
+        like. Used by :meth:`sensitivity` and :meth:`planning_alternative`.
+        """
+        rec = self.recommend()
+        result = rec.result
+        opts = {k: v for k, v in rec.om_options.items() if k != "n_draws"}
+        pops = [str(p) for p in result.level["population"].values]
+        seed = self.config.seed
+
+        def solve(resampled: Any) -> dict[str, float]:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                om = OperatingModel.from_posterior(resampled, seed=seed, **opts)
+                res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
+            return {p: float(res.level.sel(population=p)) for p in pops}
+
+        world = rec.across["level"].sel(trial="base") if rec.across is not None else result.level
+        return solve, {p: float(world.sel(population=p)) for p in pops}
+
     def sensitivity(self) -> pd.DataFrame:
         """Return the quota under each alternative prior, by PSIS reweighting of the fit."""
-        cfg = self.config
 
         def compute() -> pd.DataFrame:
-            rec = self.recommend()
-            result = rec.result
-            opts = {k: v for k, v in rec.om_options.items() if k != "n_draws"}
-            pops = [str(p) for p in result.level["population"].values]
-
-            def solve(resampled: Any) -> dict[str, float]:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    om = OperatingModel.from_posterior(resampled, seed=cfg.seed, **opts)
-                    res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
-                return {p: float(res.level.sel(population=p)) for p in pops}
-
-            # the reweighted alternatives are solved in the fitted world: like with like
-            world = (
-                rec.across["level"].sel(trial="base") if rec.across is not None else result.level
-            )
+            solve, world = self._fitted_world_solver()
             return reweighted_alternative_quotas(
                 self.fit(),
                 solve,
-                {p: float(world.sel(population=p)) for p in pops},
+                world,
                 n_draws=self._om().n_draws,
-                seed=cfg.seed,
+                seed=self.config.seed,
                 on_alternative=self.on_step,
             )
 
@@ -632,31 +640,16 @@ class Assessment:
         Added as counts if the fit left them out, else left out; by PSIS reweighting of the
         fit (:func:`saigapop.validation.planning.planning_alternative_quotas`).
         """
-        cfg = self.config
 
         def compute() -> pd.DataFrame:
-            rec = self.recommend()
-            result = rec.result
-            opts = {k: v for k, v in rec.om_options.items() if k != "n_draws"}
-            pops = [str(p) for p in result.level["population"].values]
-
-            def solve(resampled: Any) -> dict[str, float]:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    om = OperatingModel.from_posterior(resampled, seed=cfg.seed, **opts)
-                    res = solve_quota(om, result.criteria, p_star=result.p_star, progress=False)
-                return {p: float(res.level.sel(population=p)) for p in pops}
-
-            world = (
-                rec.across["level"].sel(trial="base") if rec.across is not None else result.level
-            )
+            solve, world = self._fitted_world_solver()
             return planning_alternative_quotas(
                 self.fit(),
                 self.data.census,
                 solve,
-                {p: float(world.sel(population=p)) for p in pops},
+                world,
                 n_draws=self._om().n_draws,
-                seed=cfg.seed,
+                seed=self.config.seed,
             )
 
         return self._run(
