@@ -25,7 +25,7 @@ __all__ = ["precautions_section", "precautions_summary"]
 
 #: What removing each precaution means, for the tables and sentences.
 _LABELS = {
-    "trials": N_("every reference trial (the fitted world alone)"),
+    "trials": N_("all the reference trials at once (the fitted world alone)"),
     "p_star": N_("the P* buffer"),
     "sex_ratio_floor": N_("the absolute sex-ratio floor"),
     "wounding": N_("the wounding loss"),
@@ -60,9 +60,10 @@ def precautions_summary(quota: Any, vb: ValueBook, config: ReportConfig) -> list
             _("{pop}: quota gained by removing the costliest precaution alone").format(pop=_pop(p)),
         )
         parts.append(
-            _("{pop}: {none} without any of them; the costliest alone is {what} (+{gain})").format(
-                pop=_pop(p), none=none, what=_label(top), gain=gain
-            )
+            _(
+                "{pop}: {none} without any of them; the largest single gain, +{gain}, comes "
+                "from removing {what}"
+            ).format(pop=_pop(p), none=none, what=_label(top), gain=gain)
         )
     return [
         _(
