@@ -123,7 +123,7 @@ def precaution_costs(
     >>> no_removals = pd.DataFrame(columns=["population", "year", "kind", "status", "timing",
     ...     "sex", "age", "unit", "value", "lower", "upper"])
     >>> ds = precaution_costs(post, no_removals, seed=1, om_draws=40)
-    >>> list(ds["step"].values)
+    >>> [str(s) for s in ds["step"].values]
     ['trials', 'p_star', 'sex_ratio_floor', 'wounding', 'trade_poaching']
     >>> bool((ds["cumulative"].isel(step=-1) >= 0).all())
     True
