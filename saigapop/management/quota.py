@@ -25,7 +25,7 @@ probability that the quota exceeds the draw's sustainable level is at most ``p_s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,7 +47,7 @@ from saigapop.management.criteria import (
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
 
-__all__ = ["DEFAULT_P_STAR", "QuotaResult", "risk_curve", "solve_quota"]
+__all__ = ["DEFAULT_P_STAR", "QuotaResult", "bracket_search", "risk_curve", "solve_quota"]
 
 #: How the solver's reasons name the unit of an export level.
 _UNIT_WORDS = {"animals": N_("animals a year"), "rate": N_("as an annual rate")}
@@ -325,6 +325,72 @@ def _quota_table(
     return da
 
 
+def bracket_search(
+    passes: Callable[[NDArray[np.float64], bool], NDArray[np.bool_]],
+    hi: NDArray[np.float64],
+    *,
+    cap: float,
+    is_rate: bool,
+    n_grid: int,
+    n_refine: int,
+    max_rounds: int,
+    rtol: float,
+    max_expand: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Find, per population, the bracket around the first failing export level.
+
+    The search of :func:`solve_quota` (and of the pooled
+    :func:`~saigapop.management.robust.equal_weight_quota`), written once: a coarse grid of
+    ``n_grid`` levels from 0 to ``hi``, widened (× 2, at most to ``cap``) while everything
+    passes, then rounds of ``n_refine`` interior points until the bracket is narrower than
+    ``rtol`` × its lower end (or one animal; 1e-9 for a rate). ``passes(levels, coarse)``
+    returns ``(candidate, population)`` booleans; ``coarse`` is ``False`` in the refinement
+    rounds (where only the pass/fail pattern is read). The first failure decides: a curve
+    that is not monotone is kept as computed.
+
+    Returns
+    -------
+    (lo, hi)
+        Per population the largest passing level found and the smallest failing one (NaN
+        where every level up to the cap passes); ``lo`` is 0 where level 0 already fails.
+
+    Examples
+    --------
+    >>> def passes(levels, coarse):
+    ...     return levels <= np.array([37.0, 5.0])
+    >>> lo, hi = bracket_search(passes, np.array([100.0, 100.0]), cap=np.inf, is_rate=False,
+    ...                         n_grid=17, n_refine=7, max_rounds=20, rtol=0.002, max_expand=3)
+    >>> bool(np.all((lo <= [37.0, 5.0]) & (hi > [37.0, 5.0]) & (hi - lo <= 1.0)))  # one animal
+    True
+    """
+    P = hi.shape[0]
+    cols = np.arange(P)
+    for _ in range(max_expand + 1):
+        grid = np.linspace(0.0, 1.0, n_grid)[:, None] * hi[None, :]
+        first = _first_fail(passes(grid, True))
+        widen = (first == n_grid) & (hi < cap)
+        if not widen.any():
+            break
+        hi = np.where(widen, np.minimum(hi * 2.0, cap), hi)
+    lo_v = np.where(first > 0, grid[np.maximum(first - 1, 0), cols], 0.0)
+    hi_v = np.where(first < n_grid, grid[np.minimum(first, n_grid - 1), cols], np.nan)
+    fails_at_zero = first == 0
+    for _ in range(max_rounds):
+        active = ~np.isnan(hi_v) & ~fails_at_zero
+        width = np.where(active, hi_v - lo_v, 0.0)
+        tol = np.maximum(rtol * lo_v, 1e-9 if is_rate else 1.0)
+        if not np.any(active & (width > tol)):
+            break
+        frac = np.arange(1, n_refine + 1) / (n_refine + 1)
+        pts = lo_v[None, :] + frac[:, None] * width[None, :]
+        ff = _first_fail(passes(pts, False))
+        new_lo = np.where(ff > 0, pts[np.maximum(ff - 1, 0), cols], lo_v)
+        new_hi = np.where(ff < n_refine, pts[np.minimum(ff, n_refine - 1), cols], hi_v)
+        lo_v = np.where(active, new_lo, lo_v)
+        hi_v = np.where(active, new_hi, hi_v)
+    return lo_v, hi_v
+
+
 def solve_quota(
     om: OperatingModel,
     criteria: Sequence[Criterion] | None = None,
@@ -426,35 +492,26 @@ def solve_quota(
         )
         return out
 
-    # 1. coarse grid, widened while everything passes
-    for _ in range(max_expand + 1):
-        grid = np.linspace(0.0, 1.0, n_grid)[:, None] * hi[None, :]
-        coarse = curve(grid)
-        ok = coarse["passes"].all("criterion").transpose("candidate", "population").values
-        first = _first_fail(ok)
-        widen = (first == n_grid) & (hi < cap)
-        if not widen.any():
-            break
-        hi = np.where(widen, np.minimum(hi * 2.0, cap), hi)
-    lo_v = np.where(first > 0, grid[np.maximum(first - 1, 0), np.arange(P)], 0.0)
-    hi_v = np.where(first < n_grid, grid[np.minimum(first, n_grid - 1), np.arange(P)], np.nan)
-    fails_at_zero = first == 0
-    # 2. refine brackets (all populations together)
-    for _ in range(max_rounds):
-        active = ~np.isnan(hi_v) & ~fails_at_zero
-        width = np.where(active, hi_v - lo_v, 0.0)
-        tol = np.maximum(rtol * lo_v, 1e-9 if is_rate else 1.0)
-        if not np.any(active & (width > tol)):
-            break
-        frac = np.arange(1, n_refine + 1) / (n_refine + 1)
-        pts = lo_v[None, :] + frac[:, None] * np.where(active, width, 0.0)[None, :]
-        fine = curve(pts, mc_errors=False)  # only passes and fails are read
-        okf = fine["passes"].all("criterion").transpose("candidate", "population").values
-        ff = _first_fail(okf)
-        new_lo = np.where(ff > 0, pts[np.maximum(ff - 1, 0), np.arange(P)], lo_v)
-        new_hi = np.where(ff < n_refine, pts[np.minimum(ff, n_refine - 1), np.arange(P)], hi_v)
-        lo_v = np.where(active, new_lo, lo_v)
-        hi_v = np.where(active, new_hi, hi_v)
+    coarse_curves: list[xr.Dataset] = []  # the last coarse grid is the result's risk curve
+
+    def passes(levels: NDArray, coarse: bool) -> NDArray[np.bool_]:
+        # only passes and fails are read in the refinement rounds: no MC errors there
+        out = curve(levels, mc_errors=coarse)
+        if coarse:
+            coarse_curves.append(out)
+        return out["passes"].all("criterion").transpose("candidate", "population").values
+
+    lo_v, hi_v = bracket_search(
+        passes,
+        hi,
+        cap=cap,
+        is_rate=is_rate,
+        n_grid=n_grid,
+        n_refine=n_refine,
+        max_rounds=max_rounds,
+        rtol=rtol,
+        max_expand=max_expand,
+    )
     level = lo_v if is_rate else np.floor(lo_v + 1e-9)
     # 3. report: risks at the quota and just above it (binding)
     # (one curve of two candidates: each candidate's risks are its own, as in two curves)
@@ -462,6 +519,8 @@ def solve_quota(
     both = curve(np.stack([level, above_levels]))
     at = both.isel(candidate=0)
     above = both.isel(candidate=1)
+    # level 0 itself fails (the same projection as the grid's first point: common random numbers)
+    fails_at_zero = (level == 0) & ~at["passes"].all("criterion").transpose("population").values
     binding: list[str] = []
     reasons: list[Message] = []
     unit = Term(_UNIT_WORDS.get(export.unit, export.unit))
@@ -474,8 +533,8 @@ def solve_quota(
         if fails_at_zero[j]:
             failing0 = [
                 str(c)
-                for c in coarse["criterion"].values
-                if not bool(coarse["passes"].sel(criterion=c).isel(candidate=0, population=j))
+                for c in at["criterion"].values
+                if not bool(at["passes"].sel(criterion=c).isel(population=j))
             ]
             binding.append(failing0[0] if failing0 else "")
             reasons.append(
@@ -599,7 +658,7 @@ def solve_quota(
         reason=xr.DataArray(
             np.array(reasons, dtype=object), dims="population", coords={"population": pops}
         ),
-        risk_curve=coarse.drop_vars(["fail", "male_mortality", "export_taken"]),
+        risk_curve=coarse_curves[-1].drop_vars(["fail", "male_mortality", "export_taken"]),
         at_quota=at.drop_vars(["fail", "male_mortality", "export_taken"]),
         male_mortality=mm_ds,
         p_star=p_star,

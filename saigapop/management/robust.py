@@ -34,7 +34,13 @@ from saigapop.locale.messages import Message
 from saigapop.management.criteria import Criterion, criterion_term, default_criteria
 from saigapop.management.harvest import ConstantHarvest, HarvestRule
 from saigapop.management.operating_model import OperatingModel
-from saigapop.management.quota import DEFAULT_P_STAR, QuotaResult, risk_curve, solve_quota
+from saigapop.management.quota import (
+    DEFAULT_P_STAR,
+    QuotaResult,
+    bracket_search,
+    risk_curve,
+    solve_quota,
+)
 from saigapop.management.trial_grid import (
     DEFAULT_TRIALS,
     ROBUSTNESS_LIMIT_FACTOR,
@@ -132,32 +138,17 @@ def equal_weight_quota(
         pooled = np.mean(risks, axis=0)
         return (pooled <= np.asarray(limits)[:, None, None]).all(axis=0)  # (C, P)
 
-    def first_fail(ok: NDArray[np.bool_]) -> NDArray[np.int64]:
-        return np.where(ok.all(axis=0), ok.shape[0], np.argmin(ok, axis=0))
-
-    for _ in range(max_expand + 1):
-        grid = np.linspace(0.0, 1.0, n_grid)[:, None] * hi[None, :]
-        first = first_fail(passes(grid))
-        widen = (first == n_grid) & (hi < cap)
-        if not widen.any():
-            break
-        hi = np.where(widen, np.minimum(hi * 2.0, cap), hi)
-    cols = np.arange(P)
-    lo_v = np.where(first > 0, grid[np.maximum(first - 1, 0), cols], 0.0)
-    hi_v = np.where(first < n_grid, grid[np.minimum(first, n_grid - 1), cols], np.nan)
-    for _ in range(max_rounds):
-        active = ~np.isnan(hi_v) & (first > 0)
-        width = np.where(active, hi_v - lo_v, 0.0)
-        tol = np.maximum(rtol * lo_v, 1e-9 if is_rate else 1.0)
-        if not np.any(active & (width > tol)):
-            break
-        frac = np.arange(1, n_refine + 1) / (n_refine + 1)
-        pts = lo_v[None, :] + frac[:, None] * width[None, :]
-        ff = first_fail(passes(pts))
-        new_lo = np.where(ff > 0, pts[np.maximum(ff - 1, 0), cols], lo_v)
-        new_hi = np.where(ff < n_refine, pts[np.minimum(ff, n_refine - 1), cols], hi_v)
-        lo_v = np.where(active, new_lo, lo_v)
-        hi_v = np.where(active, new_hi, hi_v)
+    lo_v, _ = bracket_search(
+        lambda levels, coarse: passes(levels),
+        hi,
+        cap=cap,
+        is_rate=is_rate,
+        n_grid=n_grid,
+        n_refine=n_refine,
+        max_rounds=max_rounds,
+        rtol=rtol,
+        max_expand=max_expand,
+    )
     return lo_v if is_rate else np.floor(lo_v + 1e-9)
 
 
